@@ -1,0 +1,133 @@
+"""Events produced by the documents service: publication, reading progress, retraction.
+
+``documents.document.published.v1`` and ``documents.document.read.v1`` are public subjects
+(DESIGN.md §6): external analytics consumers read them from the ``PUBLIC`` stream.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import ClassVar, Self
+
+from pydantic import Field, model_validator
+
+from sotay_contracts.envelope import Event
+from sotay_contracts.events._common import AwareDatetime, OrgPath
+
+__all__ = [
+    "Classification",
+    "DocumentKind",
+    "DocumentPublished",
+    "DocumentRead",
+    "DocumentRetracted",
+    "ReadState",
+    "RetractionReason",
+]
+
+
+class Classification(StrEnum):
+    PUBLIC = "public"  # may be shown to anyone
+    INTERNAL = "internal"  # lưu hành nội bộ: members of the audience only
+    RESTRICTED = "restricted"  # committee members of the audience only, no download
+
+
+class DocumentKind(StrEnum):
+    RESOLUTION = "resolution"  # nghị quyết
+    DIRECTIVE = "directive"  # chỉ thị
+    CONCLUSION = "conclusion"  # kết luận
+    REGULATION = "regulation"  # quy định
+    GUIDANCE = "guidance"  # hướng dẫn
+    PLAN = "plan"  # kế hoạch
+    NOTICE = "notice"  # thông báo
+    REPORT = "report"  # báo cáo
+    OTHER = "other"
+
+
+class ReadState(StrEnum):
+    OPENED = "opened"  # first time the member opened this version
+    PROGRESS = "progress"  # reading progress moved forward
+    STUDIED = "studied"  # the member marked it studied
+
+
+class RetractionReason(StrEnum):
+    SUPERSEDED = "superseded"
+    PUBLISHED_IN_ERROR = "published_in_error"
+    EXPIRED = "expired"
+    OTHER = "other"
+
+
+class DocumentPublished(Event):
+    """Fires when a committee publishes a document version down one or more org subtrees
+    (one event per publication). Every active member whose cell path lies inside one of the
+    audience subtrees is in the audience; ``audience_size`` is that count at publication time
+    (the denominator of document reach).
+    """
+
+    SUBJECT: ClassVar[str] = "documents.document.published.v1"
+    AGGREGATE: ClassVar[str] = "document_id"
+
+    document_id: uuid.UUID
+    version: int = Field(ge=1)
+    publication_id: uuid.UUID
+    audience_org_ids: list[uuid.UUID] = Field(min_length=1)
+    audience_org_paths: list[OrgPath] = Field(
+        min_length=1, description="Org paths of audience_org_ids, same order and length."
+    )
+    audience_size: int = Field(ge=0)
+    study_required: bool
+    study_deadline: AwareDatetime | None = None
+    classification: Classification
+    kind: DocumentKind
+    published_by: uuid.UUID = Field(description="Member id of the publisher.")
+    publisher_org_id: uuid.UUID = Field(description="Committee the document is published by.")
+    occurred_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if len(self.audience_org_ids) != len(self.audience_org_paths):
+            raise ValueError("audience_org_ids and audience_org_paths must have the same length")
+        if self.study_deadline is not None and not self.study_required:
+            raise ValueError("study_deadline is only allowed when study_required is true")
+        return self
+
+
+class DocumentRead(Event):
+    """Fires when a member's reading state of a document version moves forward: first opened,
+    progress advanced (throttled by the service: at most one event per 10 points of progress),
+    marked studied. Never fires for a step backwards.
+    """
+
+    SUBJECT: ClassVar[str] = "documents.document.read.v1"
+    AGGREGATE: ClassVar[str] = "document_id"
+
+    document_id: uuid.UUID
+    version: int = Field(ge=1)
+    publication_id: uuid.UUID | None = Field(
+        default=None,
+        description="Publication that addressed the document to this member; None when read "
+        "from the library without being addressed.",
+    )
+    member_id: uuid.UUID
+    cell_id: uuid.UUID
+    org_path: OrgPath = Field(description="Org path of the member's cell when reading.")
+    state: ReadState
+    progress_percent: int = Field(ge=0, le=100)
+    occurred_at: AwareDatetime
+
+
+class DocumentRetracted(Event):
+    """Fires when a published document (all its publications, or one publication) is retracted:
+    it disappears from members' lists and no longer counts in reach reports from then on.
+    """
+
+    SUBJECT: ClassVar[str] = "documents.document.retracted.v1"
+    AGGREGATE: ClassVar[str] = "document_id"
+
+    document_id: uuid.UUID
+    publication_id: uuid.UUID | None = Field(
+        default=None, description="The one publication retracted; None means all of them."
+    )
+    reason_code: RetractionReason
+    retracted_by: uuid.UUID
+    occurred_at: AwareDatetime

@@ -1,0 +1,87 @@
+"""Events produced by the notify service: outcome of each delivery attempt per channel."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from sotay_contracts.envelope import Event
+from sotay_contracts.events._common import AwareDatetime
+
+__all__ = [
+    "Channel",
+    "DeliveryError",
+    "NotificationCause",
+    "NotificationDelivered",
+    "NotificationFailed",
+]
+
+
+class Channel(StrEnum):
+    INAPP = "inapp"
+    WEBPUSH = "webpush"
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class NotificationCause(StrEnum):
+    """What made notify send the notification; ``cause_id`` is the id of that thing."""
+
+    DOCUMENT_PUBLISHED = "document_published"  # cause_id = publication id
+    DOCUMENT_RETRACTED = "document_retracted"  # cause_id = document id
+    STUDY_DEADLINE_REMINDER = "study_deadline_reminder"  # cause_id = publication id
+    MEETING_SCHEDULED = "meeting_scheduled"  # cause_id = meeting id
+    MEETING_UPDATED = "meeting_updated"  # cause_id = meeting id
+    MEETING_CANCELLED = "meeting_cancelled"  # cause_id = meeting id
+    MEETING_REMINDER = "meeting_reminder"  # cause_id = meeting id
+    MINUTES_SIGNED = "minutes_signed"  # cause_id = minutes id
+    SYSTEM = "system"  # cause_id = announcement id
+
+
+class DeliveryError(StrEnum):
+    NO_SUBSCRIPTION = "no_subscription"  # no endpoint / address for this channel
+    SUBSCRIPTION_GONE = "subscription_gone"  # push endpoint answered 404/410
+    REJECTED = "rejected"  # provider refused the message (4xx)
+    RATE_LIMITED = "rate_limited"
+    TIMEOUT = "timeout"
+    PROVIDER_ERROR = "provider_error"  # provider 5xx or connection error
+    OPTED_OUT = "opted_out"  # member's preferences or quiet hours forbid the channel
+
+
+class NotificationDelivered(Event):
+    """Fires when one channel of a notification was delivered to a member: stored in the inbox
+    (``inapp``) or accepted by the push service / mail or SMS provider.
+    """
+
+    SUBJECT: ClassVar[str] = "notify.notification.delivered.v1"
+    AGGREGATE: ClassVar[str] = "notification_id"
+
+    notification_id: uuid.UUID
+    member_id: uuid.UUID
+    channel: Channel
+    cause_type: NotificationCause
+    cause_id: uuid.UUID
+    attempt: int = Field(ge=1)
+    occurred_at: AwareDatetime
+
+
+class NotificationFailed(Event):
+    """Fires when a delivery attempt on one channel fails. ``final`` is true when notify gives up
+    on that channel (retries exhausted or a permanent error), false when it will retry.
+    """
+
+    SUBJECT: ClassVar[str] = "notify.notification.failed.v1"
+    AGGREGATE: ClassVar[str] = "notification_id"
+
+    notification_id: uuid.UUID
+    member_id: uuid.UUID
+    channel: Channel
+    cause_type: NotificationCause
+    cause_id: uuid.UUID
+    attempt: int = Field(ge=1)
+    error_code: DeliveryError
+    final: bool
+    occurred_at: AwareDatetime
