@@ -59,15 +59,21 @@ class Membership(StrEnum):
 
 
 class MemberStatus(StrEnum):
-    ACTIVE = "active"
-    DEACTIVATED = "deactivated"
+    """A member's standing. Only ``active`` and ``exempt`` members belong to a cell's roster;
+    exempt members (miễn sinh hoạt) are listed as exempt and left out of quorum bases."""
+
+    ACTIVE = "active"  # đang sinh hoạt
+    EXEMPT = "exempt"  # miễn công tác và sinh hoạt đảng
+    TRANSFERRED_OUT = "transferred_out"  # chuyển sinh hoạt ra ngoài hệ thống
+    DECEASED = "deceased"  # từ trần
+    EXPELLED = "expelled"  # khai trừ / xóa tên
 
 
 class DeactivationReason(StrEnum):
     """Why a member left the platform. Codes only: never free text."""
 
     TRANSFERRED_OUT = "transferred_out"  # moved to a party organisation outside this deployment
-    MEMBERSHIP_ENDED = "membership_ended"
+    MEMBERSHIP_ENDED = "membership_ended"  # expelled or removed from the rolls
     DECEASED = "deceased"
     DUPLICATE_RECORD = "duplicate_record"
     OTHER = "other"
