@@ -1,0 +1,184 @@
+"""Access-token verification (DESIGN.md §8) as a FastAPI dependency.
+
+Services accept only EdDSA tokens of type ``at+jwt`` with the expected ``iss`` and ``aud`` and
+an unexpired ``exp``; keys come from identity's JWKS, cached by ``kid`` and refetched (at most
+once per ``refetch_interval``) when an unknown ``kid`` shows up, which is how key rotation
+reaches every service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from pydantic import ValidationError
+from sotay_contracts.tokens import (
+    ACCESS_TOKEN_ALGORITHM,
+    ACCESS_TOKEN_TYPE,
+    AccessTokenClaims,
+)
+
+from .errors import Forbidden, Unauthorized
+
+
+def path_within(path: str, ancestor: str) -> bool:
+    """True when ``path`` is ``ancestor`` or lies in its subtree."""
+    return path == ancestor or path.startswith(ancestor + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    role: str
+    org_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller, as the access token describes them."""
+
+    member_id: UUID
+    cell_id: UUID | None
+    org_path: str | None
+    grants: tuple[RoleGrant, ...]
+
+    def can(self, role: str | Iterable[str], org_path: str) -> bool:
+        """Holds ``role`` (or one of the roles) on ``org_path`` or on one of its ancestors."""
+        roles = {role} if isinstance(role, str) else set(role)
+        return any(g.role in roles and path_within(org_path, g.org_path) for g in self.grants)
+
+    def require(self, role: str | Iterable[str], org_path: str) -> None:
+        if not self.can(role, org_path):
+            raise Forbidden("Bạn không có quyền thực hiện thao tác này trên tổ chức này")
+
+    def is_addressed(self, org_path: str) -> bool:
+        """Something addressed to ``org_path`` reaches me: it is on the path from my cell up."""
+        return self.org_path is not None and path_within(self.org_path, org_path)
+
+    def subtree_roots(self, role: str | Iterable[str]) -> list[str]:
+        roles = {role} if isinstance(role, str) else set(role)
+        return sorted({g.org_path for g in self.grants if g.role in roles})
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        issuer: str,
+        audience: str,
+        client: httpx.AsyncClient | None = None,
+        refetch_interval: float = 30.0,
+        leeway: float = 5.0,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self._client = client
+        self._own_client = client is None
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._last_fetch = -1e9
+        self._refetch_interval = refetch_interval
+        self._leeway = leeway
+        self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._own_client:
+            await self._client.aclose()
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            if time.monotonic() - self._last_fetch < self._refetch_interval:
+                return
+            self._last_fetch = time.monotonic()
+            if self._client is None:
+                self._client = httpx.AsyncClient(timeout=5.0)
+            try:
+                response = await self._client.get(self.jwks_url)
+                response.raise_for_status()
+                keys = response.json().get("keys", [])
+            except (httpx.HTTPError, ValueError):
+                return  # keep the cached keys; the caller sees an unknown kid
+            fresh: dict[str, jwt.PyJWK] = {}
+            for jwk in keys:
+                if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or "kid" not in jwk:
+                    continue
+                try:
+                    fresh[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ACCESS_TOKEN_ALGORITHM)
+                except jwt.PyJWTError:
+                    continue
+            if fresh:
+                self._keys = fresh
+
+    async def _key_for(self, kid: str) -> jwt.PyJWK:
+        key = self._keys.get(kid)
+        if key is None:
+            await self._refresh()
+            key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("Khóa ký không xác định")
+        return key
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Mã truy cập không hợp lệ") from exc
+        if header.get("alg") != ACCESS_TOKEN_ALGORITHM:
+            raise Unauthorized("Thuật toán ký không được chấp nhận")
+        if str(header.get("typ", "")).lower() not in {ACCESS_TOKEN_TYPE, "application/at+jwt"}:
+            raise Unauthorized("Loại mã truy cập không hợp lệ")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthorized("Thiếu định danh khóa ký")
+        key = await self._key_for(kid)
+        try:
+            payload: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ACCESS_TOKEN_ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Mã truy cập đã hết hạn") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Mã truy cập không hợp lệ") from exc
+        try:
+            claims = AccessTokenClaims.model_validate(payload)
+        except ValidationError as exc:
+            raise Unauthorized("Nội dung mã truy cập không hợp lệ") from exc
+        return Principal(
+            member_id=claims.sub,
+            cell_id=claims.cell_id,
+            org_path=claims.org_path,
+            grants=tuple(RoleGrant(g.role, g.org_path) for g in claims.grants),
+        )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Cần đăng nhập", headers={"WWW-Authenticate": 'Bearer realm="sotay"'})
+    return token.strip()
+
+
+async def require_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.resources.verifier
+    try:
+        return await verifier.verify(bearer_token(request))
+    except Unauthorized as exc:
+        exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+        raise
+
+
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
