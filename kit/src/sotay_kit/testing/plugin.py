@@ -1,0 +1,152 @@
+"""Pytest fixtures: real Postgres, NATS and S3, started once per session on free ports.
+
+A test gets a fresh database cloned from a migrated template (milliseconds, real migrations)
+and a JetStream whose streams were reset and re-provisioned for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from sotay_kit import messaging, migrations
+from sotay_kit.devstack.servers import (
+    NATS_USERS,
+    Nats,
+    Postgres,
+    SeaweedS3,
+    free_port,
+    generate_secret,
+)
+from sotay_kit.topology import OPERATOR_NATS_USER
+
+EMPTY_VERSIONS = Path(__file__).parent / "empty_versions"
+
+
+@dataclass
+class Infra:
+    root: Path
+    pg: Postgres
+    nats: Nats
+    nats_passwords: dict[str, str]
+    _templates: dict[str, str] = field(default_factory=dict)
+    _template_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def nats_url(self, user: str = OPERATOR_NATS_USER) -> str:
+        return self.nats.url_for(user)
+
+    async def template(self, key: str, versions_dir: Path) -> str:
+        """A migrated template database for ``key`` (created once per session)."""
+        async with self._template_lock:
+            if key not in self._templates:
+                name = f"tmpl_{key}"
+                await _admin(self.pg.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await _admin(self.pg.dsn(), f'CREATE DATABASE "{name}"')
+                await migrations.upgrade_async(self.pg.dsn(name), versions_dir)
+                self._templates[key] = name
+            return self._templates[key]
+
+    async def fresh_database(self, key: str, versions_dir: Path) -> str:
+        template = await self.template(key, versions_dir)
+        name = f"t_{key}_{uuid.uuid4().hex[:10]}"
+        await _admin(self.pg.dsn(), f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return name
+
+
+async def _admin(dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    root = tmp_path_factory.mktemp("infra")
+    pg = Postgres(root / "pg", free_port(), generate_secret(16))
+    passwords = {u: generate_secret(16) for u in NATS_USERS}
+    nats = Nats(root / "nats", free_port(), free_port(), passwords)
+    pg.start()
+    try:
+        nats.start()
+        try:
+            yield Infra(root, pg, nats, passwords)
+        finally:
+            nats.stop()
+    finally:
+        pg.stop()
+
+
+@dataclass
+class S3Info:
+    server: SeaweedS3
+    access_key: str
+    secret_key: str
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.server.endpoint)
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Info]:
+    root = tmp_path_factory.mktemp("s3")
+    access, secret = "test" + generate_secret(6), generate_secret()
+    server = SeaweedS3(root, free_port(), access, secret)
+    server.start()
+    try:
+        yield S3Info(server, access, secret)
+    finally:
+        server.stop()
+
+
+DatabaseFactory = Callable[[str, Path], Awaitable[str]]
+
+
+@pytest_asyncio.fixture
+async def make_database(infra: Infra) -> AsyncIterator[DatabaseFactory]:
+    """``await make_database(key, versions_dir)`` → DSN of a fresh migrated database."""
+    created: list[str] = []
+
+    async def factory(key: str, versions_dir: Path) -> str:
+        name = await infra.fresh_database(key, versions_dir)
+        created.append(name)
+        return infra.pg.dsn(name)
+
+    yield factory
+    for name in created:
+        await _admin(infra.pg.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest_asyncio.fixture
+async def kit_dsn(make_database: DatabaseFactory) -> str:
+    """A fresh database holding only kit's tables (outbox, inbox)."""
+    return await make_database("kit", EMPTY_VERSIONS)
+
+
+@pytest_asyncio.fixture
+async def nats_operator(infra: Infra) -> AsyncIterator[NATS]:
+    """An operator connection to a JetStream reset for this test: platform streams only."""
+    nc = await messaging.connect(infra.nats_url(), name="tests")
+    js = nc.jetstream()
+    for info in await js.streams_info():
+        assert info.config.name is not None
+        await js.delete_stream(info.config.name)
+    await messaging.provision(js, messaging.platform_streams(), [])
+    yield nc
+    await nc.close()
+
+
+@pytest_asyncio.fixture
+async def js(nats_operator: NATS) -> JetStreamContext:
+    return nats_operator.jetstream()

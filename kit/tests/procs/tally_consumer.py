@@ -1,0 +1,60 @@
+"""A consumer process for the chaos test: tallies read events per member.
+
+The tally (``count + 1``, ``progress_sum + p``) is not idempotent by itself: only the inbox
+makes a redelivered event change nothing, which is what the test checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Sequence
+
+from sotay_contracts.events.documents import DocumentRead
+from sotay_kit import db, messaging
+from sotay_kit.consumer import Delivery, EventConsumer
+
+SPEC = messaging.ConsumerSpec(
+    "documents-tally",
+    "DOCUMENTS",
+    ("documents.document.read.v1",),
+    ack_wait=5.0,
+    backoff=(0.2, 0.5, 1.0),
+)
+
+
+async def apply_reads(conn: db.Connection, batch: Sequence[Delivery]) -> None:
+    members = [str(d.event.member_id) for d in batch if isinstance(d.event, DocumentRead)]
+    progress = [d.event.progress_percent for d in batch if isinstance(d.event, DocumentRead)]
+    await conn.execute(
+        "INSERT INTO tally (member_id, n, progress_sum) "
+        "SELECT m, count(*), sum(p) FROM unnest($1::uuid[], $2::int[]) AS t(m, p) GROUP BY m "
+        "ON CONFLICT (member_id) DO UPDATE SET n = tally.n + excluded.n, "
+        "progress_sum = tally.progress_sum + excluded.progress_sum",
+        members,
+        progress,
+    )
+
+
+async def main() -> None:
+    pool = await db.create_pool(os.environ["TALLY_DSN"], max_size=2)
+    nc = await messaging.connect(os.environ["TALLY_NATS_URL"], name="tally")
+    consumer = EventConsumer(
+        SPEC,
+        pool=pool,
+        nc=nc,
+        js=nc.jetstream(),
+        batch_handlers={DocumentRead.ce_type(): apply_reads},
+        batch_size=100,
+        fetch_timeout=0.5,
+    )
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await consumer.run(stop)
+    await nc.drain()
+    await pool.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

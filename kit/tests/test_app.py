@@ -1,0 +1,158 @@
+"""The app factory: ops endpoints, problem+json errors, the request's transaction, metrics."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, Field
+from sotay_kit import outbox
+from sotay_kit.app import DbConnection, ServiceSpec, create_service_app
+from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import Conflict, NotFound
+from sotay_kit.settings import ServiceSettings
+from sotay_kit.testing.events import read_event
+from sotay_kit.testing.plugin import EMPTY_VERSIONS, Infra
+from sotay_kit.testing.tokens import AUDIENCE, ISSUER, JWKS_URL, TokenFactory
+
+router = APIRouter(prefix="/api/v1/things")
+
+
+class ThingIn(BaseModel):
+    title: str = Field(min_length=1, max_length=50)
+    fail_after_write: bool = False
+
+
+@router.post("", status_code=201)
+async def create_thing(body: ThingIn, conn: DbConnection, who: CurrentPrincipal) -> dict[str, str]:
+    await conn.execute("CREATE TABLE IF NOT EXISTS things (title text PRIMARY KEY)")
+    await conn.execute("INSERT INTO things VALUES ($1)", body.title)
+    await outbox.enqueue(conn, read_event(member=who.member_id))
+    if body.fail_after_write:
+        raise Conflict("Trùng lặp — thử lại sau")
+    return {"title": body.title}
+
+
+@router.get("/{thing_id}")
+async def get_thing(thing_id: uuid.UUID, who: CurrentPrincipal) -> dict[str, str]:
+    raise NotFound(f"Không có {thing_id}")
+
+
+@router.get("/crash/now")
+async def crash() -> None:
+    raise RuntimeError("bug with secret data 0912345678")
+
+
+SPEC = ServiceSpec(
+    name="documents",
+    version="test",
+    description="kit test app",
+    versions_dir=EMPTY_VERSIONS,
+    routers=[router],
+)
+
+
+@pytest_asyncio.fixture
+async def app_client(
+    kit_dsn: str, infra: Infra, nats_operator: object
+) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI, TokenFactory]]:
+    settings = ServiceSettings(
+        environment="test",
+        database_url=kit_dsn,
+        nats_url=infra.nats.url,
+        nats_user="documents",
+        nats_password=infra.nats_passwords["documents"],
+        jwks_url=JWKS_URL,
+        token_issuer=ISSUER,
+        token_audience=AUDIENCE,
+        run_outbox_relay=False,
+    )
+    app = create_service_app(SPEC, settings)
+    tokens = TokenFactory()
+    async with app.router.lifespan_context(app):
+        app.state.resources.verifier._client = httpx.AsyncClient(transport=tokens.transport())
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            yield client, app, tokens
+
+
+async def test_health_ready_metrics_and_openapi(app_client: tuple) -> None:  # type: ignore[type-arg]
+    client, _, _ = app_client
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": True, "nats": True}
+    spec = (await client.get("/api/v1/documents/openapi.json")).json()
+    assert "/api/v1/things" in spec["paths"]
+    await client.get(f"/api/v1/things/{uuid.uuid4()}")
+    text = (await client.get("/metrics")).text
+    assert 'route="/api/v1/things/{thing_id}"' in text  # a template, not the raw path
+    assert "sotay_http_request_duration_seconds_bucket" in text
+
+
+async def test_problem_json_for_unknown_route_validation_and_auth(app_client: tuple) -> None:  # type: ignore[type-arg]
+    client, _, tokens = app_client
+    r = await client.get("/api/v1/nothing-here")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["status"] == 404
+    r = await client.post("/api/v1/things", json={"title": "x"})
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    auth = {"authorization": f"Bearer {tokens.mint()}"}
+    r = await client.post("/api/v1/things", json={"title": ""}, headers=auth)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["errors"][0]["loc"] == ["body", "title"]
+    assert body["errors"][0]["message"] == "Chuỗi quá ngắn"
+    r = await client.post(
+        "/api/v1/things", content=b"{not json", headers={**auth, "content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    r = await client.get("/api/v1/things/not-a-uuid", headers=auth)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"] == "Mã định danh (UUID) không hợp lệ"
+
+
+async def test_unexpected_error_is_a_bare_500_without_details(app_client: tuple) -> None:  # type: ignore[type-arg]
+    client, _, _ = app_client
+    r = await client.get("/api/v1/things/crash/now")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "0912345678" not in r.text
+    assert r.headers["x-request-id"]
+
+
+async def test_request_owns_the_transaction(app_client: tuple) -> None:  # type: ignore[type-arg]
+    client, app, tokens = app_client
+    auth = {"authorization": f"Bearer {tokens.mint()}", "x-request-id": "req-123"}
+    ok = await client.post("/api/v1/things", json={"title": "Nghị quyết"}, headers=auth)
+    assert ok.status_code == 201
+    assert ok.headers["x-request-id"] == "req-123"
+    failed = await client.post(
+        "/api/v1/things", json={"title": "Chỉ thị", "fail_after_write": True}, headers=auth
+    )
+    assert failed.status_code == 409
+    assert failed.json()["detail"] == "Trùng lặp — thử lại sau"
+    pool = app.state.resources.pool
+    assert await pool.fetch("SELECT title FROM things") == [("Nghị quyết",)]
+    # The event of the failed request was rolled back with its state change.
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
+    carried = await pool.fetchval("SELECT headers->>'traceparent' FROM outbox")
+    assert carried and carried.startswith("00-")
+
+
+def test_production_settings_refuse_development_defaults() -> None:
+    with pytest.raises(ValueError, match="refusing to start in production"):
+        ServiceSettings(environment="production")
+    ServiceSettings(
+        environment="production",
+        database_url="postgresql://svc:strong@db.internal:5432/identity",
+        nats_password="a-long-random-password",
+        s3_secret_key="another-long-random-secret",
+        jwks_url="https://gateway.example/api/v1/auth/jwks",
+    )

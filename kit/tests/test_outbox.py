@@ -1,0 +1,194 @@
+"""Transactional outbox: events leave with their transaction, in order, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import pytest
+from nats.js import JetStreamContext
+from sotay_contracts import CloudEvent
+from sotay_kit import db, outbox
+from sotay_kit.outbox import OutboxRelay
+from sotay_kit.testing.events import read_event
+from sotay_kit.testing.plugin import Infra
+
+STREAM = "DOCUMENTS"
+
+
+async def _stream_events(js: JetStreamContext, n: int) -> list[CloudEvent]:
+    """Every message of the stream, in order, decoded as CloudEvents."""
+    out = []
+    for seq in range(1, n + 1):
+        msg = await js.get_msg(STREAM, seq, direct=True)
+        out.append(CloudEvent.from_nats(msg.headers, msg.data or b""))
+    return out
+
+
+async def _run_relay_until_drained(relay: OutboxRelay, dsn: str) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with asyncio.timeout(30):
+            while await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await task
+        await conn.close()
+
+
+async def test_enqueue_refuses_to_run_outside_a_transaction(kit_dsn: str) -> None:
+    conn = await db.connect(kit_dsn)
+    try:
+        with pytest.raises(RuntimeError, match="transaction"):
+            await outbox.enqueue(conn, read_event())
+    finally:
+        await conn.close()
+
+
+async def test_rolled_back_change_publishes_nothing_and_commit_publishes_in_order(
+    kit_dsn: str, js: JetStreamContext
+) -> None:
+    pool = await db.create_pool(kit_dsn)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            async with db.transaction(pool) as conn:
+                await outbox.enqueue(conn, read_event())
+                raise ZeroDivisionError  # the state change failed
+        ids: list[str] = []
+        for _ in range(3):
+            async with db.transaction(pool) as conn:
+                ids += await outbox.enqueue(conn, read_event(), read_event())
+        relay = OutboxRelay("documents", kit_dsn, js)
+        await _run_relay_until_drained(relay, kit_dsn)
+        info = await js.stream_info(STREAM)
+        assert info.state.messages == 6
+        events = await _stream_events(js, 6)
+        assert [e.id for e in events] == ids
+        assert all(e.type == "vn.sotay.documents.document.read.v1" for e in events)
+        msg = await js.get_msg(STREAM, 1, direct=True)
+        assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == ids[0]
+    finally:
+        await pool.close()
+
+
+async def test_republished_row_is_dropped_by_the_stream_dedup(
+    kit_dsn: str, js: JetStreamContext
+) -> None:
+    """A relay that dies after the PubAck but before marking the row republishes it."""
+    pool = await db.create_pool(kit_dsn)
+    try:
+        async with db.transaction(pool) as conn:
+            ids = await outbox.enqueue(conn, read_event(), read_event())
+        row = await pool.fetchrow("SELECT subject, headers, body FROM outbox ORDER BY seq LIMIT 1")
+        assert row is not None
+        await js.publish(row["subject"], row["body"], headers=dict(row["headers"]))
+        relay = OutboxRelay("documents", kit_dsn, js)
+        await _run_relay_until_drained(relay, kit_dsn)
+        assert relay.duplicates == 1
+        assert relay.published == 2
+        assert (await js.stream_info(STREAM)).state.messages == 2
+        assert [e.id for e in await _stream_events(js, 2)] == ids
+    finally:
+        await pool.close()
+
+
+def _start_relay(dsn: str, nats_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SOTAY_RELAY_DSN": dsn, "SOTAY_RELAY_NATS_URL": nats_url}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sotay_kit.relay",
+                "--service",
+                "documents",
+                "--batch-size",
+                "250",
+                "--publish-timeout",
+                "2",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
+@pytest.mark.chaos
+async def test_relay_killed_repeatedly_and_nats_restarted_loses_and_doubles_nothing(
+    kit_dsn: str, js: JetStreamContext, infra: Infra, tmp_path: Path
+) -> None:
+    total = 10_000
+    pool = await db.create_pool(kit_dsn)
+    ids: list[str] = []
+    try:
+        for _ in range(total // 500):
+            async with db.transaction(pool) as conn:
+                ids += await outbox.enqueue(conn, *(read_event() for _ in range(500)))
+        log = tmp_path / "relay.log"
+        unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+        kills = 0
+        nats_restarted = False
+        # Kill the relay each time it has made some progress; restart NATS once on the way.
+        for threshold in (9_000, 7_500, 6_000, 4_000, 2_500):
+            proc = _start_relay(kit_dsn, infra.nats_url("documents"), log)
+            deadline = time.monotonic() + 60
+            while await pool.fetchval(unsent) > threshold:
+                assert time.monotonic() < deadline, "relay made no progress"
+                assert proc.poll() is None, log.read_text()[-2000:]
+                await asyncio.sleep(0.005)
+            if threshold == 6_000 and not nats_restarted:
+                await asyncio.to_thread(infra.nats.restart)
+                nats_restarted = True
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+        proc = _start_relay(kit_dsn, infra.nats_url("documents"), log)
+        try:
+            deadline = time.monotonic() + 120
+            while await pool.fetchval(unsent) > 0:
+                assert time.monotonic() < deadline, log.read_text()[-2000:]
+                await asyncio.sleep(0.02)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+        # Every event is in the stream exactly once, in enqueue order for each batch.
+        info = await js.stream_info(STREAM)
+        received = await _stream_events(js, info.state.messages)
+        received_ids = [e.id for e in received]
+        duplicates_suppressed = _duplicates_reported(log)
+        lost = len(set(ids) - set(received_ids))
+        doubled = len(received_ids) - len(set(received_ids))
+        print(
+            f"\noutbox chaos: enqueued={total} relay_kills={kills} nats_restarts=1 "
+            f"received={len(received_ids)} duplicates_suppressed={duplicates_suppressed} "
+            f"doubled={doubled} lost={lost}"
+        )
+        assert lost == 0
+        assert doubled == 0
+        assert info.state.messages == total
+        assert sorted(received_ids) == sorted(ids)
+    finally:
+        await pool.close()
+
+
+def _duplicates_reported(log: Path) -> int:
+    """Sum of the duplicates each relay process reported (its counters restart at zero)."""
+    total = last = previous = 0
+    for line in log.read_text().splitlines():
+        if not line.startswith('{"published"'):
+            continue
+        report = json.loads(line)
+        if report["published"] < previous:  # a new process
+            total += last
+        previous, last = report["published"], report["duplicates"]
+    return total + last
