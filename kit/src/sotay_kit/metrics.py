@@ -68,25 +68,38 @@ DEPENDENCY_UP = Gauge(
     ["service", "dependency"],
 )
 
-# Names as Prometheus exposes them (counters gain ``_total``, histograms ``_bucket`` …).
-EXPORTED_METRICS: frozenset[str] = frozenset(
-    {
-        "sotay_http_requests_total",
-        "sotay_http_request_duration_seconds_bucket",
-        "sotay_http_request_duration_seconds_sum",
-        "sotay_http_request_duration_seconds_count",
-        "sotay_http_requests_in_progress",
-        "sotay_outbox_backlog",
-        "sotay_outbox_oldest_age_seconds",
-        "sotay_outbox_published_total",
-        "sotay_outbox_duplicates_total",
-        "sotay_outbox_publish_errors_total",
-        "sotay_consumer_handled_total",
-        "sotay_consumer_handle_duration_seconds_bucket",
-        "sotay_consumer_handle_duration_seconds_sum",
-        "sotay_consumer_handle_duration_seconds_count",
-        "sotay_consumer_lag",
-        "sotay_dlq_messages_total",
-        "sotay_dependency_up",
-    }
+_ALL = (
+    HTTP_REQUESTS,
+    HTTP_DURATION,
+    HTTP_IN_PROGRESS,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    OUTBOX_DUPLICATES,
+    OUTBOX_ERRORS,
+    CONSUMER_HANDLED,
+    CONSUMER_DURATION,
+    CONSUMER_LAG,
+    DLQ_MESSAGES,
+    DEPENDENCY_UP,
 )
+_SAMPLE_SUFFIXES = {
+    "counter": ("_total",),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_sum", "_count"),
+}
+
+
+def _exposed_names() -> frozenset[str]:
+    """Sample names as Prometheus scrapes them (counters gain ``_total``, histograms
+    ``_bucket``/``_sum``/``_count``), derived from the metric objects themselves."""
+    names = set()
+    for metric in _ALL:
+        for family in metric.describe():
+            for suffix in _SAMPLE_SUFFIXES[family.type]:
+                names.add(family.name + suffix)
+    return frozenset(names)
+
+
+# What dashboards and alert rules may query (tests/test_deploy.py checks them against it).
+EXPORTED_METRICS: frozenset[str] = _exposed_names()
