@@ -21,7 +21,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -100,7 +99,13 @@ class EventConsumer:
         metrics.CONSUMER_HANDLED.labels(self.service, self.spec.name, outcome).inc(n)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Fetch, decode and apply until ``stop`` is set.
+
+        Two stages overlap: while one batch is in its database transaction, the next is fetched
+        and decoded. Batches are still applied strictly one after the other, in stream order.
+        """
         sub = await self.js.pull_subscribe_bind(self.spec.name, stream=self.spec.stream)
+        applying: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 try:
@@ -113,24 +118,41 @@ class EventConsumer:
                     )
                     await asyncio.sleep(1.0)
                     continue
-                if msgs:
-                    await self.handle_batch(msgs)
+                if not msgs:
+                    continue
+                valid = await self._prepare(msgs)
+                if applying is not None:
+                    await applying
+                    applying = None
+                if valid:
+                    applying = asyncio.create_task(self._process(valid))
+            if applying is not None:
+                await applying
         finally:
+            if applying is not None and not applying.done():
+                applying.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
     async def handle_batch(self, msgs: Sequence[Msg]) -> None:
-        items = [_Item(m) for m in msgs]
-        # Reject what can never be applied before touching the database.
+        """Apply one fetched batch (decode, dead-letter the invalid, apply the rest, ack)."""
+        valid = await self._prepare(msgs)
+        if valid:
+            await self._process(valid)
+
+    async def _prepare(self, msgs: Sequence[Msg]) -> list[_Item]:
+        """Decode a batch; what can never be applied goes to the DLQ before any database work."""
         valid: list[_Item] = []
-        for item in items:
+        for msg in msgs:
+            item = _Item(msg)
             reason = self._decode(item)
             if reason is None:
                 valid.append(item)
             else:
-                await self._dead_letter(item.msg, reason)
-        if not valid:
-            return
+                await self._dead_letter(msg, reason)
+        return valid
+
+    async def _process(self, valid: Sequence[_Item]) -> None:
         last = valid[-1].msg.metadata
         metrics.CONSUMER_LAG.labels(self.service, self.spec.name).set(last.num_pending)
         heartbeat = asyncio.create_task(self._heartbeat([i.msg for i in valid]))
@@ -200,16 +222,16 @@ class EventConsumer:
         rows = await conn.fetch(
             "INSERT INTO inbox (consumer, event_id, subject, stream_seq) "
             "SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::bigint[]) "
-            "ON CONFLICT DO NOTHING RETURNING event_id",
+            "ON CONFLICT DO NOTHING RETURNING event_id::text",
             self.spec.name,
             [d.cloud_event.id for d in deliveries],
             [d.cloud_event.nats_subject for d in deliveries],
             [d.stream_seq for d in deliveries],
         )
-        new_ids = {r["event_id"] for r in rows}
+        new_ids = {r[0] for r in rows}
         fresh = []
         for d in deliveries:  # the same event twice in one batch is applied once
-            event_id = UUID(d.cloud_event.id)
+            event_id = d.cloud_event.id.lower()
             if event_id in new_ids:
                 new_ids.discard(event_id)
                 fresh.append(d)

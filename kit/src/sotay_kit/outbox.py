@@ -71,7 +71,7 @@ class OutboxRelay:
         dsn: str,
         js: JetStreamContext,
         *,
-        batch_size: int = 1000,
+        batch_size: int = 2000,
         poll_interval: float = 2.0,
         publish_timeout: float = 10.0,
         retention_seconds: float = 7 * 24 * 3600,
@@ -138,6 +138,9 @@ class OutboxRelay:
 
         Returns the number of rows marked sent, or -1 when publishing failed part-way.
         """
+        acked: list[int] = []
+        duplicates = 0
+        failed = False
         async with conn.transaction():
             rows = await conn.fetch(
                 "SELECT seq, subject, headers, body FROM outbox WHERE sent_at IS NULL "
@@ -146,11 +149,9 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            acked: list[int] = []
-            failed = False
             with tracing.tracer("sotay.outbox").start_as_current_span("outbox relay batch") as sp:
                 sp.set_attribute("messaging.batch.message_count", len(rows))
-                futures = []
+                futures: list[asyncio.Future[PubAck]] = []
                 try:
                     for row in rows:
                         futures.append(
@@ -161,31 +162,34 @@ class OutboxRelay:
                 except Exception as exc:  # connection lost mid-batch: keep what was acked
                     log.warning("outbox publish failed", extra={"error": repr(exc)[:200]})
                     failed = True
-                results = await asyncio.gather(
-                    *(asyncio.wait_for(f, self.publish_timeout) for f in futures),
-                    return_exceptions=True,
-                )
+                if futures:
+                    _, pending = await asyncio.wait(futures, timeout=self.publish_timeout)
+                    for f in pending:
+                        f.cancel()
             # Mark only the acknowledged prefix: later rows are retried in order next time
             # (JetStream drops the copies of those it already stored).
-            for row, result in zip(rows, results, strict=False):
-                if not isinstance(result, PubAck):
+            for row, future in zip(rows, futures, strict=False):
+                if future.cancelled() or future.exception() is not None:
                     failed = True
                     break
                 acked.append(row["seq"])
-                if result.duplicate:
-                    self.duplicates += 1
-                    metrics.OUTBOX_DUPLICATES.labels(self.service).inc()
+                duplicates += future.result().duplicate is True
+            if len(futures) < len(rows):
+                failed = True
             if acked:
                 await conn.execute(
                     "UPDATE outbox SET sent_at = clock_timestamp() WHERE seq = ANY($1::bigint[])",
                     acked,
                 )
-            self.published += len(acked)
-            metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(acked))
-            if failed:
-                metrics.OUTBOX_ERRORS.labels(self.service).inc()
-                return -1
-            return len(acked)
+        # Counted once the marks are committed (a failed commit republishes; dedup drops it).
+        self.published += len(acked)
+        self.duplicates += duplicates
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(acked))
+        metrics.OUTBOX_DUPLICATES.labels(self.service).inc(duplicates)
+        if failed:
+            metrics.OUTBOX_ERRORS.labels(self.service).inc()
+            return -1
+        return len(acked)
 
     async def _housekeeping(self, conn: Connection) -> None:
         now = time.monotonic()

@@ -1,0 +1,65 @@
+"""``python -m bench`` (``make bench``): every benchmark in one run, a summary table and
+``bench/results/latest.json``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from . import consumer, outbox
+from ._infra import RESULTS_DIR, arg_parser, bench_infra, quiet_logs
+
+BENCHMARKS = {
+    "outbox": (outbox.main, "relayed_per_s", "raw_publish_per_s", "raw async publish"),
+    "consumer": (consumer.main, "applied_per_s", "raw_pull_ack_per_s", "raw pull + ack"),
+}
+
+
+async def run_all(n: int, own: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    async with bench_infra(own=own) as infra:
+        print(f"bench: infrastructure = {infra.source}, n = {n} per measurement")
+        for name, (main, *_) in BENCHMARKS.items():
+            results[name] = await main(infra, n=n)
+        source = infra.source
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "infrastructure": source,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "benchmarks": results,
+    }
+
+
+def summary(report: dict[str, Any]) -> str:
+    head = f"{'benchmark':<10} {'ev/s':>10} {'limit ev/s':>11}  {'ratio':>6}  {'aim':>5}  limit"
+    lines = [head, "-" * (len(head) + 8)]
+    for name, (_, rate, limit, limit_name) in BENCHMARKS.items():
+        r = report["benchmarks"][name]
+        ok = "ok" if r["ratio"] >= r["aim"] else "BELOW"
+        lines.append(
+            f"{name:<10} {r[rate]:>10,.0f} {r[limit]:>11,.0f}  {r['ratio']:>6.2f}  "
+            f">={r['aim']:<3} {ok:<5} {limit_name}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    args = arg_parser(__doc__, outbox.DEFAULT_N).parse_args()
+    quiet_logs()
+    report = asyncio.run(run_all(args.n, args.own))
+    print()
+    print(summary(report))
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / "latest.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nresults: {path.relative_to(RESULTS_DIR.parent.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
