@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from minio import Minio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -64,6 +65,9 @@ class Resources:
     nc: NATS
     js: JetStreamContext
     verifier: TokenVerifier
+    # Object storage (minio SDK; its calls block: run them with asyncio.to_thread). None when
+    # the service has no S3 credentials configured.
+    s3: Minio | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     # Extra clean-ups a service registers at start-up, run first at shutdown.
     closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
@@ -94,7 +98,16 @@ def create_service_app(
         verifier = TokenVerifier(
             settings.jwks_url, issuer=settings.token_issuer, audience=settings.token_audience
         )
-        resources = Resources(settings, pool, nc, js, verifier)
+        s3 = None
+        if settings.s3_access_key:
+            s3 = Minio(
+                settings.s3_endpoint,
+                access_key=settings.s3_access_key,
+                secret_key=settings.s3_secret_key.get_secret_value(),
+                secure=settings.s3_secure,
+                region=settings.s3_region,
+            )
+        resources = Resources(settings, pool, nc, js, verifier, s3)
         app.state.resources = resources
         if on_startup is not None:
             result = on_startup(app, resources)

@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
     s3_access_key: str = ""
     s3_secret_key: SecretStr = SecretStr("")
     s3_secure: bool = False
+    # Fixed so the SDK never asks the server for a bucket's location before signing.
+    s3_region: str = "us-east-1"
 
     # Access tokens (DESIGN.md §8): every service verifies them itself against identity's JWKS.
     jwks_url: str = "http://127.0.0.1:8101/api/v1/auth/jwks"
