@@ -166,3 +166,17 @@ def test_subtree_rules() -> None:
     assert not p.can("committee_member", "1.3")
     assert p.is_addressed("1") and p.is_addressed("1.2.3")
     assert not p.is_addressed("1.2.4")
+
+
+async def test_retired_key_stops_being_trusted_when_the_set_is_refreshed(
+    factory: TokenFactory,
+) -> None:
+    verifier = verifier_for(factory)
+    token = factory.mint()
+    await verifier.verify(token)
+    factory.served.clear()  # identity retires the key
+    await verifier.verify(token)  # still within max_age: the cached set is used
+    verifier._fetched_at -= verifier._max_age + 1  # the cached set has aged out
+    verifier._last_fetch -= verifier._refetch_interval + 1
+    with pytest.raises(Unauthorized, match="Khóa"):
+        await verifier.verify(token)

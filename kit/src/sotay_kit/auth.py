@@ -1,9 +1,11 @@
 """Access-token verification (DESIGN.md §8) as a FastAPI dependency.
 
 Services accept only EdDSA tokens of type ``at+jwt`` with the expected ``iss`` and ``aud`` and
-an unexpired ``exp``; keys come from identity's JWKS, cached by ``kid`` and refetched (at most
-once per ``refetch_interval``) when an unknown ``kid`` shows up, which is how key rotation
-reaches every service.
+an unexpired ``exp``; keys come from identity's JWKS, cached by ``kid``. Rotation reaches every
+service two ways: an unknown ``kid`` triggers a refetch (at most once per
+``refetch_interval``, so forged kids cannot flood identity), and the whole set is refetched
+when older than ``max_age`` (identity's Cache-Control), which is how a retired key stops being
+trusted.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         client: httpx.AsyncClient | None = None,
-        refetch_interval: float = 30.0,
+        refetch_interval: float = 1.0,
+        max_age: float = 300.0,
         leeway: float = 5.0,
     ) -> None:
         self.jwks_url = jwks_url
@@ -84,7 +87,9 @@ class TokenVerifier:
         self._own_client = client is None
         self._keys: dict[str, jwt.PyJWK] = {}
         self._last_fetch = -1e9
+        self._fetched_at = -1e9  # of the keys in the cache
         self._refetch_interval = refetch_interval
+        self._max_age = max_age
         self._leeway = leeway
         self._lock = asyncio.Lock()
 
@@ -113,10 +118,12 @@ class TokenVerifier:
                     fresh[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ACCESS_TOKEN_ALGORITHM)
                 except jwt.PyJWTError:
                     continue
-            if fresh:
-                self._keys = fresh
+            self._keys = fresh
+            self._fetched_at = time.monotonic()
 
     async def _key_for(self, kid: str) -> jwt.PyJWK:
+        if time.monotonic() - self._fetched_at > self._max_age:
+            await self._refresh()
         key = self._keys.get(kid)
         if key is None:
             await self._refresh()

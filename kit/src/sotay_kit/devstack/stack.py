@@ -246,7 +246,7 @@ class Stack:
             report = await messaging.provision(
                 nc.jetstream(), messaging.platform_streams(), all_consumers()
             )
-            log.info("provisioned", extra={"created": report.created})
+            log.info("provisioned", extra={"new": report.created, "updated": report.updated})
         finally:
             await nc.close()
 
