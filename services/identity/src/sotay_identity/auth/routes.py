@@ -1,0 +1,210 @@
+"""HTTP of authentication: ``/api/v1/auth/*``, ``/api/v1/me`` and signing-key rotation.
+
+Problem types (``https://sotay.vn/problems/<slug>``):
+
+- ``invalid-credentials`` (401): unknown user, wrong password/activation code/otp, disabled;
+- ``second-factor-required`` (401): the account has TOTP and ``otp`` was not sent;
+- ``password-change-required`` (403): activation code or forced change — call ``POST password``;
+- ``account-locked`` / ``too-many-login-attempts`` (429 + ``Retry-After``): per account / source;
+- ``invalid-refresh-token`` (401): unknown, used (→ family revoked), revoked or expired;
+- ``weak-password`` (422); ``invalid-otp`` (400); ``second-factor-already-enabled`` /
+  ``second-factor-not-pending`` (409); ``second-factor-mandatory`` (403);
+  ``signing-key-conflict`` (409).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
+from sotay_kit.app import DbConnection, Resources
+from sotay_kit.auth import CurrentPrincipal, Principal, TokenVerifier, require_principal
+
+from ..deps import Cipher, Settings, SourceAddress
+from . import keys, service
+from .schemas import (
+    Jwks,
+    LoginRequest,
+    Me,
+    PasswordChangeRequest,
+    RefreshRequest,
+    SigningKeyRotated,
+    TokenResponse,
+    TotpConfirmRequest,
+    TotpEnrolment,
+)
+
+router = APIRouter(tags=["auth"])
+
+# Login, refresh and the password change run their own short transactions (see service.py:
+# bookkeeping committed before an error answer, one pooled connection at a time, none held
+# while argon2 runs); the other endpoints use the request's transaction (DbConnection).
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+
+
+def _env(
+    request: Request, settings: Settings, cipher: Cipher, source: SourceAddress
+) -> service.AuthEnv:
+    resources: Resources = request.app.state.resources
+    return service.AuthEnv(resources.pool, settings, cipher, source)
+
+
+Env = Annotated[service.AuthEnv, Depends(_env)]
+
+
+def _tokens(pair: service.TokenPair, response: Response) -> TokenResponse:
+    response.headers.update(_NO_STORE)
+    return TokenResponse(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        second_factor_enrolment_required=pair.enrolment_required,
+    )
+
+
+@router.post(
+    "/api/v1/auth/login",
+    response_model=TokenResponse,
+    summary="Đăng nhập bằng số thẻ đảng viên hoặc số điện thoại",
+)
+async def login(body: LoginRequest, env: Env, response: Response) -> TokenResponse:
+    pair = await service.login(env, body.username, body.password, body.otp)
+    return _tokens(pair, response)
+
+
+@router.post("/api/v1/auth/refresh", response_model=TokenResponse, summary="Làm mới mã truy cập")
+async def refresh(body: RefreshRequest, env: Env, response: Response) -> TokenResponse:
+    return _tokens(await service.refresh(env, body.refresh_token), response)
+
+
+@router.post("/api/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Đăng xuất")
+async def logout(body: RefreshRequest, env: Env, conn: DbConnection) -> Response:
+    await service.logout(conn, env, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _optional_principal(request: Request) -> Principal | None:
+    if "authorization" not in request.headers:
+        return None
+    return await require_principal(request)
+
+
+@router.post(
+    "/api/v1/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Đổi mật khẩu (cả lần đầu bằng mã kích hoạt)",
+)
+async def change_password(
+    body: PasswordChangeRequest,
+    principal: Annotated[Principal | None, Depends(_optional_principal)],
+    env: Env,
+) -> Response:
+    await service.change_password(
+        env,
+        principal=principal,
+        username=body.username,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        otp=body.otp,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/v1/auth/jwks", response_model=Jwks, summary="Khóa công khai (JWK Set)")
+async def jwks(request: Request) -> JSONResponse:
+    resources: Resources = request.app.state.resources
+    async with resources.pool.acquire() as conn:
+        body = await keys.jwks(conn)
+    return JSONResponse(
+        body,
+        media_type="application/jwk-set+json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.post(
+    "/api/v1/auth/totp", response_model=TotpEnrolment, summary="Bắt đầu đăng ký xác thực hai lớp"
+)
+async def start_totp(
+    principal: CurrentPrincipal, env: Env, conn: DbConnection, response: Response
+) -> TotpEnrolment:
+    enrolment = await service.start_totp(conn, env, principal)
+    response.headers.update(_NO_STORE)
+    return TotpEnrolment(
+        secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg
+    )
+
+
+@router.post(
+    "/api/v1/auth/totp/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Xác nhận và bật xác thực hai lớp",
+)
+async def confirm_totp(
+    body: TotpConfirmRequest, principal: CurrentPrincipal, env: Env, conn: DbConnection
+) -> Response:
+    await service.confirm_totp(conn, env, principal, body.otp)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/api/v1/auth/totp",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Tắt xác thực hai lớp (chỉ đảng viên không giữ vai trò quản trị)",
+)
+async def disable_totp(principal: CurrentPrincipal, env: Env, conn: DbConnection) -> Response:
+    await service.disable_totp(conn, env, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/v1/me", response_model=Me, tags=["me"], summary="Thông tin của tôi")
+async def me(principal: CurrentPrincipal, conn: DbConnection) -> Me:
+    return Me.model_validate(await service.me(conn, principal))
+
+
+def _reload_own_verifier(request: Request) -> None:
+    """Identity verifies its own tokens through kit's TokenVerifier, which refetches the JWKS at
+    most every 30 s and keeps a retired key cached: after a rotation or a retirement done by
+    this process, start from a fresh verifier so the change applies here at once."""
+    resources: Resources = request.app.state.resources
+    old = resources.verifier
+    if not old.jwks_url.startswith("http://identity.internal/"):
+        return  # not the in-process verifier app.py installs (e.g. replaced by a test)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=request.app), base_url="http://identity.internal"
+    )
+    resources.verifier = TokenVerifier(
+        old.jwks_url, issuer=old.issuer, audience=old.audience, client=client
+    )
+    resources.closers.append(client.aclose)
+
+
+@router.post(
+    "/api/v1/identity/signing-keys/rotate",
+    response_model=SigningKeyRotated,
+    tags=["signing-keys"],
+    summary="Xoay khóa ký mã truy cập (cán bộ vận hành cấp tỉnh)",
+)
+async def rotate_signing_key(
+    request: Request, principal: CurrentPrincipal, env: Env
+) -> SigningKeyRotated:
+    kid = await service.rotate_signing_key(env, principal)
+    _reload_own_verifier(request)
+    return SigningKeyRotated(kid=kid)
+
+
+@router.post(
+    "/api/v1/identity/signing-keys/{kid}/retire",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["signing-keys"],
+    summary="Ngừng công bố một khóa ký (mã ký bằng khóa đó hết hiệu lực)",
+)
+async def retire_signing_key(
+    kid: str, request: Request, principal: CurrentPrincipal, env: Env
+) -> Response:
+    await service.retire_signing_key(env, principal, kid)
+    _reload_own_verifier(request)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

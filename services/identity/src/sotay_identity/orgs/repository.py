@@ -1,0 +1,220 @@
+"""SQL of the org tree. Subtree = ``path = $p OR path LIKE $p || '.%'`` (keys are digits, so a
+path never holds a LIKE wildcard), answered by the ``text_pattern_ops`` index."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from sotay_kit.db import Connection
+
+# Serialises changes to the tree's shape (create, move, close) against each other; writers of
+# rows that copy an org path (memberships) take it shared, so no path is copied mid-move.
+_TREE_LOCK = 0x6F72_675F_7472_6565
+
+COLUMNS = (
+    "id, key, parent_id, path, code, title, kind, status, valid_from, valid_to, successor_id, "
+    "revision, created_at, updated_at"
+)
+MEMBER_STATUSES_ON_ROLL = ("active", "exempt")
+CELL_KINDS = ("cell", "grassroots_cell")
+
+UniqueViolation = asyncpg.UniqueViolationError
+
+
+async def lock_tree(conn: Connection, *, exclusive: bool) -> None:
+    if exclusive:
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _TREE_LOCK)
+    else:
+        await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _TREE_LOCK)
+
+
+async def get(conn: Connection, org_id: UUID, *, lock: bool = False) -> asyncpg.Record | None:
+    sql = f"SELECT {COLUMNS} FROM org_units WHERE id = $1"  # noqa: S608 - constant columns
+    return await conn.fetchrow(sql + (" FOR UPDATE" if lock else ""), org_id)
+
+
+async def get_many(conn: Connection, ids: list[UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {COLUMNS} FROM org_units WHERE id = ANY($1::uuid[])",  # noqa: S608
+        ids,
+    )
+
+
+async def open_by_codes(conn: Connection, codes: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {COLUMNS} FROM org_units WHERE code = ANY($1::text[]) "  # noqa: S608
+        "AND status <> 'closed'",
+        codes,
+    )
+
+
+async def children(
+    conn: Connection, org_id: UUID, *, after_key: int | None, limit: int, include_closed: bool
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {COLUMNS} FROM org_units WHERE parent_id = $1 "  # noqa: S608
+        "AND ($2 OR status <> 'closed') AND ($3::bigint IS NULL OR key > $3) "
+        "ORDER BY key LIMIT $4",
+        org_id,
+        include_closed,
+        after_key,
+        limit,
+    )
+
+
+async def insert(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    parent_id: UUID,
+    parent_path: str,
+    title: str,
+    kind: str,
+    code: str | None,
+    valid_from: date | None,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""
+        WITH k AS (SELECT nextval('org_key_seq') AS key)
+        INSERT INTO org_units (id, key, parent_id, path, title, kind, code, valid_from)
+        SELECT $1, k.key, $2, $3 || '.' || k.key, $4, $5, $6, coalesce($7, current_date)
+        FROM k RETURNING {COLUMNS}
+        """,  # noqa: S608
+        org_id,
+        parent_id,
+        parent_path,
+        title,
+        kind,
+        code,
+        valid_from,
+    )
+    assert row is not None
+    return row
+
+
+_UPDATABLE = frozenset({"title", "code", "status", "valid_from", "valid_to"})
+
+
+async def update(conn: Connection, org_id: UUID, changes: dict[str, Any]) -> asyncpg.Record:
+    assert changes and set(changes) <= _UPDATABLE
+    names = sorted(changes)
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=2))
+    row = await conn.fetchrow(
+        f"UPDATE org_units SET {sets}, revision = revision + 1, updated_at = now() "  # noqa: S608
+        f"WHERE id = $1 RETURNING {COLUMNS}",
+        org_id,
+        *(changes[n] for n in names),
+    )
+    assert row is not None
+    return row
+
+
+async def subtree_depth(conn: Connection, path: str) -> int:
+    """Labels in the deepest path of the subtree rooted at ``path``."""
+    depth = await conn.fetchval(
+        "SELECT max(array_length(string_to_array(path, '.'), 1)) FROM org_units "
+        "WHERE path = $1 OR path LIKE $1 || '.%'",
+        path,
+    )
+    return int(depth or 0)
+
+
+async def move(
+    conn: Connection, org_id: UUID, old_path: str, new_path: str, new_parent_id: UUID
+) -> asyncpg.Record:
+    """Re-root the subtree at ``old_path`` under ``new_path`` in one statement per table."""
+    await conn.execute(
+        """
+        UPDATE org_units
+        SET path = $2 || substr(path, length($1) + 1),
+            parent_id = CASE WHEN id = $3 THEN $4 ELSE parent_id END,
+            revision = CASE WHEN id = $3 THEN revision + 1 ELSE revision END,
+            updated_at = now()
+        WHERE path = $1 OR path LIKE $1 || '.%'
+        """,
+        old_path,
+        new_path,
+        org_id,
+        new_parent_id,
+    )
+    # Open memberships follow their cell; closed ones keep the path they had (history).
+    await conn.execute(
+        """
+        UPDATE memberships SET org_path = $2 || substr(org_path, length($1) + 1)
+        WHERE ended_on IS NULL AND (org_path = $1 OR org_path LIKE $1 || '.%')
+        """,
+        old_path,
+        new_path,
+    )
+    row = await get(conn, org_id)
+    assert row is not None
+    return row
+
+
+async def count_members_on_roll(conn: Connection, org_id: UUID) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM members WHERE cell_id = $1 AND status = ANY($2::text[])",
+            org_id,
+            list(MEMBER_STATUSES_ON_ROLL),
+        )
+    )
+
+
+async def count_open_children(conn: Connection, org_id: UUID) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM org_units WHERE parent_id = $1 AND status <> 'closed'", org_id
+        )
+    )
+
+
+async def close(
+    conn: Connection, org_id: UUID, closed_on: date, successor_id: UUID | None
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"UPDATE org_units SET status = 'closed', valid_to = $2, successor_id = $3, "  # noqa: S608
+        "revision = revision + 1, updated_at = now() "
+        f"WHERE id = $1 RETURNING {COLUMNS}",
+        org_id,
+        closed_on,
+        successor_id,
+    )
+    assert row is not None
+    return row
+
+
+async def members_on_roll(
+    conn: Connection,
+    path: str,
+    *,
+    query: str | None,
+    after: tuple[str, UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Active and exempt members whose cell lies in the subtree at ``path``, by folded name."""
+    like = None
+    if query:
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return await conn.fetch(
+        """
+        SELECT m.id, m.card_number, m.full_name, m.search_name, m.status, m.membership,
+               m.cell_id
+        FROM members m JOIN org_units o ON o.id = m.cell_id
+        WHERE (o.path = $1 OR o.path LIKE $1 || '.%')
+          AND m.status = ANY($2::text[])
+          AND ($3::text IS NULL OR m.search_name LIKE $3)
+          AND ($4::text IS NULL OR (m.search_name, m.id) > ($4, $5::uuid))
+        ORDER BY m.search_name, m.id
+        LIMIT $6
+        """,
+        path,
+        list(MEMBER_STATUSES_ON_ROLL),
+        like,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )

@@ -1,0 +1,95 @@
+"""HTTP routes of the org tree: ``/api/v1/orgs``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from sotay_kit.app import DbConnection
+from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.pagination import Cursor, Limit, Page
+
+from ..deps import SourceAddress
+from . import service
+from .schemas import OrgClose, OrgCreate, OrgMemberOut, OrgMove, OrgOut, OrgPatch, SecretaryOut
+
+router = APIRouter(prefix="/api/v1/orgs", tags=["orgs"])
+
+
+@router.get("/{org_id}", response_model=OrgOut)
+async def get_org(org_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> OrgOut:
+    return await service.get_org(conn, who, org_id)
+
+
+@router.get("/{org_id}/children", response_model=Page[OrgOut])
+async def list_children(
+    org_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    include_closed: Annotated[bool, Query(description="Kể cả tổ chức đã giải thể")] = False,
+) -> Page[OrgOut]:
+    return await service.list_children(
+        conn, who, org_id, limit=limit, cursor=cursor, include_closed=include_closed
+    )
+
+
+@router.get("/{org_id}/members", response_model=Page[OrgMemberOut])
+async def list_members(
+    org_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Tìm theo họ tên, có hoặc không dấu"),
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[OrgMemberOut]:
+    return await service.list_members(conn, who, org_id, query=q, limit=limit, cursor=cursor)
+
+
+@router.get("/{org_id}/secretaries", response_model=Page[SecretaryOut])
+async def list_secretaries(
+    org_id: UUID, who: CurrentPrincipal, conn: DbConnection
+) -> Page[SecretaryOut]:
+    """Bí thư và phó bí thư của một chi bộ (tìm theo vai trò được phân)."""
+    return await service.list_secretaries(conn, who, org_id)
+
+
+@router.post("", response_model=OrgOut, status_code=201)
+async def create_org(
+    body: OrgCreate, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress
+) -> OrgOut:
+    return await service.create_org(conn, who, body, source=source)
+
+
+@router.patch("/{org_id}", response_model=OrgOut)
+async def update_org(
+    org_id: UUID, body: OrgPatch, who: CurrentPrincipal, conn: DbConnection
+) -> OrgOut:
+    return await service.update_org(conn, who, org_id, body)
+
+
+@router.post("/{org_id}/move", response_model=OrgOut)
+async def move_org(
+    org_id: UUID,
+    body: OrgMove,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    source: SourceAddress,
+) -> OrgOut:
+    return await service.move_org(conn, who, org_id, body, source=source)
+
+
+@router.post("/{org_id}/close", response_model=OrgOut)
+async def close_org(
+    org_id: UUID,
+    body: OrgClose,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    source: SourceAddress,
+) -> OrgOut:
+    return await service.close_org(conn, who, org_id, body, source=source)
