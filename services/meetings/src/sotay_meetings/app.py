@@ -7,16 +7,21 @@ from pathlib import Path
 from fastapi import FastAPI
 from sotay_kit.app import ServiceSpec, create_service_app
 
+from .meetings.consumers import BINDINGS
+from .meetings.routes import router as meetings_router
+from .minutes.routes import router as minutes_router
 from .settings import MeetingsSettings
 
 SPEC = ServiceSpec(
     name="meetings",
     version="0.1.0",
     description=(
-        "Sinh hoạt chi bộ: lịch họp, trả lời tham dự, điểm danh,"
-        " kết thúc họp và biên bản."
+        "Sinh hoạt chi bộ: lịch họp, trả lời tham dự, điểm danh, kết thúc họp và biên bản."
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
+    # The minutes router first: its paths are more specific than /{meeting_id}.
+    routers=[minutes_router, meetings_router],
+    consumers=BINDINGS,
 )
 
 

@@ -1,0 +1,1 @@
+"""Meetings: scheduling, roster, replies, check-in, attendance and closing."""

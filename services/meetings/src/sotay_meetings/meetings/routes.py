@@ -1,0 +1,153 @@
+"""HTTP routes of meetings: ``/api/v1/meetings`` (schedule, list, get, update, cancel, rsvp,
+checkin-code, checkin, attendance, close, roster-labels)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from sotay_kit.app import DbConnection
+from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import Unprocessable
+from sotay_kit.pagination import Cursor, Limit, Page
+
+from ..deps import Now, Settings
+from . import service
+from .schemas import (
+    AttendanceMark,
+    AttendanceOut,
+    CheckinCodeOut,
+    CheckinIn,
+    MeetingCancel,
+    MeetingCreate,
+    MeetingOut,
+    MeetingPatch,
+    MeetingSummary,
+    RosterLabels,
+    RosterLabelsOut,
+    RsvpIn,
+    RsvpOut,
+    ScheduledOut,
+)
+
+router = APIRouter(prefix="/api/v1/meetings", tags=["meetings"])
+
+NO_STORE = {"Cache-Control": "no-store"}
+Month = Annotated[str | None, Query(pattern=r"^(20\d\d|2100)-(0[1-9]|1[0-2])$")]
+
+
+@router.post("", response_model=ScheduledOut, status_code=201)
+async def schedule(
+    body: MeetingCreate, who: CurrentPrincipal, conn: DbConnection, now: Now, settings: Settings
+) -> ScheduledOut:
+    """Lên lịch một cuộc họp, hoặc một chuỗi họp hằng tháng (``recurrence``): mỗi buổi là một
+    cuộc họp riêng, cùng ``series_id``."""
+    meetings = await service.schedule(conn, who, body, now=now, settings=settings)
+    return ScheduledOut(meetings=meetings)
+
+
+@router.get("", response_model=Page[MeetingSummary])
+async def list_meetings(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    scope: Annotated[Literal["mine"] | None, Query()] = None,
+    when: Annotated[Literal["upcoming", "past"], Query()] = "upcoming",
+    org_id: Annotated[UUID | None, Query()] = None,
+    month: Month = None,
+) -> Page[MeetingSummary]:
+    """``?scope=mine&when=upcoming|past``: các cuộc họp của tôi, kèm trả lời và điểm danh;
+    ``?org_id=…&month=YYYY-MM``: các cuộc họp trong cây tổ chức theo tháng, kèm số liệu."""
+    if scope == "mine" and org_id is None:
+        return await service.list_mine(
+            conn, who, upcoming=when == "upcoming", now=now, limit=limit, cursor=cursor
+        )
+    if scope is None and org_id is not None and month is not None:
+        return await service.list_by_org(conn, who, org_id, month, limit=limit, cursor=cursor)
+    raise Unprocessable("Cần scope=mine, hoặc org_id và month=YYYY-MM")
+
+
+@router.get("/{meeting_id}", response_model=MeetingOut)
+async def get_meeting(meeting_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> MeetingOut:
+    return await service.get(conn, who, meeting_id)
+
+
+@router.patch("/{meeting_id}", response_model=MeetingOut)
+async def update_meeting(
+    meeting_id: UUID, body: MeetingPatch, who: CurrentPrincipal, conn: DbConnection, now: Now
+) -> MeetingOut:
+    """Sửa một cuộc họp (một buổi của chuỗi: các buổi khác giữ nguyên)."""
+    return await service.update(conn, who, meeting_id, body, now=now)
+
+
+@router.post("/{meeting_id}/cancel", response_model=MeetingOut)
+async def cancel_meeting(
+    meeting_id: UUID, body: MeetingCancel, who: CurrentPrincipal, conn: DbConnection, now: Now
+) -> MeetingOut:
+    return await service.cancel(conn, who, meeting_id, body, now=now)
+
+
+@router.post("/{meeting_id}/rsvp", response_model=RsvpOut)
+async def rsvp(
+    meeting_id: UUID, body: RsvpIn, who: CurrentPrincipal, conn: DbConnection, now: Now
+) -> RsvpOut:
+    return await service.rsvp(conn, who, meeting_id, body, now=now)
+
+
+@router.get("/{meeting_id}/checkin-code", response_model=CheckinCodeOut)
+async def checkin_code(
+    meeting_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    settings: Settings,
+    response: Response,
+) -> CheckinCodeOut:
+    """Mã điểm danh hiện tại (đổi sau mỗi ``step_seconds`` giây) và ảnh QR (SVG)."""
+    response.headers.update(NO_STORE)
+    return await service.checkin_code(conn, who, meeting_id, now=now, settings=settings)
+
+
+@router.post("/{meeting_id}/checkin", response_model=AttendanceOut)
+async def checkin(
+    meeting_id: UUID,
+    body: CheckinIn,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    settings: Settings,
+) -> AttendanceOut:
+    return await service.check_in(conn, who, meeting_id, body, now=now, settings=settings)
+
+
+@router.post("/{meeting_id}/attendance/{member_id}", response_model=AttendanceOut)
+async def mark_attendance(
+    meeting_id: UUID,
+    member_id: UUID,
+    body: AttendanceMark,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    settings: Settings,
+) -> AttendanceOut:
+    return await service.mark(conn, who, meeting_id, member_id, body, now=now, settings=settings)
+
+
+@router.post("/{meeting_id}/close", response_model=MeetingOut)
+async def close_meeting(
+    meeting_id: UUID, who: CurrentPrincipal, conn: DbConnection, now: Now, settings: Settings
+) -> MeetingOut:
+    """Kết thúc cuộc họp: chốt điểm danh của từng người và tính số lượng cần thiết."""
+    return await service.close(conn, who, meeting_id, now=now, settings=settings)
+
+
+@router.put("/{meeting_id}/roster-labels", response_model=RosterLabelsOut)
+async def label_roster(
+    meeting_id: UUID, body: RosterLabels, who: CurrentPrincipal, conn: DbConnection
+) -> RosterLabelsOut:
+    """Tên hiển thị của những người trong danh sách, dùng cho biên bản (chỉ lưu ở dịch vụ
+    này, không bao giờ đi vào sự kiện)."""
+    return await service.label_roster(conn, who, meeting_id, body)

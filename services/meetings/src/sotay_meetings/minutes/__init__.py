@@ -1,0 +1,1 @@
+"""Minutes (biên bản): generated draft, edits, signature, download."""

@@ -1,0 +1,199 @@
+"""The minutes draft (Markdown, Vietnamese template) and its DOCX rendering (python-docx: a
+DOCX carries text, not glyphs, so Vietnamese needs no embedded font).
+
+Names: the identity projection carries no personal data, so the draft names people by the
+labels the secretary's client stored for this meeting (``PUT …/roster-labels``) and, for
+anyone without a label, by a placeholder ``[Đảng viên 1a2b3c4d]`` to be edited before signing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from docx import Document
+from docx.shared import Pt
+
+from ..times import local
+
+KIND_TITLES = {
+    "regular": "Sinh hoạt chi bộ thường kỳ",
+    "thematic": "Sinh hoạt chi bộ chuyên đề",
+    "extraordinary": "Sinh hoạt chi bộ bất thường",
+    "committee": "Họp cấp ủy",
+}
+REASONS = {
+    "cong_tac": "công tác",
+    "om": "ốm",
+    "viec_gia_dinh": "việc gia đình",
+    "other": "lý do khác",
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    member_id: UUID
+    standing: str
+    label: str | None
+    status: str  # final (closed) or expected (not closed yet)
+    reason: str | None
+    note: str | None
+
+
+def name_of(member_id: UUID | None, labels: Mapping[UUID, str | None]) -> str:
+    if member_id is None:
+        return "(chưa phân công)"
+    return labels.get(member_id) or f"[Đảng viên {str(member_id)[:8]}]"
+
+
+def _when(value: datetime) -> str:
+    return f"{local(value):%H giờ %M} ngày {local(value):%d/%m/%Y}"
+
+
+def draft(meeting: Any, people: Sequence[Person]) -> str:
+    labels = {p.member_id: p.label for p in people}
+    kind_title = KIND_TITLES.get(meeting["kind"], "Sinh hoạt chi bộ")
+    closed = meeting["status"] == "closed"
+    members = [p for p in people if p.standing != "guest"]
+    guests = [p for p in people if p.standing == "guest"]
+
+    def group(status: str) -> list[Person]:
+        return [p for p in members if p.status == status]
+
+    present, late = group("present"), group("late")
+    excused, unexcused, exempt = group("absent_excused"), group("absent_unexcused"), group("exempt")
+    lines = [
+        "# BIÊN BẢN " + kind_title.upper(),
+        "",
+        f"## {meeting['title']}",
+        "",
+        f"**Thời gian:** từ {_when(meeting['starts_at'])} đến {_when(meeting['ends_at'])} "
+        "(giờ Việt Nam)",
+        "",
+        f"**Địa điểm:** {meeting['location'] or '(chưa ghi)'}",
+        "",
+        f"**Chủ trì:** {name_of(meeting['chair_id'], labels)}",
+        "",
+        f"**Thư ký:** {name_of(meeting['minute_taker_id'], labels)}",
+        "",
+        "## Thành phần",
+        "",
+    ]
+    if not closed:
+        lines += ["_(Điểm danh chưa chốt: cuộc họp chưa kết thúc.)_", ""]
+    lines.append(f"Tổng số đảng viên của chi bộ: {len(members)}; miễn sinh hoạt: {len(exempt)}.")
+    lines.append("")
+
+    def section(title: str, group_: list[Person], with_reason: bool = False) -> None:
+        lines.append(f"- {title}: {len(group_)}")
+        for p in group_:
+            text = name_of(p.member_id, labels)
+            if p.status == "late":
+                text += " (đến muộn)"
+            if with_reason and p.reason:
+                reason = REASONS.get(p.reason, p.reason)
+                if p.note:
+                    reason += f": {p.note}"
+                text += f" — lý do: {reason}"
+            lines.append(f"  - {text}")
+
+    section("Có mặt", present + late)
+    section("Vắng có lý do", excused, with_reason=True)
+    section("Vắng không có lý do", unexcused)
+    if exempt:
+        section("Miễn sinh hoạt", exempt)
+    if guests:
+        section("Khách mời có mặt", [g for g in guests if g.status in ("present", "late")])
+    lines.append("")
+    tallies = meeting.get("tallies")
+    if closed and tallies:
+        attending = tallies["present"] + tallies["late"]
+        verdict = "đủ" if meeting["quorum_met"] else "không đủ"
+        lines += [
+            f"Số đảng viên dự họp: {attending}/{tallies['quorum_base']} (không tính đảng viên "
+            f"miễn sinh hoạt); yêu cầu tối thiểu {meeting['quorum_required']:.0%} — "
+            f"cuộc họp {verdict} số lượng theo quy định.",
+            "",
+        ]
+    lines += ["## Chương trình", ""]
+    agenda = list(meeting["agenda"])
+    lines += [f"{i}. {item}" for i, item in enumerate(agenda, start=1)] or ["(không có)"]
+    lines += ["", "## Tài liệu kèm theo", ""]
+    documents = list(meeting["document_ids"])
+    lines += [f"- Tài liệu {d}" for d in documents] or ["(không có)"]
+    lines += [
+        "",
+        "## Diễn biến và kết luận",
+        "",
+        "_(Thư ký ghi diễn biến, ý kiến phát biểu và kết luận của cuộc họp tại đây.)_",
+        "",
+        "## Ký tên",
+        "",
+        f"- Chủ trì: {name_of(meeting['chair_id'], labels)}",
+        f"- Thư ký: {name_of(meeting['minute_taker_id'], labels)}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def _runs(paragraph: Any, text: str) -> None:
+    """Add ``text`` with ``**bold**`` spans and a leading/trailing ``_italic_`` line."""
+    italic = len(text) > 1 and text.startswith("_") and text.endswith("_")
+    if italic:
+        text = text[1:-1]
+    pos = 0
+    for match in _BOLD.finditer(text):
+        if match.start() > pos:
+            paragraph.add_run(text[pos : match.start()]).italic = italic
+        run = paragraph.add_run(match.group(1))
+        run.bold = True
+        run.italic = italic
+        pos = match.end()
+    if pos < len(text):
+        paragraph.add_run(text[pos:]).italic = italic
+
+
+def to_docx(content: str, *, signed: tuple[str, datetime] | None = None) -> bytes:
+    """A DOCX of the Markdown minutes (headings, bullet and numbered lists, bold, paragraphs).
+    Signed minutes carry their SHA-256 and the time of signature at the end."""
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(13)
+    for raw in content.split("\n"):
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        if line.startswith("# "):
+            document.add_heading(line[2:].strip(), level=0)
+        elif line.startswith("## "):
+            document.add_heading(line[3:].strip(), level=1)
+        elif line.startswith("### "):
+            document.add_heading(line[4:].strip(), level=2)
+        elif re.match(r"^\s{2,}- ", line):
+            _runs(document.add_paragraph(style="List Bullet 2"), line.strip()[2:])
+        elif line.startswith("- "):
+            _runs(document.add_paragraph(style="List Bullet"), line[2:])
+        elif re.match(r"^\d+\. ", line):
+            _runs(document.add_paragraph(style="List Number"), line.split(". ", 1)[1])
+        else:
+            _runs(document.add_paragraph(), line)
+    if signed is not None:
+        digest, at = signed
+        document.add_paragraph()
+        footer = document.add_paragraph()
+        footer.add_run(
+            f"Biên bản đã ký lúc {local(at):%H:%M ngày %d/%m/%Y} (giờ Việt Nam). "
+            f"Mã SHA-256 của nội dung: {digest}"
+        ).italic = True
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

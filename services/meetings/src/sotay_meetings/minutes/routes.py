@@ -1,0 +1,60 @@
+"""HTTP routes of the minutes: ``/api/v1/meetings/{id}/minutes`` (read, edit, sign,
+download)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from sotay_kit.app import DbConnection
+from sotay_kit.auth import CurrentPrincipal
+
+from ..deps import Now
+from . import service
+from .schemas import MinutesIn, MinutesOut, MinutesSignIn
+
+router = APIRouter(prefix="/api/v1/meetings/{meeting_id}/minutes", tags=["minutes"])
+
+
+@router.get("", response_model=MinutesOut)
+async def read_minutes(meeting_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> MinutesOut:
+    """Biên bản đã lưu, hoặc bản nháp sinh từ cuộc họp (Markdown) khi chưa ai sửa."""
+    return await service.read(conn, who, meeting_id)
+
+
+@router.put("", response_model=MinutesOut)
+async def edit_minutes(
+    meeting_id: UUID, body: MinutesIn, who: CurrentPrincipal, conn: DbConnection, now: Now
+) -> MinutesOut:
+    return await service.edit(conn, who, meeting_id, body, now=now)
+
+
+@router.post("/sign", response_model=MinutesOut)
+async def sign_minutes(
+    meeting_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    body: MinutesSignIn | None = None,
+) -> MinutesOut:
+    """Ký biên bản: nội dung được khóa (lưu SHA-256), mọi thay đổi sau đó bị từ chối."""
+    return await service.sign(conn, who, meeting_id, body or MinutesSignIn(), now=now)
+
+
+@router.get("/download")
+async def download_minutes(
+    meeting_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    format: Annotated[Literal["docx", "md"], Query()] = "docx",
+) -> Response:
+    body, media, filename = await service.download(conn, who, meeting_id, format)
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,187 @@
+"""Use cases of the minutes: read (the stored text, or a draft generated from the meeting),
+edit while unsigned, sign (freezes the text, stores its SHA-256, emits
+``meetings.minutes.signed.v1``), download as DOCX or Markdown.
+
+Read: everyone who can see the meeting. Edit: managers, the chair and the minute-taker.
+Sign: managers and the chair, once the meeting is closed (attendance is final).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+from sotay_contracts.events import meetings as ev
+from sotay_kit import outbox
+from sotay_kit.auth import Principal
+from sotay_kit.db import Connection
+from sotay_kit.errors import Conflict, Forbidden
+
+from .. import access, problems
+from ..meetings import repository as meetings_repository
+from ..meetings.service import final_status
+from ..times import local
+from . import render, repository
+from .schemas import MinutesIn, MinutesOut, MinutesSignIn
+
+log = logging.getLogger("sotay.meetings.minutes")
+
+
+class MeetingNotClosed(Conflict):
+    slug, title = "meeting-not-closed", "Cuộc họp chưa kết thúc"
+
+
+def sha256_hex(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+async def _meeting(
+    conn: Connection, who: Principal, meeting_id: UUID, *, exclusive: bool = False
+) -> asyncpg.Record:
+    meeting = await meetings_repository.meeting_for_action(conn, meeting_id, exclusive=exclusive)
+    if meeting is None:
+        raise problems.MeetingNotFound("Không tìm thấy cuộc họp")
+    if not access.manages(who, meeting["org_path"], meeting["chair_id"]) and (
+        await meetings_repository.invitee(conn, meeting_id, who.member_id) is None
+    ):
+        raise problems.MeetingNotFound("Không tìm thấy cuộc họp")
+    if meeting["status"] == "cancelled":
+        raise problems.MeetingCancelled("Cuộc họp đã bị hủy; không có biên bản")
+    return meeting
+
+
+async def generate(conn: Connection, meeting: asyncpg.Record) -> str:
+    rows = await meetings_repository.invitees(conn, meeting["id"])
+    people = [
+        render.Person(
+            member_id=r["member_id"],
+            standing=r["standing"],
+            label=r["label"],
+            status=r["final_status"] or final_status(r),
+            reason=r["attendance_reason"] or r["rsvp_reason"],
+            note=r["rsvp_note"] if not r["attendance_reason"] else None,
+        )
+        for r in rows
+    ]
+    return render.draft(meeting, people)
+
+
+def _out(meeting_id: UUID, row: asyncpg.Record | None, content: str | None = None) -> MinutesOut:
+    if row is None:
+        assert content is not None
+        return MinutesOut(
+            meeting_id=meeting_id,
+            minutes_id=None,
+            state="generated",
+            content=content,
+            content_sha256=sha256_hex(content),
+            revision=0,
+            updated_at=None,
+            signed=False,
+            signed_by=None,
+            signed_at=None,
+        )
+    signed = row["signed_at"] is not None
+    return MinutesOut(
+        meeting_id=meeting_id,
+        minutes_id=row["id"],
+        state="signed" if signed else "edited",
+        content=row["content"],
+        content_sha256=row["content_sha256"] or sha256_hex(row["content"]),
+        revision=row["revision"],
+        updated_at=row["updated_at"],
+        signed=signed,
+        signed_by=row["signed_by"],
+        signed_at=row["signed_at"],
+    )
+
+
+async def read(conn: Connection, who: Principal, meeting_id: UUID) -> MinutesOut:
+    await _meeting(conn, who, meeting_id)
+    row = await repository.get(conn, meeting_id)
+    if row is not None:
+        return _out(meeting_id, row)
+    full = await meetings_repository.get_meeting(conn, meeting_id)
+    assert full is not None
+    return _out(meeting_id, None, await generate(conn, full))
+
+
+async def edit(
+    conn: Connection, who: Principal, meeting_id: UUID, body: MinutesIn, *, now: datetime
+) -> MinutesOut:
+    meeting = await _meeting(conn, who, meeting_id, exclusive=True)
+    if not access.edits_minutes(
+        who, meeting["org_path"], meeting["chair_id"], meeting["minute_taker_id"]
+    ):
+        raise Forbidden("Chỉ bí thư, phó bí thư, chủ trì hoặc thư ký được sửa biên bản")
+    current = await repository.get(conn, meeting_id)
+    if current is not None and current["signed_at"] is not None:
+        raise problems.MinutesSigned("Biên bản đã ký; không thể sửa")
+    row = await repository.save(conn, uuid4(), meeting_id, body.content, who.member_id, now)
+    return _out(meeting_id, row)
+
+
+async def sign(
+    conn: Connection, who: Principal, meeting_id: UUID, body: MinutesSignIn, *, now: datetime
+) -> MinutesOut:
+    meeting = await _meeting(conn, who, meeting_id, exclusive=True)
+    if not access.manages(who, meeting["org_path"], meeting["chair_id"]):
+        raise Forbidden("Chỉ bí thư, phó bí thư, cấp ủy cấp trên hoặc chủ trì được ký biên bản")
+    if meeting["status"] != "closed":
+        raise MeetingNotClosed("Cần kết thúc cuộc họp (chốt điểm danh) trước khi ký biên bản")
+    row = await repository.get(conn, meeting_id)
+    if row is not None and row["signed_at"] is not None:
+        raise problems.MinutesSigned("Biên bản đã được ký")
+    if row is None:
+        full = await meetings_repository.get_meeting(conn, meeting_id)
+        assert full is not None
+        row = await repository.save(
+            conn, uuid4(), meeting_id, await generate(conn, full), who.member_id, now
+        )
+    digest = sha256_hex(row["content"])
+    if body.content_sha256 is not None and body.content_sha256 != digest:
+        raise problems.MinutesChanged(
+            "Biên bản đã được sửa sau khi bạn đọc; hãy đọc lại trước khi ký",
+            extensions={"content_sha256": digest},
+        )
+    signed = await repository.sign(conn, meeting_id, digest, who.member_id, now)
+    await outbox.enqueue(
+        conn,
+        ev.MinutesSigned(
+            meeting_id=meeting_id,
+            minutes_id=signed["id"],
+            org_id=meeting["org_id"],
+            org_path=meeting["org_path"],
+            content_sha256=digest,
+            signed_by=who.member_id,
+            occurred_at=now,
+        ),
+    )
+    log.info(
+        "minutes signed",
+        extra={"meeting_id": str(meeting_id), "minutes_id": str(signed["id"]), "sha256": digest},
+    )
+    return _out(meeting_id, signed)
+
+
+async def download(
+    conn: Connection, who: Principal, meeting_id: UUID, fmt: str
+) -> tuple[bytes, str, str]:
+    """(body, media type, file name)."""
+    minutes = await read(conn, who, meeting_id)
+    meeting = await meetings_repository.get_meeting(conn, meeting_id)
+    assert meeting is not None
+    stem = f"bien-ban-{local(meeting['starts_at']):%Y-%m-%d}-{str(meeting_id)[:8]}"
+    if fmt == "md":
+        return minutes.content.encode("utf-8"), "text/markdown; charset=utf-8", stem + ".md"
+    signed = (
+        (minutes.content_sha256, minutes.signed_at)
+        if minutes.signed and minutes.signed_at is not None
+        else None
+    )
+    body = render.to_docx(minutes.content, signed=signed)
+    media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return body, media, stem + ".docx"

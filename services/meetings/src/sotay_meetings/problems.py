@@ -1,0 +1,61 @@
+"""Problems (RFC 9457) clients of meetings must tell apart, each with its own slug."""
+
+from __future__ import annotations
+
+from sotay_kit.errors import Conflict, NotFound, Unprocessable
+
+
+class MeetingNotFound(NotFound):
+    slug, title = "meeting-not-found", "Không tìm thấy cuộc họp"
+
+
+class OrgNotFound(NotFound):
+    slug, title = "org-not-found", "Không tìm thấy tổ chức"
+
+
+class NotInvited(NotFound):
+    slug, title = "not-invited", "Không có tên trong danh sách cuộc họp"
+
+
+class MeetingClosed(Conflict):
+    slug, title = "meeting-closed", "Cuộc họp đã kết thúc"
+
+
+class MeetingCancelled(Conflict):
+    slug, title = "meeting-cancelled", "Cuộc họp đã bị hủy"
+
+
+class MeetingNotStarted(Conflict):
+    slug, title = "meeting-not-started", "Cuộc họp chưa bắt đầu"
+
+
+class RsvpClosed(Conflict):
+    slug, title = "rsvp-closed", "Đã hết thời hạn trả lời"
+
+
+class OutsideWindow(Conflict):
+    slug, title = "outside-window", "Ngoài thời gian điểm danh"
+
+
+class CodeExpired(Unprocessable):
+    slug, title = "code-expired", "Mã điểm danh đã hết hạn"
+
+
+class CodeInvalid(Unprocessable):
+    slug, title = "code-invalid", "Mã điểm danh không hợp lệ"
+
+
+class MemberExempt(Conflict):
+    slug, title = "member-exempt", "Đảng viên được miễn sinh hoạt"
+
+
+class MinutesSigned(Conflict):
+    slug, title = "minutes-signed", "Biên bản đã ký, không thể thay đổi"
+
+
+class MinutesChanged(Conflict):
+    slug, title = "minutes-changed", "Nội dung biên bản đã thay đổi so với bản bạn đã đọc"
+
+
+class InvalidPlan(Unprocessable):
+    slug, title = "invalid-plan", "Kế hoạch cuộc họp không hợp lệ"

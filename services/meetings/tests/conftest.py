@@ -1,0 +1,265 @@
+"""Fixtures for meetings' tests: the app on a fresh migrated database, its identity projection
+seeded by real identity events through the real projection consumer, tokens it trusts, and a
+clock the tests drive."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from fastapi import FastAPI
+from nats.aio.client import Client as NATS
+from sotay_contracts import CloudEvent, Event, new_cloud_event
+from sotay_contracts.events import identity as iev
+from sotay_contracts.registry import parse_event
+from sotay_kit import messaging
+from sotay_kit.auth import TokenVerifier
+from sotay_kit.consumer import EventConsumer
+from sotay_kit.testing.plugin import DatabaseFactory, Infra
+from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_meetings.app import SPEC, create_app
+from sotay_meetings.deps import current_time
+from sotay_meetings.meetings.consumers import BINDINGS
+from sotay_meetings.settings import MeetingsSettings
+
+T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội, three days before the meeting
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def set(self, when: datetime) -> None:
+        self.now = when.astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class World:
+    """province 1 ─ district 1.2 ─ commune 1.2.3 ─ cells 1.2.3.4 (A), 1.2.3.5 (B);
+    district 1.6 ─ cell 1.6.7 (C). Cell A: secretary, deputy, m1…m4, one exempt member."""
+
+    orgs: dict[str, uuid.UUID] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    members: dict[str, uuid.UUID] = field(default_factory=dict)
+    cell_of: dict[str, str] = field(default_factory=dict)
+    grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    revisions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class MeetingsApp:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: MeetingsSettings
+    clock: Clock
+    world: World
+    tokens: TokenFactory
+    nc: NATS
+    _consumer_seq: int = 0
+
+    @property
+    def pool(self) -> Any:
+        return self.app.state.resources.pool
+
+    def token(self, name: str, **overrides: Any) -> str:
+        w = self.world
+        claims: dict[str, Any] = {
+            "member_id": w.members[name],
+            "cell_id": w.orgs[w.cell_of[name]],
+            "org_path": w.paths[w.cell_of[name]],
+            "grants": [
+                {"role": role, "org_path": w.paths[org]} for role, org in w.grants.get(name, [])
+            ],
+            "issuer": self.settings.token_issuer,
+            "audience": self.settings.token_audience,
+        }
+        claims.update(overrides)
+        return self.tokens.mint(**claims)
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token(name)}"}
+
+    async def publish_identity(self, *events: Event) -> None:
+        """Publish identity events to the IDENTITY stream and apply them through the
+        projection consumer, waiting (bounded) until it has caught up."""
+        js = self.nc.jetstream()
+        for e in events:
+            ce = new_cloud_event(e)
+            await js.publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
+        binding = BINDINGS[0]
+        await messaging.provision(js, [], [binding.spec])
+        consumer = EventConsumer(
+            binding.spec,
+            pool=self.pool,
+            nc=self.nc,
+            js=js,
+            handlers=binding.handlers,
+            batch_handlers=binding.batch_handlers,
+            fetch_timeout=0.2,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        deadline = time.monotonic() + 30
+        try:
+            while True:
+                info = await js.consumer_info("IDENTITY", binding.spec.name)
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    break
+                assert time.monotonic() < deadline, "projection did not catch up"
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await task
+        assert consumer.dead_lettered == 0
+
+    async def outbox(self) -> list[tuple[CloudEvent, Event]]:
+        rows = await self.pool.fetch("SELECT headers, body FROM outbox ORDER BY seq")
+        out = []
+        for r in rows:
+            ce = CloudEvent.from_nats(dict(r["headers"]), bytes(r["body"]))
+            out.append((ce, parse_event(ce)))
+        return out
+
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _org(world: World, name: str, parent: str | None, path: str, kind: str) -> iev.OrgCreated:
+    world.orgs[name] = uuid.uuid4()
+    world.paths[name] = path
+    return iev.OrgCreated(
+        org_id=world.orgs[name],
+        parent_id=world.orgs[parent] if parent else None,
+        path=path,
+        kind=iev.OrgKind(kind),
+        title=f"Tổ chức {path}",
+        status=iev.OrgStatus.ACTIVE,
+        valid_from=date(2026, 1, 1),
+        revision=1,
+        occurred_at=NOW,
+    )
+
+
+def _member(world: World, name: str, cell: str, status: str = "active") -> iev.MemberCreated:
+    world.members[name] = uuid.uuid4()
+    world.cell_of[name] = cell
+    world.revisions[name] = 1
+    return iev.MemberCreated(
+        member_id=world.members[name],
+        cell_id=world.orgs[cell],
+        org_path=world.paths[cell],
+        membership=iev.Membership.OFFICIAL,
+        status=iev.MemberStatus(status),
+        revision=1,
+        occurred_at=NOW,
+    )
+
+
+def _grant(world: World, name: str, role: str, org: str) -> iev.RoleGranted:
+    world.grants.setdefault(name, []).append((role, org))
+    return iev.RoleGranted(
+        grant_id=uuid.uuid4(),
+        member_id=world.members[name],
+        role=role,
+        org_id=world.orgs[org],
+        org_path=world.paths[org],
+        granted_by=None,
+        occurred_at=NOW,
+    )
+
+
+def build_world() -> tuple[World, list[Event]]:
+    w = World()
+    events: list[Event] = [
+        _org(w, "province", None, "1", "province"),
+        _org(w, "district", "province", "1.2", "district"),
+        _org(w, "commune", "district", "1.2.3", "grassroots_committee"),
+        _org(w, "cell_a", "commune", "1.2.3.4", "cell"),
+        _org(w, "cell_b", "commune", "1.2.3.5", "cell"),
+        _org(w, "district2", "province", "1.6", "district"),
+        _org(w, "cell_c", "district2", "1.6.7", "grassroots_cell"),
+    ]
+    for name in ("sec", "dep", "m1", "m2", "m3", "m4"):
+        events.append(_member(w, name, "cell_a"))
+    events.append(_member(w, "ex1", "cell_a", "exempt"))
+    events.append(_member(w, "b1", "cell_b"))
+    events.append(_member(w, "sec_b", "cell_b"))
+    events.append(_member(w, "com1", "cell_b"))
+    events.append(_member(w, "c1", "cell_c"))
+    events += [
+        _grant(w, "sec", "cell_secretary", "cell_a"),
+        _grant(w, "dep", "cell_deputy", "cell_a"),
+        _grant(w, "sec_b", "cell_secretary", "cell_b"),
+        _grant(w, "com1", "committee_member", "commune"),
+    ]
+    return w, events
+
+
+@pytest_asyncio.fixture
+async def svc(
+    infra: Infra, make_database: DatabaseFactory, nats_operator: NATS
+) -> AsyncIterator[MeetingsApp]:
+    dsn = await make_database("meetings", SPEC.versions_dir)
+    settings = MeetingsSettings(
+        environment="test",
+        database_url=dsn,
+        nats_url=infra.nats.url,
+        nats_user="meetings",
+        nats_password=infra.nats_passwords["meetings"],
+        run_outbox_relay=False,
+        run_consumers=False,
+    )
+    app = create_app(settings)
+    clock = Clock()
+    app.dependency_overrides[current_time] = lambda: clock.now
+    tokens = TokenFactory()
+    world, events = build_world()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=tokens.transport()) as jwks_client,
+    ):
+        app.state.resources.verifier = TokenVerifier(
+            JWKS_URL,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            client=jwks_client,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as client:
+            service = MeetingsApp(app, client, settings, clock, world, tokens, nats_operator)
+            await service.publish_identity(*events)
+            yield service
+
+
+def meeting_body(svc: MeetingsApp, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "org_id": str(svc.world.orgs["cell_a"]),
+        "kind": "regular",
+        "title": "Sinh hoạt chi bộ tháng 12",
+        "starts_at": "2026-12-04T19:30:00+07:00",
+        "ends_at": "2026-12-04T21:30:00+07:00",
+        "location": "Nhà văn hóa thôn Đông",
+        "agenda": ["Đánh giá công tác tháng 11", "Triển khai nghị quyết"],
+        "document_ids": [str(uuid.uuid4())],
+    }
+    body.update(overrides)
+    return body
+
+
+async def schedule(svc: MeetingsApp, who: str = "sec", **overrides: Any) -> dict[str, Any]:
+    response = await svc.client.post(
+        "/api/v1/meetings", json=meeting_body(svc, **overrides), headers=svc.auth(who)
+    )
+    assert response.status_code == 201, response.text
+    meeting: dict[str, Any] = response.json()["meetings"][0]
+    return meeting
