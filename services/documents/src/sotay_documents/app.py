@@ -2,23 +2,51 @@
 
 Thư viện văn bản, phát hành xuống tổ chức, theo dõi học tập, sổ tay nghiệp vụ và tin tức."""
 
+from __future__ import annotations
+
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from sotay_kit.app import ServiceSpec, create_service_app
+from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
+from .consumers import identity_binding
+from .handbook import loader as handbook_loader
+from .handbook.routes import router as handbook_router
+from .library.routes import router as library_router
+from .news.routes import router as news_router
 from .settings import DocumentsSettings
+from .storage import Storage
+from .study.routes import router as study_router
+
+log = logging.getLogger("sotay.documents")
 
 SPEC = ServiceSpec(
     name="documents",
     version="0.1.0",
     description=(
-        "Thư viện văn bản, phát hành xuống tổ chức, theo dõi học tập,"
-        " sổ tay nghiệp vụ và tin tức."
+        "Thư viện văn bản, phát hành xuống tổ chức, theo dõi học tập, sổ tay nghiệp vụ và tin tức."
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
+    # study first: its static path /documents/to-study must win over /documents/{id}
+    routers=[study_router, library_router, handbook_router, news_router],
+    consumers=[identity_binding()],
 )
 
 
+async def _on_startup(app: FastAPI, resources: Resources) -> None:
+    settings = resources.settings
+    assert isinstance(settings, DocumentsSettings)
+    if resources.s3 is not None:
+        storage = Storage.from_settings(resources.s3, settings)
+        await storage.ensure_bucket()
+        resources.extra["storage"] = storage
+    else:
+        log.warning("no S3 credentials: uploads and downloads are unavailable")
+    if settings.load_handbook:
+        changed = await handbook_loader.load(resources.pool)
+        log.info("handbook loaded", extra={"changed": changed})
+
+
 def create_app(settings: DocumentsSettings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or DocumentsSettings())
+    return create_service_app(SPEC, settings or DocumentsSettings(), on_startup=_on_startup)

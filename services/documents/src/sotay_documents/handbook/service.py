@@ -1,0 +1,68 @@
+"""Use cases of the handbook (nghiệp vụ công tác Đảng): search and read. Every signed-in member
+may read the whole handbook."""
+
+from __future__ import annotations
+
+import re
+
+from sotay_kit.auth import Principal
+from sotay_kit.db import Connection
+from sotay_kit.errors import BadRequest, NotFound
+from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+
+from .. import search
+from . import repository as repo
+from .schemas import ArticleOut, ArticleSummary, CategoryOut
+
+_MARKUP = re.compile(r"[#>*_`\[\]|]+")
+
+
+def excerpt(markdown: str, size: int = 240) -> str:
+    text = " ".join(_MARKUP.sub(" ", markdown).split())
+    return text if len(text) <= size else text[: size - 1].rsplit(" ", 1)[0] + "…"
+
+
+async def list_articles(
+    conn: Connection,
+    who: Principal,
+    *,
+    q: str | None,
+    category: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ArticleSummary]:
+    tsq = search.tsquery(q)
+    raw = decode_cursor(cursor)
+    after: tuple[float | str, str] | None = None
+    if raw is not None:
+        if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[1], str)):
+            raise BadRequest("Con trỏ phân trang không hợp lệ")
+        after = (raw[0], raw[1])
+    rows = await repo.search(conn, tsquery=tsq, category=category, after=after, limit=limit + 1)
+    items = [
+        ArticleSummary(
+            slug=r["slug"],
+            title=r["title"],
+            category=r["category"],
+            excerpt=excerpt(r["head"]),
+            updated_at=r["updated_at"],
+            rank=r["sort_key"],
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last["sort_key"], last["slug"]])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def get_article(conn: Connection, who: Principal, slug: str) -> ArticleOut:
+    row = await repo.get(conn, slug)
+    if row is None:
+        raise NotFound("Không tìm thấy bài viết")
+    return ArticleOut(**dict(row))
+
+
+async def categories(conn: Connection, who: Principal) -> list[CategoryOut]:
+    return [CategoryOut(**dict(r)) for r in await repo.categories(conn)]

@@ -1,0 +1,436 @@
+"""Every SQL statement of the document library."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+from sotay_kit.db import Connection
+from sotay_kit.projections.identity import ACTIVE_STATUSES
+
+from ..access import Scope, visible_sql
+
+Row = asyncpg.Record
+
+# Columns a listing returns (never the search text, which can be large).
+DOC_COLUMNS = (
+    "id, number, kind, issuer, issued_on, title, summary, classification, tags, owner_org_id, "
+    "owner_org_path, created_by, created_at, current_version, first_published_at"
+)
+
+_D_COLUMNS = ", ".join(f"d.{c.strip()}" for c in DOC_COLUMNS.split(","))
+
+
+# -- org tree (identity projection) ---------------------------------------------------------
+
+
+async def org(conn: Connection, org_id: uuid.UUID) -> Row | None:
+    return await conn.fetchrow(
+        "SELECT org_id, path, status FROM idp_orgs WHERE org_id = $1", org_id
+    )
+
+
+async def org_id_by_path(conn: Connection, path: str) -> uuid.UUID | None:
+    value: uuid.UUID | None = await conn.fetchval(
+        "SELECT org_id FROM idp_orgs WHERE path = $1", path
+    )
+    return value
+
+
+async def audience_size(conn: Connection, paths: Sequence[str]) -> int:
+    """Active members whose cell lies in one of the subtrees (each counted once)."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM idp_members m WHERE m.status = ANY($2::text[]) AND EXISTS ("
+        "SELECT 1 FROM unnest($1::text[]) AS t(p) WHERE m.org_path = t.p "
+        "OR m.org_path LIKE t.p || '.%')",
+        list(paths),
+        list(ACTIVE_STATUSES),
+    )
+    return count
+
+
+# -- blobs, documents, versions -------------------------------------------------------------
+
+
+async def blob_exists(conn: Connection, sha256: str) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", sha256
+    )
+    return found
+
+
+async def insert_blob(conn: Connection, sha256: str, size: int, content_type: str) -> None:
+    await conn.execute(
+        "INSERT INTO blobs (sha256, size, content_type) VALUES ($1, $2, $3) "
+        "ON CONFLICT (sha256) DO NOTHING",
+        sha256,
+        size,
+        content_type,
+    )
+
+
+async def insert_document(
+    conn: Connection,
+    *,
+    document_id: uuid.UUID,
+    number: str | None,
+    kind: str,
+    issuer: str | None,
+    issued_on: date | None,
+    title: str,
+    summary: str | None,
+    classification: str,
+    tags: list[str],
+    owner_org_id: uuid.UUID,
+    owner_org_path: str,
+    created_by: uuid.UUID,
+    search_title: str,
+    search_head: str,
+    search_text: str,
+    number_folded: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO documents (id, number, kind, issuer, issued_on, title, summary, "
+        "classification, tags, owner_org_id, owner_org_path, created_by, search_title, "
+        "search_text, number_folded, search_head) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        document_id,
+        number,
+        kind,
+        issuer,
+        issued_on,
+        title,
+        summary,
+        classification,
+        tags,
+        owner_org_id,
+        owner_org_path,
+        created_by,
+        search_title,
+        search_text,
+        number_folded,
+        search_head,
+    )
+
+
+async def insert_version(
+    conn: Connection,
+    *,
+    document_id: uuid.UUID,
+    version: int,
+    sha256: str,
+    size: int,
+    content_type: str,
+    filename: str,
+    extracted_chars: int,
+    note: str | None,
+    uploaded_by: uuid.UUID,
+) -> None:
+    await conn.execute(
+        "INSERT INTO document_versions (document_id, version, sha256, size, content_type, "
+        "filename, extracted_chars, note, uploaded_by) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        document_id,
+        version,
+        sha256,
+        size,
+        content_type,
+        filename,
+        extracted_chars,
+        note,
+        uploaded_by,
+    )
+
+
+async def lock_document(conn: Connection, document_id: uuid.UUID) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM documents WHERE id = $1 FOR UPDATE", document_id)
+
+
+async def set_current_version(
+    conn: Connection, document_id: uuid.UUID, version: int, search_text: str
+) -> None:
+    await conn.execute(
+        "UPDATE documents SET current_version = $2, search_text = $3, updated_at = now() "
+        "WHERE id = $1",
+        document_id,
+        version,
+        search_text,
+    )
+
+
+async def visible_document(conn: Connection, document_id: uuid.UUID, scope: Scope) -> Row | None:
+    return await conn.fetchrow(
+        f"SELECT {_D_COLUMNS} FROM documents d WHERE d.id = $1 AND {visible_sql('d', '$2', '$3')}",  # noqa: S608
+        document_id,
+        scope.ancestors,
+        scope.publisher_roots,
+    )
+
+
+async def versions(conn: Connection, document_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM document_versions WHERE document_id = $1 ORDER BY version", document_id
+    )
+
+
+async def version(conn: Connection, document_id: uuid.UUID, number: int) -> Row | None:
+    return await conn.fetchrow(
+        "SELECT * FROM document_versions WHERE document_id = $1 AND version = $2",
+        document_id,
+        number,
+    )
+
+
+async def publications(conn: Connection, document_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM publications WHERE document_id = $1 ORDER BY published_at, id", document_id
+    )
+
+
+async def my_read(
+    conn: Connection, document_id: uuid.UUID, version: int, member_id: uuid.UUID
+) -> Row | None:
+    return await conn.fetchrow(
+        "SELECT * FROM reads WHERE document_id = $1 AND version = $2 AND member_id = $3",
+        document_id,
+        version,
+        member_id,
+    )
+
+
+# -- listing and search ---------------------------------------------------------------------
+
+
+_PER_ROW = """
+    EXISTS (SELECT 1 FROM bookmarks b WHERE b.document_id = s.id AND b.member_id = $3)
+        AS bookmarked,
+    (SELECT r.progress_percent FROM reads r WHERE r.document_id = s.id
+        AND r.version = s.current_version AND r.member_id = $3) AS my_progress_percent,
+    EXISTS (SELECT 1 FROM reads r WHERE r.document_id = s.id AND r.member_id = $3
+        AND r.studied_at IS NOT NULL) AS studied,
+    (SELECT min(p.study_deadline) FROM publications p
+        JOIN publication_targets t ON t.publication_id = p.id AND t.active
+        WHERE p.document_id = s.id AND p.study_required AND t.org_path = ANY($1::text[]))
+        AS study_deadline
+"""
+
+_TO_STUDY = """EXISTS (SELECT 1 FROM publications p
+    JOIN publication_targets t ON t.publication_id = p.id AND t.active
+    WHERE p.document_id = d.id AND p.study_required AND t.org_path = ANY($1::text[])
+    AND NOT EXISTS (SELECT 1 FROM reads r WHERE r.document_id = d.id AND r.version = p.version
+                    AND r.member_id = $3 AND r.studied_at IS NOT NULL))"""
+
+
+async def search(
+    conn: Connection,
+    scope: Scope,
+    member_id: uuid.UUID,
+    *,
+    tsquery: str | None,
+    number_query: str | None,
+    kind: str | None,
+    issuer: str | None,
+    year: int | None,
+    tag: str | None,
+    unread: bool,
+    to_study: bool,
+    bookmarked: bool,
+    after: tuple[Any, uuid.UUID] | None,
+    limit: int,
+) -> list[Row]:
+    args: list[Any] = [scope.ancestors, scope.publisher_roots, member_id]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where = [visible_sql("d", "$1", "$2")]
+    if tsquery is not None:
+        q = arg(tsquery)
+        match = f"d.search_tsv @@ to_tsquery('simple', {q})"
+        # Title and metadata matches rank first; a match in the body alone ranks 0.
+        rank = f"ts_rank_cd(d.rank_tsv, to_tsquery('simple', {q}), 1)::float8"
+        if number_query is not None:
+            n = arg(number_query)
+            match = f"({match} OR d.number_folded % {n})"
+            rank = f"({rank} + similarity(d.number_folded, {n})::float8)"
+        where.append(match)
+        sort = rank
+    else:
+        rank = "NULL::float8"
+        sort = "coalesce(d.first_published_at, d.created_at)"
+    if kind is not None:
+        where.append(f"d.kind = {arg(kind)}")
+    if issuer is not None:
+        where.append(f"lower(d.issuer) = lower({arg(issuer)})")
+    if year is not None:
+        y = arg(year)
+        where.append(
+            f"d.issued_on >= make_date({y}, 1, 1) AND d.issued_on < make_date({y} + 1, 1, 1)"
+        )
+    if tag is not None:
+        where.append(f"d.tags @> ARRAY[{arg(tag)}::text]")
+    if unread:
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM reads r WHERE r.document_id = d.id AND r.member_id = $3)"
+        )
+    if to_study:
+        where.append(_TO_STUDY)
+    if bookmarked:
+        where.append(
+            "EXISTS (SELECT 1 FROM bookmarks b WHERE b.document_id = d.id AND b.member_id = $3)"
+        )
+    if after is not None:
+        k = arg(after[0])
+        i = arg(after[1])
+        cast = "::float8" if tsquery is not None else "::timestamptz"
+        where.append(f"({sort}, d.id) < ({k}{cast}, {i}::uuid)")
+    lim = arg(limit)
+    # The page is chosen first (inner query, LIMIT inside so it is not flattened); the
+    # per-member columns are computed for that page only.
+    sql = (
+        f"SELECT s.*, {_PER_ROW} FROM ("  # noqa: S608 - fixed fragments, values are parameters
+        f"SELECT {_D_COLUMNS}, {rank} AS rank, {sort} AS sort_key FROM documents d "
+        f"WHERE {' AND '.join(where)} ORDER BY sort_key DESC, d.id DESC LIMIT {lim}) s "
+        "ORDER BY s.sort_key DESC, s.id DESC"
+    )
+    return await conn.fetch(sql, *args)
+
+
+async def to_study(conn: Connection, scope: Scope, member_id: uuid.UUID) -> list[Row]:
+    """Active study-required publications addressed to me, with my progress on their version."""
+    return await conn.fetch(
+        "SELECT DISTINCT ON (p.document_id, p.version) d.id AS document_id, d.title, d.number, "
+        "d.kind, p.version, p.id AS publication_id, p.study_deadline, p.published_at, "
+        "r.progress_percent, r.studied_at, r.first_opened_at "
+        "FROM publications p JOIN publication_targets t ON t.publication_id = p.id AND t.active "
+        "JOIN documents d ON d.id = p.document_id "
+        "LEFT JOIN reads r ON r.document_id = p.document_id AND r.version = p.version "
+        "AND r.member_id = $2 "
+        "WHERE p.study_required AND t.org_path = ANY($1::text[]) "
+        "ORDER BY p.document_id, p.version, p.study_deadline NULLS LAST "
+        "LIMIT 500",
+        scope.ancestors,
+        member_id,
+    )
+
+
+# -- bookmarks ------------------------------------------------------------------------------
+
+
+async def add_bookmark(conn: Connection, member_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    await conn.execute(
+        "INSERT INTO bookmarks (member_id, document_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        member_id,
+        document_id,
+    )
+
+
+async def remove_bookmark(conn: Connection, member_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    await conn.execute(
+        "DELETE FROM bookmarks WHERE member_id = $1 AND document_id = $2", member_id, document_id
+    )
+
+
+# -- publications ---------------------------------------------------------------------------
+
+
+async def insert_publication(
+    conn: Connection,
+    *,
+    publication_id: uuid.UUID,
+    document_id: uuid.UUID,
+    version: int,
+    org_ids: list[uuid.UUID],
+    org_paths: list[str],
+    study_required: bool,
+    study_deadline: datetime | None,
+    audience_size: int,
+    published_by: uuid.UUID,
+    publisher_org_id: uuid.UUID,
+    publisher_org_path: str,
+    published_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO publications (id, document_id, version, org_ids, org_paths, study_required, "
+        "study_deadline, audience_size, published_by, publisher_org_id, publisher_org_path, "
+        "published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        publication_id,
+        document_id,
+        version,
+        org_ids,
+        org_paths,
+        study_required,
+        study_deadline,
+        audience_size,
+        published_by,
+        publisher_org_id,
+        publisher_org_path,
+        published_at,
+    )
+    await conn.execute(
+        "INSERT INTO publication_targets (publication_id, document_id, org_id, org_path) "
+        "SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[])",
+        publication_id,
+        document_id,
+        org_ids,
+        org_paths,
+    )
+
+
+async def refresh_audience(conn: Connection, document_id: uuid.UUID) -> None:
+    await conn.execute(
+        "UPDATE documents SET audience_paths = ARRAY(SELECT DISTINCT org_path "
+        "FROM publication_targets WHERE document_id = $1 AND active ORDER BY 1), "
+        "first_published_at = coalesce(first_published_at, (SELECT min(published_at) "
+        "FROM publications WHERE document_id = $1)), updated_at = now() WHERE id = $1",
+        document_id,
+    )
+
+
+async def retract(
+    conn: Connection,
+    publication_ids: Sequence[uuid.UUID],
+    *,
+    retracted_by: uuid.UUID,
+    reason: str,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "UPDATE publications SET retracted_at = $2, retracted_by = $3, retraction_reason = $4 "
+        "WHERE id = ANY($1::uuid[]) AND retracted_at IS NULL",
+        list(publication_ids),
+        at,
+        retracted_by,
+        reason,
+    )
+    await conn.execute(
+        "UPDATE publication_targets SET active = false WHERE publication_id = ANY($1::uuid[])",
+        list(publication_ids),
+    )
+
+
+# -- download audit -------------------------------------------------------------------------
+
+
+async def audit_download(
+    conn: Connection,
+    *,
+    member_id: uuid.UUID,
+    document_id: uuid.UUID,
+    version: int,
+    classification: str,
+    source_address: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO download_audit (member_id, document_id, version, classification, "
+        "source_address) VALUES ($1, $2, $3, $4, $5)",
+        member_id,
+        document_id,
+        version,
+        classification,
+        source_address,
+    )

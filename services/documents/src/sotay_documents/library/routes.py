@@ -1,0 +1,156 @@
+"""HTTP routes of the document library: ``/api/v1/documents``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from sotay_kit.app import AppResources, DbConnection
+from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.pagination import Cursor, Limit, Page
+
+from ..deps import ObjectStorage, Settings, SourceAddress
+from . import service
+from .schemas import (
+    DocumentOut,
+    DocumentSummary,
+    DownloadOut,
+    Kind,
+    PublicationOut,
+    PublishIn,
+    RetractIn,
+)
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+
+_UPLOAD_DOC = (
+    "multipart/form-data: trường tệp `file` (PDF, DOCX, XLSX, PNG, JPEG, WebP; kiểm tra theo "
+    "nội dung) và các trường `title`, `kind`, `number`, `issuer`, `issued_on`, `summary`, "
+    "`classification` (public | internal), `tags` (lặp lại hoặc phân tách bằng dấu phẩy), "
+    "`org_id`."
+)
+
+
+@router.post("", response_model=DocumentOut, status_code=201, description=_UPLOAD_DOC)
+async def upload_document(
+    request: Request,
+    who: CurrentPrincipal,
+    resources: AppResources,
+    storage: ObjectStorage,
+    settings: Settings,
+) -> DocumentOut:
+    # No request transaction here: the body may take minutes to arrive, so the database is
+    # touched only once the file is received and checked (one short transaction at the end).
+    return await service.upload_document(request, resources.pool, storage, settings, who)
+
+
+@router.get("", response_model=Page[DocumentSummary])
+async def list_documents(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Tìm kiếm, có hoặc không dấu")
+    ] = None,
+    kind: Kind | None = None,
+    issuer: Annotated[str | None, Query(max_length=300)] = None,
+    year: Annotated[int | None, Query(ge=1930, le=2100)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    unread: Annotated[bool, Query(description="Chỉ văn bản tôi chưa mở")] = False,
+    to_study: Annotated[bool, Query(description="Chỉ văn bản tôi phải học tập, chưa xong")] = False,
+    bookmarked: bool = False,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[DocumentSummary]:
+    return await service.list_documents(
+        conn,
+        who,
+        q=q,
+        kind=kind,
+        issuer=issuer,
+        year=year,
+        tag=tag,
+        unread=unread,
+        to_study=to_study,
+        bookmarked=bookmarked,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+async def get_document(document_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> DocumentOut:
+    return await service.get_document(conn, who, document_id)
+
+
+@router.post(
+    "/{document_id}/versions",
+    response_model=DocumentOut,
+    status_code=201,
+    description="multipart/form-data: `file` và `note` (tùy chọn). Phiên bản cũ được giữ lại.",
+)
+async def upload_version(
+    document_id: UUID,
+    request: Request,
+    who: CurrentPrincipal,
+    resources: AppResources,
+    storage: ObjectStorage,
+    settings: Settings,
+) -> DocumentOut:
+    return await service.upload_version(
+        request, resources.pool, storage, settings, who, document_id
+    )
+
+
+@router.get("/{document_id}/file", response_model=DownloadOut)
+async def download(
+    document_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    storage: ObjectStorage,
+    settings: Settings,
+    source: SourceAddress,
+    version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> DownloadOut:
+    """Một đường dẫn tải tệp có chữ ký, hiệu lực ngắn (mặc định 5 phút)."""
+    return await service.download(conn, who, storage, settings, document_id, version, source=source)
+
+
+@router.put("/{document_id}/bookmark", status_code=204)
+async def add_bookmark(document_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> Response:
+    await service.bookmark(conn, who, document_id, on=True)
+    return Response(status_code=204)
+
+
+@router.delete("/{document_id}/bookmark", status_code=204)
+async def remove_bookmark(document_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> Response:
+    await service.bookmark(conn, who, document_id, on=False)
+    return Response(status_code=204)
+
+
+@router.post("/{document_id}/publish", response_model=PublicationOut, status_code=201)
+async def publish(
+    document_id: UUID, body: PublishIn, who: CurrentPrincipal, conn: DbConnection
+) -> PublicationOut:
+    """Phát hành xuống một hoặc nhiều tổ chức trong phạm vi của người phát hành."""
+    return await service.publish(conn, who, document_id, body)
+
+
+@router.post("/{document_id}/retract", status_code=204)
+async def retract_all(
+    document_id: UUID, who: CurrentPrincipal, conn: DbConnection, body: RetractIn | None = None
+) -> Response:
+    await service.retract(conn, who, document_id, None, body or RetractIn())
+    return Response(status_code=204)
+
+
+@router.post("/{document_id}/publications/{publication_id}/retract", status_code=204)
+async def retract_one(
+    document_id: UUID,
+    publication_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    body: RetractIn | None = None,
+) -> Response:
+    await service.retract(conn, who, document_id, publication_id, body or RetractIn())
+    return Response(status_code=204)

@@ -1,0 +1,568 @@
+"""Use cases of the document library: upload, versions, listing and search, download,
+bookmarks, publishing down the tree and retraction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+from sotay_contracts.events.documents import (
+    Classification as EventClassification,
+)
+from sotay_contracts.events.documents import (
+    DocumentPublished,
+    DocumentRetracted,
+    RetractionReason,
+)
+from sotay_kit import outbox
+from sotay_kit.auth import Principal, path_within
+from sotay_kit.db import Connection, Pool
+from sotay_kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.text import search_words
+
+from .. import files, search
+from ..access import PUBLISHER_ROLES, Scope
+from ..settings import DocumentsSettings
+from ..storage import Storage
+from ..uploads import ReceivedFile, parse_fields, receive_form
+from . import repository as repo
+from .schemas import (
+    DocumentMetadata,
+    DocumentOut,
+    DocumentSummary,
+    DownloadOut,
+    Kind,
+    MyReadOut,
+    PublicationOut,
+    PublishIn,
+    RetractIn,
+    VersionMetadata,
+    VersionOut,
+)
+
+log = logging.getLogger("sotay.documents")
+
+DOCUMENT_NOT_FOUND = "Không tìm thấy văn bản"
+ORG_NOT_FOUND = "Không tìm thấy tổ chức trong phạm vi của bạn"
+
+
+def _not_found() -> NotFound:
+    return NotFound(DOCUMENT_NOT_FOUND)
+
+
+async def visible_or_404(conn: Connection, who: Principal, document_id: uuid.UUID) -> Any:
+    row = await repo.visible_document(conn, document_id, Scope.of(who))
+    if row is None:
+        raise _not_found()
+    return row
+
+
+def _search_fields(meta: dict[str, Any], text: str) -> tuple[str, str, str, str]:
+    """Folded title (+ number), metadata, everything, and the number alone."""
+    title, number = meta["title"], meta.get("number")
+    head = search.search_text(meta.get("issuer"), meta.get("summary"), " ".join(meta["tags"]))
+    return (
+        search.search_text(title, number),
+        head,
+        " ".join(filter(None, (search.search_text(title, number), head, search.search_text(text)))),
+        " ".join(search_words(number or "")),
+    )
+
+
+# -- upload ---------------------------------------------------------------------------------
+
+
+async def _store(pool: Pool, storage: Storage, received: ReceivedFile) -> files.FileInfo:
+    """Check the file by its content, extract its text, and put it in the bucket unless the
+    same content is already there. Nothing is stored for a file that fails a check."""
+    info = await asyncio.to_thread(files.inspect, received.file, received.filename)
+    known = await pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", received.sha256
+    )
+    if not known or not await storage.exists(received.sha256):
+        await storage.put(received.sha256, received.file, received.size, info.content_type)
+    return info
+
+
+async def _owner_org(pool: Pool, who: Principal, org_id: uuid.UUID | None) -> tuple[uuid.UUID, str]:
+    async with pool.acquire() as conn:
+        if org_id is not None:
+            row = await repo.org(conn, org_id)
+            if row is None or not who.can(PUBLISHER_ROLES, row["path"]):
+                raise NotFound(ORG_NOT_FOUND)
+            return row["org_id"], row["path"]
+        roots = Scope.of(who).publisher_roots
+        if len(roots) != 1:
+            raise Unprocessable(
+                "Bạn có nhiều phạm vi phát hành: cần chọn tổ chức sở hữu văn bản (org_id)"
+            )
+        found = await repo.org_id_by_path(conn, roots[0])
+        if found is None:
+            raise Conflict("Dữ liệu tổ chức chưa được đồng bộ, vui lòng thử lại sau")
+        return found, roots[0]
+
+
+async def upload_document(
+    request: Request, pool: Pool, storage: Storage, settings: DocumentsSettings, who: Principal
+) -> DocumentOut:
+    if not Scope.of(who).is_publisher:
+        raise Forbidden("Chỉ cấp ủy, bí thư chi bộ hoặc quản trị tổ chức được tải văn bản lên")
+    async with receive_form(request, settings.max_upload_bytes) as (fields, received):
+        meta = parse_fields(DocumentMetadata, fields)
+        owner_id, owner_path = await _owner_org(pool, who, meta.org_id)
+        info = await _store(pool, storage, received)
+        document_id = uuid.uuid4()
+        title_s, head_s, text_s, number_s = _search_fields(meta.model_dump(), info.text)
+        async with pool.acquire() as conn, conn.transaction():
+            await repo.insert_blob(conn, received.sha256, received.size, info.content_type)
+            await repo.insert_document(
+                conn,
+                document_id=document_id,
+                number=meta.number,
+                kind=meta.kind.value,
+                issuer=meta.issuer,
+                issued_on=meta.issued_on,
+                title=meta.title,
+                summary=meta.summary,
+                classification=meta.classification,
+                tags=meta.tags,
+                owner_org_id=owner_id,
+                owner_org_path=owner_path,
+                created_by=who.member_id,
+                search_title=title_s,
+                search_head=head_s,
+                search_text=text_s,
+                number_folded=number_s,
+            )
+            await repo.insert_version(
+                conn,
+                document_id=document_id,
+                version=1,
+                sha256=received.sha256,
+                size=received.size,
+                content_type=info.content_type,
+                filename=received.filename,
+                extracted_chars=len(info.text),
+                note=None,
+                uploaded_by=who.member_id,
+            )
+            log.info(
+                "document uploaded",
+                extra={"document_id": str(document_id), "sha256": received.sha256},
+            )
+            return await _document_out(conn, who, document_id)
+
+
+async def upload_version(
+    request: Request,
+    pool: Pool,
+    storage: Storage,
+    settings: DocumentsSettings,
+    who: Principal,
+    document_id: uuid.UUID,
+) -> DocumentOut:
+    async with pool.acquire() as conn:
+        row = await visible_or_404(conn, who, document_id)
+    if not who.can(PUBLISHER_ROLES, row["owner_org_path"]):
+        raise Forbidden("Chỉ tổ chức sở hữu văn bản được thêm phiên bản mới")
+    async with receive_form(request, settings.max_upload_bytes) as (fields, received):
+        meta = parse_fields(VersionMetadata, fields)
+        info = await _store(pool, storage, received)
+        async with pool.acquire() as conn, conn.transaction():
+            doc = await repo.lock_document(conn, document_id)
+            assert doc is not None
+            number = doc["current_version"] + 1
+            _, _, text_s, _ = _search_fields(dict(doc), info.text)
+            await repo.insert_blob(conn, received.sha256, received.size, info.content_type)
+            await repo.insert_version(
+                conn,
+                document_id=document_id,
+                version=number,
+                sha256=received.sha256,
+                size=received.size,
+                content_type=info.content_type,
+                filename=received.filename,
+                extracted_chars=len(info.text),
+                note=meta.note,
+                uploaded_by=who.member_id,
+            )
+            await repo.set_current_version(conn, document_id, number, text_s)
+            return await _document_out(conn, who, document_id)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _summary_fields(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "number": row["number"],
+        "kind": Kind(row["kind"]),
+        "issuer": row["issuer"],
+        "issued_on": row["issued_on"],
+        "summary": row["summary"],
+        "classification": row["classification"],
+        "tags": list(row["tags"]),
+        "current_version": row["current_version"],
+        "published_at": row["first_published_at"],
+    }
+
+
+def _publication_out(p: Any) -> PublicationOut:
+    return PublicationOut(
+        id=p["id"],
+        version=p["version"],
+        org_ids=list(p["org_ids"]),
+        org_paths=list(p["org_paths"]),
+        study_required=p["study_required"],
+        study_deadline=p["study_deadline"],
+        audience_size=p["audience_size"],
+        published_at=p["published_at"],
+        retracted_at=p["retracted_at"],
+    )
+
+
+async def _document_out(conn: Connection, who: Principal, document_id: uuid.UUID) -> DocumentOut:
+    scope = Scope.of(who)
+    row = await repo.visible_document(conn, document_id, scope)
+    if row is None:
+        raise _not_found()
+    pubs = await repo.publications(conn, document_id)
+    if not scope.is_publisher:
+        # A member sees the publications that address them, not the whole distribution list.
+        mine = set(scope.ancestors)
+        pubs = [p for p in pubs if p["retracted_at"] is None and mine.intersection(p["org_paths"])]
+    deadlines = [
+        p["study_deadline"]
+        for p in pubs
+        if p["retracted_at"] is None
+        and p["study_deadline"]
+        and set(scope.ancestors) & set(p["org_paths"])
+    ]
+    read = await repo.my_read(conn, document_id, row["current_version"], who.member_id)
+    bookmarked = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM bookmarks WHERE member_id = $1 AND document_id = $2)",
+        who.member_id,
+        document_id,
+    )
+    return DocumentOut(
+        **_summary_fields(row),
+        owner_org_id=row["owner_org_id"],
+        created_at=row["created_at"],
+        bookmarked=bookmarked,
+        my_progress_percent=read["progress_percent"] if read else None,
+        studied=bool(read and read["studied_at"]),
+        study_deadline=min(deadlines) if deadlines else None,
+        versions=[
+            VersionOut(
+                version=v["version"],
+                sha256=v["sha256"],
+                size=v["size"],
+                content_type=v["content_type"],
+                filename=v["filename"],
+                note=v["note"],
+                uploaded_at=v["uploaded_at"],
+            )
+            for v in await repo.versions(conn, document_id)
+        ],
+        publications=[_publication_out(p) for p in pubs],
+        my_read=MyReadOut(
+            version=read["version"],
+            first_opened_at=read["first_opened_at"],
+            last_read_at=read["last_read_at"],
+            progress_percent=read["progress_percent"],
+            studied_at=read["studied_at"],
+        )
+        if read
+        else None,
+    )
+
+
+async def get_document(conn: Connection, who: Principal, document_id: uuid.UUID) -> DocumentOut:
+    return await _document_out(conn, who, document_id)
+
+
+def _decode_after(cursor: str | None, ranked: bool) -> tuple[tuple[Any, uuid.UUID] | None, bool]:
+    """The keyset position and whether the listing is in fuzzy (trigram) mode."""
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return None, False
+    try:
+        key, ident, fuzzy = raw
+        doc_id = uuid.UUID(str(ident))
+        if ranked:
+            if not isinstance(key, int | float):
+                raise TypeError
+            return (float(key), doc_id), bool(fuzzy)
+        return (datetime.fromisoformat(str(key)), doc_id), False
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+
+
+async def list_documents(
+    conn: Connection,
+    who: Principal,
+    *,
+    q: str | None,
+    kind: Kind | None,
+    issuer: str | None,
+    year: int | None,
+    tag: str | None,
+    unread: bool,
+    to_study: bool,
+    bookmarked: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page[DocumentSummary]:
+    tsq = search.tsquery(q)
+    after, fuzzy = _decode_after(cursor, ranked=tsq is not None)
+    number_q = search.number_query(q) if tsq else None
+
+    async def run(fuzzy: bool) -> list[Any]:
+        return await repo.search(
+            conn,
+            Scope.of(who),
+            who.member_id,
+            tsquery=tsq,
+            number_query=number_q if fuzzy else None,
+            kind=kind.value if kind else None,
+            issuer=issuer,
+            year=year,
+            tag=tag.strip().lower() if tag else None,
+            unread=unread,
+            to_study=to_study,
+            bookmarked=bookmarked,
+            after=after,
+            limit=limit + 1,
+        )
+
+    rows = await run(fuzzy)
+    if not rows and after is None and number_q is not None and not fuzzy:
+        # Nothing word for word: a mistyped document number ("21-NQ/T.W") is matched by
+        # trigram similarity instead. Only then, as trigram matching costs more.
+        fuzzy = True
+        rows = await run(fuzzy)
+    items = [
+        DocumentSummary(
+            **_summary_fields(r),
+            bookmarked=r["bookmarked"],
+            my_progress_percent=r["my_progress_percent"],
+            studied=r["studied"],
+            study_deadline=r["study_deadline"],
+            rank=r["rank"],
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        key = last["sort_key"]
+        next_cursor = encode_cursor(
+            [key.isoformat() if isinstance(key, datetime) else key, str(last["id"]), fuzzy]
+        )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# -- download -------------------------------------------------------------------------------
+
+
+async def download(
+    conn: Connection,
+    who: Principal,
+    storage: Storage,
+    settings: DocumentsSettings,
+    document_id: uuid.UUID,
+    version: int | None,
+    *,
+    source: str,
+) -> DownloadOut:
+    doc = await visible_or_404(conn, who, document_id)
+    number = version or doc["current_version"]
+    v = await repo.version(conn, document_id, number)
+    if v is None:
+        raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    if doc["classification"] != "public":
+        # Committed with the answer: a URL is never handed out without its audit row.
+        await repo.audit_download(
+            conn,
+            member_id=who.member_id,
+            document_id=document_id,
+            version=number,
+            classification=doc["classification"],
+            source_address=source,
+        )
+    ttl = settings.download_url_ttl
+    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+    url = storage.presign(
+        v["sha256"], ttl=ttl, filename=v["filename"], content_type=v["content_type"]
+    )
+    return DownloadOut(
+        url=url,
+        expires_at=expires_at,
+        version=number,
+        filename=v["filename"],
+        content_type=v["content_type"],
+        size=v["size"],
+        sha256=v["sha256"],
+    )
+
+
+# -- bookmarks ------------------------------------------------------------------------------
+
+
+async def bookmark(conn: Connection, who: Principal, document_id: uuid.UUID, on: bool) -> None:
+    await visible_or_404(conn, who, document_id)
+    if on:
+        await repo.add_bookmark(conn, who.member_id, document_id)
+    else:
+        await repo.remove_bookmark(conn, who.member_id, document_id)
+
+
+# -- publishing -----------------------------------------------------------------------------
+
+
+async def publish(
+    conn: Connection, who: Principal, document_id: uuid.UUID, body: PublishIn
+) -> PublicationOut:
+    scope = Scope.of(who)
+    if not scope.is_publisher:
+        raise (
+            _not_found()
+            if await repo.visible_document(conn, document_id, scope) is None
+            else Forbidden("Bạn không có quyền phát hành văn bản")
+        )
+    doc = await visible_or_404(conn, who, document_id)
+    number = body.version or doc["current_version"]
+    if await repo.version(conn, document_id, number) is None:
+        raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    now = datetime.now(UTC)
+    if body.study_deadline is not None:
+        if not body.study_required:
+            raise Unprocessable("Chỉ đặt hạn học tập khi yêu cầu học tập (study_required)")
+        if body.study_deadline <= now:
+            raise Unprocessable("Hạn học tập phải ở tương lai")
+    org_ids = list(dict.fromkeys(body.org_ids))
+    paths: list[str] = []
+    for org_id in org_ids:
+        row = await repo.org(conn, org_id)
+        if row is None or not who.can(PUBLISHER_ROLES, row["path"]):
+            raise NotFound(ORG_NOT_FOUND, extensions={"org_id": str(org_id)})
+        if row["status"] == "closed":
+            raise Unprocessable("Tổ chức nhận đã giải thể", extensions={"org_id": str(org_id)})
+        paths.append(row["path"])
+    # The committee it is published by: the narrowest of my publishing roots covering all.
+    covering = [
+        g.org_path
+        for g in who.grants
+        if g.role in PUBLISHER_ROLES and all(path_within(p, g.org_path) for p in paths)
+    ]
+    if not covering:
+        raise Unprocessable(
+            "Các tổ chức nhận phải cùng thuộc một phạm vi phát hành của bạn; hãy phát hành riêng"
+        )
+    publisher_path = max(covering, key=lambda p: p.count("."))
+    publisher_id = await repo.org_id_by_path(conn, publisher_path)
+    if publisher_id is None:
+        raise Conflict("Dữ liệu tổ chức chưa được đồng bộ, vui lòng thử lại sau")
+    size = await repo.audience_size(conn, paths)
+    publication_id = uuid.uuid4()
+    await repo.insert_publication(
+        conn,
+        publication_id=publication_id,
+        document_id=document_id,
+        version=number,
+        org_ids=org_ids,
+        org_paths=paths,
+        study_required=body.study_required,
+        study_deadline=body.study_deadline,
+        audience_size=size,
+        published_by=who.member_id,
+        publisher_org_id=publisher_id,
+        publisher_org_path=publisher_path,
+        published_at=now,
+    )
+    await repo.refresh_audience(conn, document_id)
+    await outbox.enqueue(
+        conn,
+        DocumentPublished(
+            document_id=document_id,
+            version=number,
+            publication_id=publication_id,
+            audience_org_ids=org_ids,
+            audience_org_paths=paths,
+            audience_size=size,
+            study_required=body.study_required,
+            study_deadline=body.study_deadline,
+            classification=EventClassification(doc["classification"]),
+            kind=Kind(doc["kind"]).event_kind(),
+            published_by=who.member_id,
+            publisher_org_id=publisher_id,
+            occurred_at=now,
+        ),
+    )
+    log.info(
+        "document published",
+        extra={"document_id": str(document_id), "publication_id": str(publication_id)},
+    )
+    return PublicationOut(
+        id=publication_id,
+        version=number,
+        org_ids=org_ids,
+        org_paths=paths,
+        study_required=body.study_required,
+        study_deadline=body.study_deadline,
+        audience_size=size,
+        published_at=now,
+        retracted_at=None,
+    )
+
+
+async def retract(
+    conn: Connection,
+    who: Principal,
+    document_id: uuid.UUID,
+    publication_id: uuid.UUID | None,
+    body: RetractIn,
+) -> None:
+    """Retract one publication, or (``publication_id`` None) every active one — each must have
+    been published by a committee inside the caller's publishing subtrees."""
+    await visible_or_404(conn, who, document_id)
+    await conn.execute("SELECT 1 FROM documents WHERE id = $1 FOR UPDATE", document_id)
+    pubs = [
+        p
+        for p in await repo.publications(conn, document_id)
+        if publication_id is None or p["id"] == publication_id
+    ]
+    if publication_id is not None and not pubs:
+        raise NotFound("Không tìm thấy đợt phát hành")
+    mine = [p for p in pubs if who.can(PUBLISHER_ROLES, p["publisher_org_path"])]
+    if len(mine) < len(pubs):
+        if publication_id is not None:
+            raise NotFound("Không tìm thấy đợt phát hành")
+        active_others = [p for p in pubs if p not in mine and p["retracted_at"] is None]
+        if active_others:
+            raise Forbidden("Có đợt phát hành của cấp trên, bạn không thể thu hồi tất cả")
+    active = [p["id"] for p in mine if p["retracted_at"] is None]
+    if not active:
+        raise Conflict("Văn bản không còn đợt phát hành nào đang hiệu lực để thu hồi")
+    now = datetime.now(UTC)
+    await repo.retract(
+        conn, active, retracted_by=who.member_id, reason=body.reason_code.value, at=now
+    )
+    await repo.refresh_audience(conn, document_id)
+    await outbox.enqueue(
+        conn,
+        DocumentRetracted(
+            document_id=document_id,
+            publication_id=publication_id,
+            reason_code=RetractionReason(body.reason_code),
+            retracted_by=who.member_id,
+            occurred_at=now,
+        ),
+    )

@@ -1,0 +1,98 @@
+"""Use cases of news: publish down the tree (inside the publisher's subtrees), read what
+reaches me, retract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sotay_kit.auth import Principal
+from sotay_kit.db import Connection
+from sotay_kit.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+
+from ..access import PUBLISHER_ROLES, Scope
+from ..library import repository as library_repo
+from . import repository as repo
+from .schemas import NewsIn, NewsOut
+
+NEWS_NOT_FOUND = "Không tìm thấy tin"
+
+
+def _out(r: Any) -> NewsOut:
+    return NewsOut(
+        id=r["id"],
+        title=r["title"],
+        body=r["body"],
+        org_ids=list(r["org_ids"]),
+        published_at=r["published_at"],
+    )
+
+
+async def publish(conn: Connection, who: Principal, body: NewsIn) -> NewsOut:
+    if not Scope.of(who).is_publisher:
+        raise Forbidden("Bạn không có quyền đăng tin")
+    org_ids = list(dict.fromkeys(body.org_ids))
+    paths = []
+    for org_id in org_ids:
+        row = await library_repo.org(conn, org_id)
+        if row is None or not who.can(PUBLISHER_ROLES, row["path"]):
+            raise NotFound(
+                "Không tìm thấy tổ chức trong phạm vi của bạn", extensions={"org_id": str(org_id)}
+            )
+        if row["status"] == "closed":
+            raise Unprocessable("Tổ chức nhận đã giải thể", extensions={"org_id": str(org_id)})
+        paths.append(row["path"])
+    news_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    await repo.insert(
+        conn,
+        news_id=news_id,
+        title=body.title,
+        body=body.body,
+        org_ids=org_ids,
+        org_paths=paths,
+        published_by=who.member_id,
+        at=now,
+    )
+    return NewsOut(id=news_id, title=body.title, body=body.body, org_ids=org_ids, published_at=now)
+
+
+async def list_news(
+    conn: Connection, who: Principal, *, limit: int, cursor: str | None
+) -> Page[NewsOut]:
+    scope = Scope.of(who)
+    raw = decode_cursor(cursor)
+    after = None
+    if raw is not None:
+        try:
+            after = (datetime.fromisoformat(raw[0]), uuid.UUID(raw[1]))
+        except (TypeError, ValueError, IndexError, KeyError) as exc:
+            raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+    rows = await repo.visible(
+        conn, scope.ancestors, scope.publisher_roots, after=after, limit=limit + 1
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last["published_at"].isoformat(), str(last["id"])])
+    return Page(items=[_out(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+async def get_news(conn: Connection, who: Principal, news_id: uuid.UUID) -> NewsOut:
+    scope = Scope.of(who)
+    row = await repo.get_visible(conn, news_id, scope.ancestors, scope.publisher_roots)
+    if row is None:
+        raise NotFound(NEWS_NOT_FOUND)
+    return _out(row)
+
+
+async def retract(conn: Connection, who: Principal, news_id: uuid.UUID) -> None:
+    scope = Scope.of(who)
+    row = await repo.get_visible(conn, news_id, scope.ancestors, scope.publisher_roots)
+    if row is None:
+        raise NotFound(NEWS_NOT_FOUND)
+    if not all(who.can(PUBLISHER_ROLES, p) for p in row["org_paths"]):
+        raise Forbidden("Bạn chỉ thu hồi được tin đăng trong phạm vi của mình")
+    await repo.retract(conn, news_id)

@@ -1,0 +1,70 @@
+"""API models of study tracking: my progress, my to-study list, who has studied what."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..library.schemas import Kind, MyReadOut
+
+Status = Literal["not_opened", "opened", "studied", "overdue"]
+
+
+class ProgressIn(BaseModel):
+    """Tiến độ đọc của chính tôi. Tiến độ chỉ tăng; gửi ``studied: true`` khi đã học xong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, ge=1, description="Mặc định: phiên bản mới nhất")
+    progress_percent: int = Field(default=0, ge=0, le=100)
+    studied: bool = False
+
+
+class ProgressOut(MyReadOut):
+    document_id: uuid.UUID
+
+
+class ToStudyItem(BaseModel):
+    document_id: uuid.UUID
+    title: str
+    number: str | None
+    kind: Kind
+    version: int
+    publication_id: uuid.UUID
+    study_deadline: datetime | None
+    overdue: bool
+    progress_percent: int
+    opened: bool
+
+
+class MemberStudy(BaseModel):
+    member_id: uuid.UUID
+    cell_id: uuid.UUID
+    org_path: str
+    status: Status
+    progress_percent: int
+    first_opened_at: datetime | None
+    last_read_at: datetime | None
+    studied_at: datetime | None
+    study_deadline: datetime | None
+
+
+class StudyTotals(BaseModel):
+    members: int
+    not_opened: int
+    opened: int
+    studied: int
+    overdue: int
+
+
+class StudyReport(BaseModel):
+    document_id: uuid.UUID
+    version: int
+    org_id: uuid.UUID
+    org_path: str
+    totals: StudyTotals
+    items: list[MemberStudy]
+    next_cursor: str | None = None

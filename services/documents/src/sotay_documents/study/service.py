@@ -1,0 +1,197 @@
+"""Use cases of study tracking: a member's own progress (with DocumentRead events), their
+to-study list, and the committee's report of who has studied a document."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sotay_contracts.events.documents import DocumentRead, ReadState
+from sotay_kit import outbox
+from sotay_kit.auth import Principal
+from sotay_kit.db import Connection
+from sotay_kit.errors import BadRequest, NotFound
+from sotay_kit.pagination import decode_cursor, encode_cursor
+
+from ..access import REPORT_ROLES, Scope
+from ..library import repository as library_repo
+from ..library.schemas import Kind
+from ..library.service import visible_or_404
+from . import repository as repo
+from .schemas import (
+    MemberStudy,
+    ProgressIn,
+    ProgressOut,
+    Status,
+    StudyReport,
+    StudyTotals,
+    ToStudyItem,
+)
+
+EVENT_STEP = 10  # DocumentRead for progress: at most one per 10 points
+
+
+async def post_progress(
+    conn: Connection, who: Principal, document_id: uuid.UUID, body: ProgressIn
+) -> ProgressOut:
+    doc = await visible_or_404(conn, who, document_id)
+    if who.cell_id is None or who.org_path is None:
+        raise NotFound("Không tìm thấy văn bản")
+    version = body.version or doc["current_version"]
+    if await library_repo.version(conn, document_id, version) is None:
+        raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    now = datetime.now(UTC)
+    progress = 100 if body.studied else body.progress_percent
+    states: list[tuple[ReadState, int]] = []
+    first = await repo.start(
+        conn,
+        document_id=document_id,
+        version=version,
+        member_id=who.member_id,
+        cell_id=who.cell_id,
+        org_path=who.org_path,
+        progress=progress,
+        studied_at=now if body.studied else None,
+        at=now,
+    )
+    row = await repo.lock(conn, document_id, version, who.member_id)
+    assert row is not None
+    if first:
+        states.append((ReadState.OPENED, progress))
+        if body.studied:
+            states.append((ReadState.STUDIED, 100))
+    else:
+        new_progress = max(row["progress_percent"], progress)
+        studied_at = row["studied_at"] or (now if body.studied else None)
+        last_event = row["last_event_progress"]
+        if studied_at is not None and row["studied_at"] is None:
+            states.append((ReadState.STUDIED, new_progress))
+            last_event = new_progress
+        elif new_progress // EVENT_STEP > last_event // EVENT_STEP:
+            states.append((ReadState.PROGRESS, new_progress))
+            last_event = new_progress
+        row = await repo.advance(
+            conn,
+            document_id=document_id,
+            version=version,
+            member_id=who.member_id,
+            cell_id=who.cell_id,
+            org_path=who.org_path,
+            progress=new_progress,
+            studied_at=studied_at,
+            last_event_progress=last_event,
+            at=now,
+        )
+    if states:
+        publication_id = await repo.addressing_publication(
+            conn, document_id, version, Scope.of(who).ancestors
+        )
+        await outbox.enqueue(
+            conn,
+            *(
+                DocumentRead(
+                    document_id=document_id,
+                    version=version,
+                    publication_id=publication_id,
+                    member_id=who.member_id,
+                    cell_id=who.cell_id,
+                    org_path=who.org_path,
+                    state=state,
+                    progress_percent=p,
+                    occurred_at=now,
+                )
+                for state, p in states
+            ),
+        )
+    return ProgressOut(
+        document_id=document_id,
+        version=version,
+        first_opened_at=row["first_opened_at"],
+        last_read_at=row["last_read_at"],
+        progress_percent=row["progress_percent"],
+        studied_at=row["studied_at"],
+    )
+
+
+async def to_study(conn: Connection, who: Principal) -> list[ToStudyItem]:
+    now = datetime.now(UTC)
+    rows = await library_repo.to_study(conn, Scope.of(who), who.member_id)
+    items = [
+        ToStudyItem(
+            document_id=r["document_id"],
+            title=r["title"],
+            number=r["number"],
+            kind=Kind(r["kind"]),
+            version=r["version"],
+            publication_id=r["publication_id"],
+            study_deadline=r["study_deadline"],
+            overdue=r["study_deadline"] is not None and r["study_deadline"] < now,
+            progress_percent=r["progress_percent"] or 0,
+            opened=r["first_opened_at"] is not None,
+        )
+        for r in rows
+        if r["studied_at"] is None
+    ]
+    far = datetime.max.replace(tzinfo=UTC)
+    items.sort(key=lambda i: (i.study_deadline or far, i.title))
+    return items
+
+
+async def report(
+    conn: Connection,
+    who: Principal,
+    document_id: uuid.UUID,
+    org_id: uuid.UUID,
+    *,
+    version: int | None,
+    status: Status | None,
+    limit: int,
+    cursor: str | None,
+) -> StudyReport:
+    doc = await visible_or_404(conn, who, document_id)
+    org = await library_repo.org(conn, org_id)
+    if org is None or not who.can(REPORT_ROLES, org["path"]):
+        raise NotFound("Không tìm thấy tổ chức trong phạm vi của bạn")
+    number = version or await repo.report_version(conn, document_id) or doc["current_version"]
+    if await library_repo.version(conn, document_id, number) is None:
+        raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    raw = decode_cursor(cursor)
+    try:
+        after = uuid.UUID(str(raw)) if raw is not None else None
+    except ValueError as exc:
+        raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+    rows = await repo.report_page(
+        conn,
+        org_path=org["path"],
+        document_id=document_id,
+        version=number,
+        status=status,
+        after=after,
+        limit=limit + 1,
+    )
+    totals = await repo.report_totals(
+        conn, org_path=org["path"], document_id=document_id, version=number
+    )
+    items = [
+        MemberStudy(
+            member_id=r["member_id"],
+            cell_id=r["cell_id"],
+            org_path=r["org_path"],
+            status=r["status"],
+            progress_percent=r["progress_percent"],
+            first_opened_at=r["first_opened_at"],
+            last_read_at=r["last_read_at"],
+            studied_at=r["studied_at"],
+            study_deadline=r["study_deadline"],
+        )
+        for r in rows[:limit]
+    ]
+    return StudyReport(
+        document_id=document_id,
+        version=number,
+        org_id=org_id,
+        org_path=org["path"],
+        totals=StudyTotals(**dict(totals)),
+        items=items,
+        next_cursor=encode_cursor(str(rows[limit - 1]["member_id"])) if len(rows) > limit else None,
+    )

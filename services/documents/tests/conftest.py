@@ -1,0 +1,267 @@
+"""Fixtures for the documents service: the app on a fresh migrated database with real NATS and
+S3, a small org tree fed to its identity projection through real identity events, and tokens
+the service trusts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from minio import Minio
+from nats.aio.client import Client as NATS
+from sotay_contracts import Event, new_cloud_event
+from sotay_contracts.events import identity as ev
+from sotay_documents.app import SPEC, create_app
+from sotay_documents.settings import DocumentsSettings
+from sotay_kit import messaging
+from sotay_kit.auth import TokenVerifier
+from sotay_kit.testing.plugin import DatabaseFactory, Infra, S3Info
+from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+
+RESOLUTION_LINES = [
+    "Nghị quyết số 21-NQ/TW",
+    "về tăng cường củng cố, xây dựng tổ chức cơ sở đảng",
+    "và nâng cao chất lượng đội ngũ đảng viên trong giai đoạn mới",
+]
+
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+# name: (parent, path, kind)
+ORGS = {
+    "province": (None, "1", "province"),
+    "district_a": ("province", "1.2", "district"),
+    "commune_a1": ("district_a", "1.2.3", "grassroots_committee"),
+    "cell_a1a": ("commune_a1", "1.2.3.4", "cell"),
+    "cell_a1b": ("commune_a1", "1.2.3.5", "cell"),
+    "district_b": ("province", "1.6", "district"),
+    "cell_b1": ("district_b", "1.6.7", "grassroots_cell"),
+}
+# name: (cell, grants as (role, org))
+MEMBERS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "admin": ("cell_a1a", (("org_admin", "province"),)),
+    "secretary_a1a": ("cell_a1a", (("cell_secretary", "cell_a1a"),)),
+    "member_a1a_1": ("cell_a1a", ()),
+    "member_a1a_2": ("cell_a1a", ()),
+    "member_a1b": ("cell_a1b", ()),
+    "secretary_b1": ("cell_b1", (("cell_secretary", "cell_b1"),)),
+    "member_b1": ("cell_b1", ()),
+}
+
+
+@dataclass
+class Env:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: DocumentsSettings
+    s3: Minio
+    nc: NATS
+    factory: TokenFactory
+    org_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    member_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    @property
+    def pool(self) -> Any:
+        return self.app.state.resources.pool
+
+    def path(self, org: str) -> str:
+        return ORGS[org][1]
+
+    def auth(self, name: str, **overrides: Any) -> dict[str, str]:
+        cell, grants = MEMBERS[name]
+        claims: dict[str, Any] = {
+            "member_id": self.member_ids[name],
+            "cell_id": self.org_ids[cell],
+            "org_path": self.path(cell),
+            "grants": [{"role": r, "org_path": self.path(o)} for r, o in grants],
+            "issuer": self.settings.token_issuer,
+            "audience": self.settings.token_audience,
+        }
+        claims.update(overrides)
+        return {"authorization": f"Bearer {self.factory.mint(**claims)}"}
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings of the running app (e.g. a tiny URL lifetime or upload cap)."""
+        self.settings = self.settings.model_copy(update=changes)
+        self.app.state.resources.settings = self.settings
+
+    def objects(self) -> list[str]:
+        return [o.object_name for o in self.s3.list_objects(self.settings.bucket, recursive=True)]
+
+    async def upload(
+        self,
+        who: str,
+        content: bytes,
+        filename: str = "van-ban.pdf",
+        *,
+        expect: int = 201,
+        **fields: Any,
+    ) -> Any:
+        data = {"title": "Văn bản thử nghiệm", "kind": "resolution", **fields}
+        response = await self.client.post(
+            "/api/v1/documents",
+            data=data,
+            files={"file": (filename, content, "application/octet-stream")},
+            headers=self.auth(who),
+        )
+        assert response.status_code == expect, response.text
+        return response.json() if expect == 201 else response
+
+    async def publish(self, who: str, document_id: str, *orgs: str, **body: Any) -> Any:
+        response = await self.client.post(
+            f"/api/v1/documents/{document_id}/publish",
+            json={"org_ids": [str(self.org_ids[o]) for o in orgs], **body},
+            headers=self.auth(who),
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+def identity_history(
+    org_ids: dict[str, uuid.UUID], member_ids: dict[str, uuid.UUID]
+) -> list[Event]:
+    events: list[Event] = []
+    for name, (parent, path, kind) in ORGS.items():
+        events.append(
+            ev.OrgCreated(
+                org_id=org_ids[name],
+                parent_id=org_ids[parent] if parent else None,
+                path=path,
+                kind=ev.OrgKind(kind),
+                title=f"Tổ chức {name}",
+                status=ev.OrgStatus.ACTIVE,
+                valid_from=date(2026, 1, 1),
+                revision=1,
+                occurred_at=NOW,
+            )
+        )
+    for name, (cell, _) in MEMBERS.items():
+        events.append(
+            ev.MemberCreated(
+                member_id=member_ids[name],
+                cell_id=org_ids[cell],
+                org_path=ORGS[cell][1],
+                membership=ev.Membership.OFFICIAL,
+                status=ev.MemberStatus.ACTIVE,
+                revision=1,
+                occurred_at=NOW,
+            )
+        )
+    return events
+
+
+async def wait_until(predicate: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    chars = sorted({c for line in lines for c in line})
+    cid = {c: i + 1 for i, c in enumerate(chars)}
+    content = "BT /F1 12 Tf 14 TL 50 780 Td\n"
+    for line in lines:
+        content += "<" + "".join(f"{cid[c]:04X}" for c in line) + "> Tj T*\n"
+    content += "ET"
+    bfchars = "\n".join(f"<{cid[c]:04X}> <{ord(c):04X}>" for c in chars)
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+        "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        f"{len(chars)} beginbfchar\n{bfchars}\nendbfchar\n"
+        "endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type0 /BaseFont /ArialMT /Encoding /Identity-H "
+        "/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+        f"<< /Length {len(content.encode())} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ArialMT "
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+        "/FontDescriptor 8 0 R /DW 600 >>",
+        f"<< /Length {len(cmap.encode())} >>\nstream\n{cmap}\nendstream",
+        "<< /Type /FontDescriptor /FontName /ArialMT /Flags 32 /FontBBox [0 -200 1000 900] "
+        "/ItalicAngle 0 /Ascent 900 /Descent -200 /CapHeight 700 /StemV 80 >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+@pytest.fixture
+def pdf() -> Any:
+    """``pdf([lines])`` → the bytes of a small valid PDF with that (Vietnamese) text."""
+    return make_pdf
+
+
+@pytest.fixture
+def resolution() -> bytes:
+    return make_pdf(RESOLUTION_LINES)
+
+
+@pytest_asyncio.fixture
+async def env(
+    infra: Infra, s3: S3Info, make_database: DatabaseFactory, nats_operator: NATS
+) -> AsyncIterator[Env]:
+    dsn = await make_database("documents", SPEC.versions_dir)
+    js = nats_operator.jetstream()
+    org_ids = {name: uuid.uuid4() for name in ORGS}
+    member_ids = {name: uuid.uuid4() for name in MEMBERS}
+    for event in identity_history(org_ids, member_ids):
+        ce = new_cloud_event(event)
+        await js.publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
+    await messaging.provision(js, [], [b.spec for b in SPEC.consumers])
+    settings = DocumentsSettings(
+        environment="test",
+        database_url=dsn,
+        nats_url=infra.nats.url,
+        nats_user="documents",
+        nats_password=infra.nats_passwords["documents"],
+        s3_endpoint=s3.endpoint,
+        s3_access_key=s3.access_key,
+        s3_secret_key=s3.secret_key,
+        bucket=f"docs-{uuid.uuid4().hex[:12]}",  # a bucket per test, created by the service
+    )
+    app = create_app(settings)
+    factory = TokenFactory()
+    async with app.router.lifespan_context(app):
+        app.state.resources.verifier = TokenVerifier(
+            JWKS_URL,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            client=httpx.AsyncClient(transport=factory.transport()),
+        )
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://documents") as client:
+            s3_client = s3.server.client()
+            env = Env(app, client, settings, s3_client, nats_operator, factory, org_ids, member_ids)
+
+            async def projected() -> bool:
+                n = await env.pool.fetchval("SELECT count(*) FROM idp_members")
+                return bool(n == len(MEMBERS))
+
+            await wait_until(projected, "the identity projection")
+            yield env
