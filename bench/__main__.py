@@ -10,12 +10,14 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from . import consumer, outbox
+from . import consumer, documents, meetings, outbox
 from ._infra import RESULTS_DIR, arg_parser, bench_infra, quiet_logs
 
 BENCHMARKS = {
     "outbox": (outbox.main, "relayed_per_s", "raw_publish_per_s", "raw async publish"),
     "consumer": (consumer.main, "applied_per_s", "raw_pull_ack_per_s", "raw pull + ack"),
+    "meetings": (meetings.main, "checkins_per_s", "bare_per_s", "bare FastAPI endpoint"),
+    "documents": (documents.main, "search_per_s", "bare_per_s", "bare FastAPI endpoint"),
 }
 
 
