@@ -212,5 +212,18 @@ async def _request_connection(request: Request) -> AsyncIterator[db.Connection]:
         yield conn
 
 
+def source_address(request: Request) -> str:
+    """The caller's address: the gateway's X-Forwarded-For when the request came through a
+    trusted proxy (``settings.trusted_proxies``), the socket's peer otherwise."""
+    peer = request.client.host if request.client else "0.0.0.0"
+    resources: Resources = request.app.state.resources
+    if peer in resources.settings.trusted_proxies:
+        first = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if first:
+            return first[:100]
+    return peer
+
+
 AppResources = Annotated[Resources, Depends(get_resources)]
+SourceAddress = Annotated[str, Depends(source_address)]
 DbConnection = Annotated[db.Connection, Depends(_request_connection, scope="function")]

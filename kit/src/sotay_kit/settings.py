@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     token_issuer: str = "https://sotay.local/identity"  # noqa: S105 - not a secret
     token_audience: str = "sotay-api"  # noqa: S105 - not a secret
 
+    # Peers whose X-Forwarded-For is believed (the gateway); others are taken at their address.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+
     # OpenTelemetry: traces go to an OTLP/HTTP collector when set, nowhere otherwise.
     otlp_endpoint: str | None = None
 

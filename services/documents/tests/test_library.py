@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-import uuid
 from typing import Any
 
 import asyncpg
@@ -117,14 +116,24 @@ async def test_download_gives_the_same_bytes_and_audits_internal_documents(
     )
     assert public_link.status_code == 200
     rows = await env.pool.fetch(
-        "SELECT member_id, document_id, version, source_address FROM download_audit"
+        "SELECT actor_id, target, details, host(source) FROM audit_log "
+        "WHERE action = 'documents.downloaded'"
     )
     assert [tuple(r) for r in rows] == [
-        (env.member_ids["member_b1"], uuid.UUID(internal["id"]), 1, "198.51.100.7")
+        (
+            env.member_ids["member_b1"],
+            internal["id"],
+            {"version": 1, "classification": "internal"},
+            "198.51.100.7",
+        )
     ]
+    uploads = await env.pool.fetch(
+        "SELECT target FROM audit_log WHERE action = 'documents.uploaded'"
+    )
+    assert {internal["id"], public["id"]} <= {r["target"] for r in uploads}
     # The audit is append-only.
     with pytest.raises(asyncpg.RaiseError, match="append-only"):
-        await env.pool.execute("DELETE FROM download_audit")
+        await env.pool.execute("DELETE FROM audit_log")
 
 
 async def test_presigned_url_expires(env: Any, pdf: Any, resolution: bytes) -> None:

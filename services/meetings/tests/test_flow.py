@@ -199,6 +199,12 @@ async def test_meeting_from_notice_to_signed_minutes(svc: MeetingsApp) -> None:
     assert r.status_code == 409
     r = await svc.client.get(f"/api/v1/meetings/{mid}/minutes", headers=svc.auth("m4"))
     assert r.json()["content"] == edited and r.json()["content_sha256"] == digest
+    # Signing is a sensitive action: it is in the hash-chained audit log, once.
+    signed = await svc.pool.fetch(
+        "SELECT target, details->>'content_sha256' FROM audit_log "
+        "WHERE action = 'meetings.minutes_signed'"
+    )
+    assert [tuple(r) for r in signed] == [(str(mid), digest)]
 
     # The DOCX download names the present and the absent members.
     r = await svc.client.get(

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from sotay_kit import audit
 from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
 from .consumers import identity_binding
@@ -29,7 +30,7 @@ SPEC = ServiceSpec(
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     # study first: its static path /documents/to-study must win over /documents/{id}
-    routers=[study_router, library_router, handbook_router, news_router],
+    routers=[study_router, library_router, handbook_router, news_router, audit.router("documents")],
     consumers=[identity_binding()],
 )
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sotay_kit.app import Resources
+from sotay_kit.app import SourceAddress as SourceAddress  # re-exported for the routes
 from sotay_kit.errors import Problem
 
 from .settings import DocumentsSettings
@@ -34,17 +35,5 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
-def source_address(request: Request) -> str:
-    """The caller's address: the gateway's X-Forwarded-For when the request came through a
-    trusted proxy, the socket's peer otherwise."""
-    peer = request.client.host if request.client else "0.0.0.0"
-    if peer in get_settings(request).trusted_proxies:
-        first = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-        if first:
-            return first[:100]
-    return peer
-
-
 Settings = Annotated[DocumentsSettings, Depends(get_settings)]
 ObjectStorage = Annotated[Storage, Depends(get_storage)]
-SourceAddress = Annotated[str, Depends(source_address)]

@@ -14,7 +14,5 @@ class DocumentsSettings(ServiceSettings):
     # the S3 endpoint itself; in production the public S3 host behind TLS (see docs/documents.md).
     s3_public_endpoint: str = ""
     s3_public_secure: bool | None = None
-    # Peers whose X-Forwarded-For is believed (the gateway).
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     # Load the shipped handbook articles at start-up (upsert by slug).
     load_handbook: bool = True

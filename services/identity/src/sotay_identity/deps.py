@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sotay_kit.app import Resources
+from sotay_kit.app import SourceAddress as SourceAddress  # re-exported for the routes
 
 from .crypto import DataCipher
 from .settings import IdentitySettings
@@ -27,18 +28,5 @@ def get_cipher(request: Request) -> DataCipher:
     return cipher
 
 
-def source_address(request: Request) -> str:
-    """The caller's address: the gateway's X-Forwarded-For when the request came through a
-    trusted proxy, the socket's peer otherwise."""
-    peer = request.client.host if request.client else "0.0.0.0"
-    if peer in get_settings(request).trusted_proxies:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
-    return peer
-
-
 Settings = Annotated[IdentitySettings, Depends(get_settings)]
 Cipher = Annotated[DataCipher, Depends(get_cipher)]
-SourceAddress = Annotated[str, Depends(source_address)]

@@ -35,9 +35,6 @@ class IdentitySettings(ServiceSettings):
     source_window_seconds: int = Field(default=5 * 60, ge=60)
     source_lock_seconds: int = Field(default=5 * 60, ge=60)
 
-    # Source address of the caller: the gateway sets X-Forwarded-For; trust it only from these.
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
-
     @model_validator(mode="after")
     def _check_data_key(self) -> IdentitySettings:
         try:

@@ -5,6 +5,7 @@ Sinh hoạt chi bộ: lịch họp, trả lời tham dự, điểm danh, kết t
 from pathlib import Path
 
 from fastapi import FastAPI
+from sotay_kit import audit
 from sotay_kit.app import ServiceSpec, create_service_app
 
 from .meetings.consumers import BINDINGS
@@ -20,7 +21,7 @@ SPEC = ServiceSpec(
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     # The minutes router first: its paths are more specific than /{meeting_id}.
-    routers=[minutes_router, meetings_router],
+    routers=[minutes_router, meetings_router, audit.router("meetings")],
     consumers=BINDINGS,
 )
 

@@ -411,26 +411,3 @@ async def retract(
         "UPDATE publication_targets SET active = false WHERE publication_id = ANY($1::uuid[])",
         list(publication_ids),
     )
-
-
-# -- download audit -------------------------------------------------------------------------
-
-
-async def audit_download(
-    conn: Connection,
-    *,
-    member_id: uuid.UUID,
-    document_id: uuid.UUID,
-    version: int,
-    classification: str,
-    source_address: str,
-) -> None:
-    await conn.execute(
-        "INSERT INTO download_audit (member_id, document_id, version, classification, "
-        "source_address) VALUES ($1, $2, $3, $4, $5)",
-        member_id,
-        document_id,
-        version,
-        classification,
-        source_address,
-    )

@@ -39,10 +39,11 @@ async def upload_document(
     resources: AppResources,
     storage: ObjectStorage,
     settings: Settings,
+    source: SourceAddress,
 ) -> DocumentOut:
     # No request transaction here: the body may take minutes to arrive, so the database is
     # touched only once the file is received and checked (one short transaction at the end).
-    return await service.upload_document(request, resources.pool, storage, settings, who)
+    return await service.upload_document(request, resources.pool, storage, settings, who, source)
 
 
 @router.get("", response_model=Page[DocumentSummary])
@@ -96,9 +97,10 @@ async def upload_version(
     resources: AppResources,
     storage: ObjectStorage,
     settings: Settings,
+    source: SourceAddress,
 ) -> DocumentOut:
     return await service.upload_version(
-        request, resources.pool, storage, settings, who, document_id
+        request, resources.pool, storage, settings, who, document_id, source
     )
 
 

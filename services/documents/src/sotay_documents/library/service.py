@@ -18,7 +18,7 @@ from sotay_contracts.events.documents import (
     DocumentRetracted,
     RetractionReason,
 )
-from sotay_kit import outbox
+from sotay_kit import audit, outbox
 from sotay_kit.auth import Principal, path_within
 from sotay_kit.db import Connection, Pool
 from sotay_kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
@@ -108,7 +108,12 @@ async def _owner_org(pool: Pool, who: Principal, org_id: uuid.UUID | None) -> tu
 
 
 async def upload_document(
-    request: Request, pool: Pool, storage: Storage, settings: DocumentsSettings, who: Principal
+    request: Request,
+    pool: Pool,
+    storage: Storage,
+    settings: DocumentsSettings,
+    who: Principal,
+    source: str | None = None,
 ) -> DocumentOut:
     if not Scope.of(who).is_publisher:
         raise Forbidden("Chỉ cấp ủy, bí thư chi bộ hoặc quản trị tổ chức được tải văn bản lên")
@@ -151,6 +156,14 @@ async def upload_document(
                 note=None,
                 uploaded_by=who.member_id,
             )
+            await audit.record(
+                conn,
+                "documents.uploaded",
+                actor_id=who.member_id,
+                target=str(document_id),
+                source=source,
+                details={"version": 1, "sha256": received.sha256, "org_path": owner_path},
+            )
             log.info(
                 "document uploaded",
                 extra={"document_id": str(document_id), "sha256": received.sha256},
@@ -165,6 +178,7 @@ async def upload_version(
     settings: DocumentsSettings,
     who: Principal,
     document_id: uuid.UUID,
+    source: str | None = None,
 ) -> DocumentOut:
     async with pool.acquire() as conn:
         row = await visible_or_404(conn, who, document_id)
@@ -192,6 +206,14 @@ async def upload_version(
                 uploaded_by=who.member_id,
             )
             await repo.set_current_version(conn, document_id, number, text_s)
+            await audit.record(
+                conn,
+                "documents.uploaded",
+                actor_id=who.member_id,
+                target=str(document_id),
+                source=source,
+                details={"version": number, "sha256": received.sha256},
+            )
             return await _document_out(conn, who, document_id)
 
 
@@ -389,13 +411,13 @@ async def download(
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
     if doc["classification"] != "public":
         # Committed with the answer: a URL is never handed out without its audit row.
-        await repo.audit_download(
+        await audit.record(
             conn,
-            member_id=who.member_id,
-            document_id=document_id,
-            version=number,
-            classification=doc["classification"],
-            source_address=source,
+            "documents.downloaded",
+            actor_id=who.member_id,
+            target=str(document_id),
+            source=source,
+            details={"version": number, "classification": doc["classification"]},
         )
     ttl = settings.download_url_ttl
     expires_at = datetime.now(UTC) + timedelta(seconds=ttl)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from sotay_kit.app import DbConnection
+from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal
 
 from ..deps import Now
@@ -36,10 +36,13 @@ async def sign_minutes(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
+    source: SourceAddress,
     body: MinutesSignIn | None = None,
 ) -> MinutesOut:
     """Ký biên bản: nội dung được khóa (lưu SHA-256), mọi thay đổi sau đó bị từ chối."""
-    return await service.sign(conn, who, meeting_id, body or MinutesSignIn(), now=now)
+    return await service.sign(
+        conn, who, meeting_id, body or MinutesSignIn(), now=now, source=source
+    )
 
 
 @router.get("/download")

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from sotay_contracts.events import meetings as ev
-from sotay_kit import outbox
+from sotay_kit import audit, outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
 from sotay_kit.errors import Conflict, Forbidden
@@ -125,7 +125,13 @@ async def edit(
 
 
 async def sign(
-    conn: Connection, who: Principal, meeting_id: UUID, body: MinutesSignIn, *, now: datetime
+    conn: Connection,
+    who: Principal,
+    meeting_id: UUID,
+    body: MinutesSignIn,
+    *,
+    now: datetime,
+    source: str | None = None,
 ) -> MinutesOut:
     meeting = await _meeting(conn, who, meeting_id, exclusive=True)
     if not access.manages(who, meeting["org_path"], meeting["chair_id"]):
@@ -159,6 +165,14 @@ async def sign(
             signed_by=who.member_id,
             occurred_at=now,
         ),
+    )
+    await audit.record(
+        conn,
+        "meetings.minutes_signed",
+        actor_id=who.member_id,
+        target=str(meeting_id),
+        source=source,
+        details={"minutes_id": str(signed["id"]), "content_sha256": digest},
     )
     log.info(
         "minutes signed",

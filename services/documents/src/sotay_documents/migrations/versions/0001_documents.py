@@ -1,5 +1,5 @@
 """Documents: files, versions, publications down the tree, reading progress, bookmarks,
-download audit, handbook, news; and the identity projection.
+handbook, news; the identity projection; the audit log (uploads, internal downloads).
 
 Revision ID: documents_0001
 Revises:
@@ -7,6 +7,7 @@ Create Date: 2026-11-30
 """
 
 from alembic import op
+from sotay_kit.audit import AUDIT_DDL
 from sotay_kit.projections.identity import DDL as IDENTITY_PROJECTION_DDL
 
 revision = "documents_0001"
@@ -23,6 +24,7 @@ KINDS = (
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.execute(IDENTITY_PROJECTION_DDL)
+    op.execute(AUDIT_DDL)
     kinds = ", ".join(f"'{k}'" for k in KINDS)
     op.execute(
         f"""
@@ -145,24 +147,6 @@ CREATE TABLE bookmarks (
     PRIMARY KEY (member_id, document_id)
 );
 
--- Who downloaded which internal document when, from where. Append-only.
-CREATE TABLE download_audit (
-    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    member_id      uuid NOT NULL,
-    document_id    uuid NOT NULL,
-    version        integer NOT NULL,
-    classification text NOT NULL,
-    source_address text NOT NULL,
-    at             timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX download_audit_document ON download_audit (document_id, at);
-CREATE FUNCTION download_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'download_audit is append-only';
-END $$;
-CREATE TRIGGER download_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
-    ON download_audit FOR EACH STATEMENT EXECUTE FUNCTION download_audit_append_only();
-
 -- Handbook (nghiệp vụ công tác Đảng): Markdown articles loaded from files at start-up.
 CREATE TABLE handbook_articles (
     slug          text PRIMARY KEY CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
@@ -198,8 +182,8 @@ CREATE INDEX news_recent ON news (published_at DESC, id);
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE news, handbook_articles, download_audit, bookmarks, reads, "
+        "DROP TABLE news, handbook_articles, audit_log, bookmarks, reads, "
         "publication_targets, publications, document_versions, documents, blobs, "
         "idp_grants, idp_memberships, idp_members, idp_orgs; "
-        "DROP FUNCTION download_audit_append_only()"
+        "DROP FUNCTION audit_log_append_only()"
     )

@@ -6,6 +6,7 @@ Create Date: 2026-11-30
 """
 
 from alembic import op
+from sotay_kit.audit import AUDIT_DDL
 
 revision = "identity_0001"
 down_revision = None
@@ -151,27 +152,10 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
 CREATE INDEX refresh_tokens_member ON refresh_tokens (member_id) WHERE revoked_at IS NULL;
 
--- Append-only audit log, each row chained to the previous one by SHA-256.
-CREATE TABLE audit_log (
-    seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    at         timestamptz NOT NULL DEFAULT clock_timestamp(),
-    actor_id   uuid,
-    action     text NOT NULL,
-    target     text,
-    source     inet,
-    outcome    text NOT NULL,
-    details    jsonb NOT NULL DEFAULT '{}',
-    prev_hash  bytea NOT NULL,
-    hash       bytea NOT NULL UNIQUE
-);
-CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'audit_log is append-only';
-END $$;
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
 """
     )
+    op.execute(AUDIT_DDL)
 
 
 def downgrade() -> None:

@@ -7,6 +7,7 @@ Create Date: 2026-12-01
 """
 
 from alembic import op
+from sotay_kit.audit import AUDIT_DDL
 from sotay_kit.projections.identity import DDL as IDENTITY_PROJECTION_DDL
 
 revision = "meetings_0001"
@@ -17,6 +18,7 @@ depends_on = "kit_0001"
 
 def upgrade() -> None:
     op.execute(IDENTITY_PROJECTION_DDL)
+    op.execute(AUDIT_DDL)
     op.execute(
         """
 -- A monthly series: the rule that generated its occurrences (each one a row of meetings).
@@ -136,5 +138,6 @@ def downgrade() -> None:
     op.execute(
         "DROP TABLE meeting_minutes, meeting_roster_labels, meeting_invitees, meetings, "
         "meeting_series; DROP FUNCTION meeting_minutes_frozen(); "
-        "DROP TABLE idp_orgs, idp_members, idp_memberships, idp_grants"
+        "DROP TABLE idp_orgs, idp_members, idp_memberships, idp_grants, audit_log; "
+        "DROP FUNCTION audit_log_append_only()"
     )
