@@ -108,6 +108,12 @@ def sample(model: type[Event]) -> Event:
         },
         identity.MemberDeactivated: member
         | {"reason_code": "transferred_out", "effective_on": date(2025, 3, 1), "occurred_at": NOW},
+        identity.AccountActivated: {
+            "member_id": _id(),
+            "cell_id": _id(),
+            "org_path": "1.12.305.7",
+            "occurred_at": NOW,
+        },
         identity.RoleGranted: grant | {"org_path": "1.12", "granted_by": _id(), "occurred_at": NOW},
         identity.RoleRevoked: grant | {"org_path": "1.12", "revoked_by": None, "occurred_at": NOW},
         documents.DocumentPublished: {
@@ -208,7 +214,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 22
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 23
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

@@ -23,6 +23,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     identity.MemberUpdated,
     identity.MemberTransferred,
     identity.MemberDeactivated,
+    identity.AccountActivated,
     identity.RoleGranted,
     identity.RoleRevoked,
     documents.DocumentPublished,

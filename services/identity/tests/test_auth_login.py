@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sotay_contracts import CloudEvent, parse_event
 from sotay_identity.members import activation
 
 DEPUTY = "Hoàng Văn Đảng Viên"  # a plain member of cell_a1a, phone 0912000001
@@ -192,6 +193,25 @@ async def test_activation_code_forces_a_password_change(
     changed = await _audit(identity, "auth.password_changed")
     assert [r["outcome"] for r in changed] == ["success"]
     assert changed[0]["details"]["first_password"] is True
+
+    # The account became usable: one identity.account.activated.v1 (adoption reports), and a
+    # later password change does not fire it again.
+    later = await identity.client.post(
+        "/api/v1/auth/password",
+        json={
+            "username": tree.cards[OTHER],
+            "current_password": new_password,
+            "new_password": "Một mật khẩu khác hẳn 2027",
+        },
+    )
+    assert later.status_code == 204, later.text
+    rows = await identity.pool.fetch(
+        "SELECT headers, body FROM outbox WHERE subject = 'identity.account.activated.v1'"
+    )
+    events = [parse_event(CloudEvent.from_nats(r["headers"], r["body"])) for r in rows]
+    assert [(e.member_id, e.cell_id, e.org_path) for e in events] == [
+        (member_id, tree.ids["cell_b1"], tree.paths["cell_b1"])
+    ]
 
 
 async def test_expired_activation_code_is_refused(identity: Any, tree: Any, login: Any) -> None:

@@ -53,6 +53,7 @@ async def test_small_province_loads_once_with_its_events(identity: Any) -> None:
         "identity.org.created.v1": orgs,
         "identity.member.created.v1": members,
         "identity.role.granted.v1": 2,
+        "identity.account.activated.v1": 3,  # the demo accounts are ready to use
     }
     # The secretary leads the demo member's own cell.
     assert secretary_role == member_path

@@ -19,6 +19,7 @@ from sotay_contracts.envelope import Event
 from sotay_contracts.events._common import AwareDatetime, OrgPath, Revision, Role
 
 __all__ = [
+    "AccountActivated",
     "DeactivationReason",
     "MemberCreated",
     "MemberDeactivated",
@@ -251,6 +252,23 @@ class MemberDeactivated(Event):
     reason_code: DeactivationReason
     effective_on: date
     revision: Revision
+    occurred_at: AwareDatetime
+
+
+class AccountActivated(Event):
+    """Fires once per member when their account becomes usable for the first time: the member
+    replaced the one-time activation code with a password of their own (first login), or an
+    account was set up ready to use (e.g. the demo accounts). Never fires again for the same
+    member (password changes, resets and logins fire nothing). Carries no personal data: the
+    ids and the org path of the member's cell, which analytics needs for adoption reports.
+    """
+
+    SUBJECT: ClassVar[str] = "identity.account.activated.v1"
+    AGGREGATE: ClassVar[str] = "member_id"
+
+    member_id: uuid.UUID
+    cell_id: uuid.UUID
+    org_path: OrgPath = Field(description="Org path of the member's cell at activation.")
     occurred_at: AwareDatetime
 
 

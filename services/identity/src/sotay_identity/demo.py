@@ -436,6 +436,11 @@ async def _demo_accounts(
                     )
                 )
             )
+        events.append(
+            outbox.build(
+                ev.AccountActivated(member_id=m[0], cell_id=m[10], org_path=m[11], occurred_at=now)
+            )
+        )
         entry: dict[str, Any] = {
             "username": m[1],
             "password": password,

@@ -123,21 +123,35 @@ async def complete_login(conn: Connection, member_id: UUID, new_hash: str | None
     return row is True
 
 
-async def set_password(conn: Connection, member_id: UUID, password_hash: str) -> bool:
-    """Store a new password; the activation code stops working. False if locked meanwhile."""
-    row = await conn.fetchval(
+async def set_password(conn: Connection, member_id: UUID, password_hash: str) -> bool | None:
+    """Store a new password; the activation code stops working.
+
+    None if the account got locked meanwhile; otherwise whether this is the account's first
+    activation (PostgreSQL 18's ``RETURNING old.…`` reads the value before the update).
+    """
+    first: bool | None = await conn.fetchval(
         """
         UPDATE accounts SET password_hash = $2, activation_digest = NULL,
             activation_expires_at = NULL, must_change_password = false,
             password_changed_at = now(), activated_at = COALESCE(activated_at, now()),
             failed_logins = 0, locked_until = NULL
         WHERE member_id = $1 AND (locked_until IS NULL OR locked_until <= now())
-        RETURNING true
+        RETURNING old.activated_at IS NULL
         """,
         member_id,
         password_hash,
     )
-    return row is True
+    return first
+
+
+async def member_cell(conn: Connection, member_id: UUID) -> tuple[UUID, str]:
+    row = await conn.fetchrow(
+        "SELECT m.cell_id, o.path FROM members m JOIN org_units o ON o.id = m.cell_id "
+        "WHERE m.id = $1",
+        member_id,
+    )
+    assert row is not None
+    return row["cell_id"], row["path"]
 
 
 # ── throttling per source address ───────────────────────────────────────────────────────

@@ -44,11 +44,12 @@ import random
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from sotay_kit import db
+from sotay_contracts.events.identity import AccountActivated
+from sotay_kit import db, outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
 from sotay_kit.errors import BadRequest, Forbidden, NotFound
@@ -517,8 +518,22 @@ async def change_password(
     refused: Exception | None = None
     async with db.transaction(env.pool) as conn:
         refused = await _claim_otp(conn, env, auth, PASSWORD_CHANGED)
-        if refused is None and not await repository.set_password(conn, account.member_id, new_hash):
-            refused = await _locked_meanwhile(conn, env, account.member_id, PASSWORD_CHANGED)
+        first_activation = None
+        if refused is None:
+            first_activation = await repository.set_password(conn, account.member_id, new_hash)
+            if first_activation is None:
+                refused = await _locked_meanwhile(conn, env, account.member_id, PASSWORD_CHANGED)
+        if first_activation:
+            cell_id, org_path = await repository.member_cell(conn, account.member_id)
+            await outbox.enqueue(
+                conn,
+                AccountActivated(
+                    member_id=account.member_id,
+                    cell_id=cell_id,
+                    org_path=org_path,
+                    occurred_at=datetime.now(UTC),
+                ),
+            )
         if refused is None:
             revoked = await repository.revoke_member_tokens(conn, account.member_id)
             await audit.record(
