@@ -35,9 +35,9 @@ async def _streams(nats_url: str) -> set[str]:
 
 
 async def test_stack_runs_behind_the_gateway_restarts_crashes_and_stops_clean(
-    tmp_path: Path,
+    server_tmp: Path,
 ) -> None:
-    data = tmp_path / "data"
+    data = server_tmp / "data"
     stack = _stack(data)
     await asyncio.to_thread(stack.start)
     try:

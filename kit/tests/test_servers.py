@@ -40,6 +40,7 @@ from sotay_kit.devstack.servers import (
     nats_password_env,
     wait_until,
 )
+from sotay_kit.testing.plugin import server_dir
 from sotay_kit.topology import (
     ANALYTICS_READER_NATS_USER,
     OPERATOR_NATS_USER,
@@ -66,11 +67,12 @@ def _listening(pid: int) -> set[tuple[str, int]]:
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
-    server = Postgres(tmp_path_factory.mktemp("pg"), free_port(), "pg-" + generate_secret())
-    server.start()
-    yield server
-    server.stop()
+def pg() -> Iterator[Postgres]:
+    with server_dir("pg") as root:
+        server = Postgres(root, free_port(), "pg-" + generate_secret())
+        server.start()
+        yield server
+        server.stop()
 
 
 async def test_postgres_accepts_only_the_password(pg: Postgres) -> None:

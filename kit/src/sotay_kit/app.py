@@ -114,7 +114,11 @@ def create_service_app(
             if asyncio.iscoroutine(result):
                 await result
         stop = asyncio.Event()
-        workers: list[asyncio.Task[None]] = []
+        workers: list[asyncio.Task[None]] = [
+            asyncio.create_task(
+                _watch_dependencies(spec.name, resources, stop), name="dependency-watch"
+            )
+        ]
         if settings.run_outbox_relay:
             relay = OutboxRelay(spec.name, settings.database_url, js)
             workers.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
@@ -177,13 +181,7 @@ def _ops_router(service: str) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(request: Request) -> Response:
-        resources: Resources = request.app.state.resources
-        checks = {"postgres": False, "nats": resources.nc.is_connected}
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(2):
-                checks["postgres"] = await resources.pool.fetchval("SELECT 1") == 1
-        for name, ok in checks.items():
-            metrics.DEPENDENCY_UP.labels(service, name).set(1 if ok else 0)
+        checks = await check_dependencies(service, request.app.state.resources)
         if all(checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})
         return problem_response(
@@ -197,6 +195,28 @@ def _ops_router(service: str) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+async def check_dependencies(service: str, resources: Resources) -> dict[str, bool]:
+    """Postgres answers and NATS is connected; recorded in ``sotay_dependency_up``."""
+    checks = {"postgres": False, "nats": resources.nc.is_connected}
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(2):
+            checks["postgres"] = await resources.pool.fetchval("SELECT 1") == 1
+    for name, ok in checks.items():
+        metrics.DEPENDENCY_UP.labels(service, name).set(1 if ok else 0)
+    return checks
+
+
+async def _watch_dependencies(
+    service: str, resources: Resources, stop: asyncio.Event, interval: float = 15.0
+) -> None:
+    """Keep ``sotay_dependency_up`` current between probes, so the alerts on it fire even when
+    nothing calls /readyz."""
+    while not stop.is_set():
+        await check_dependencies(service, resources)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 def get_resources(request: Request) -> Resources:

@@ -154,7 +154,9 @@ class EventConsumer:
 
     async def _process(self, valid: Sequence[_Item]) -> None:
         last = valid[-1].msg.metadata
-        metrics.CONSUMER_LAG.labels(self.service, self.spec.name).set(last.num_pending)
+        metrics.CONSUMER_LAG.labels(self.service, self.spec.stream, self.spec.name).set(
+            last.num_pending
+        )
         heartbeat = asyncio.create_task(self._heartbeat([i.msg for i in valid]))
         try:
             try:

@@ -8,6 +8,7 @@ services only bind to what exists.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -109,6 +110,33 @@ class ConsumerSpec:
             max_ack_pending=self.max_ack_pending,
             filter_subjects=list(self.filter_subjects) or None,
         )
+
+
+EXTERNAL_PREFIX = "ext-"
+_TEAM_RE = re.compile(r"^[a-z0-9][a-z0-9_]{1,30}$")
+
+
+def external_consumer(team: str, *, subjects: Sequence[str] = ()) -> ConsumerSpec:
+    """The durable an external team pulls from (``ext-<team>`` on ``PUBLIC``, DESIGN.md §6).
+
+    The operator provisions it (``provision(js, [], [external_consumer("thongke")])``): the
+    ``analytics_reader`` NATS user may pull and ack but not create consumers. ``subjects``
+    narrows it to some of the public subjects (default: all of them)."""
+    if not _TEAM_RE.match(team):
+        raise ValueError("team: 2-31 characters, lower-case letters, digits and '_'")
+    unknown = set(subjects) - set(PUBLIC_SUBJECTS)
+    if unknown:
+        raise ValueError(f"not public subjects: {sorted(unknown)}")
+    return ConsumerSpec(
+        name=f"{EXTERNAL_PREFIX}{team}",
+        stream=PUBLIC_STREAM,
+        filter_subjects=tuple(subjects),
+        max_deliver=20,
+        backoff=(5.0, 30.0, 120.0, 600.0),
+        ack_wait=60.0,
+        max_ack_pending=10_000,
+        description=f"external analytics consumer of team {team}",
+    )
 
 
 @dataclass(frozen=True, slots=True)

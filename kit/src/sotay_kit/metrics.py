@@ -6,7 +6,10 @@ paths; outcomes and reasons come from closed sets.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 HTTP_REQUESTS = Counter(
     "sotay_http_requests",
@@ -54,7 +57,7 @@ CONSUMER_DURATION = Histogram(
 CONSUMER_LAG = Gauge(
     "sotay_consumer_lag",
     "Messages in the stream not yet delivered to the consumer.",
-    ["service", "consumer"],
+    ["service", "stream", "consumer"],
 )
 DLQ_MESSAGES = Counter(
     "sotay_dlq_messages",
@@ -90,11 +93,12 @@ _SAMPLE_SUFFIXES = {
 }
 
 
-def _exposed_names() -> frozenset[str]:
+def exposed_names(metrics: Iterable[MetricWrapperBase]) -> frozenset[str]:
     """Sample names as Prometheus scrapes them (counters gain ``_total``, histograms
-    ``_bucket``/``_sum``/``_count``), derived from the metric objects themselves."""
+    ``_bucket``/``_sum``/``_count``), derived from the metric objects themselves. A service
+    that exports metrics of its own publishes ``exposed_names(its metrics)`` next to them."""
     names = set()
-    for metric in _ALL:
+    for metric in metrics:
         for family in metric.describe():
             for suffix in _SAMPLE_SUFFIXES[family.type]:
                 names.add(family.name + suffix)
@@ -102,4 +106,4 @@ def _exposed_names() -> frozenset[str]:
 
 
 # What dashboards and alert rules may query (tests/test_deploy.py checks them against it).
-EXPORTED_METRICS: frozenset[str] = _exposed_names()
+EXPORTED_METRICS: frozenset[str] = exposed_names(_ALL)

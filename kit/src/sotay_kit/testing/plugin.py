@@ -7,8 +7,11 @@ and a JetStream whose streams were reset and re-provisioned for it.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,9 +73,36 @@ async def _admin(dsn: str, sql: str) -> None:
         await conn.close()
 
 
+@contextmanager
+def server_dir(name: str) -> Iterator[Path]:
+    """A directory for servers' data outside pytest's temporary root.
+
+    PostgreSQL runs as an unprivileged user that must traverse the path to its data, and every
+    new pytest session resets its temporary root to mode 0700 (and prunes old ones), which
+    would cut off the servers of a session still running next to it.
+    """
+    path = Path(tempfile.mkdtemp(prefix=f"sotay-{name}-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def server_tmp() -> Iterator[Path]:
+    """Like ``tmp_path``, for tests that start servers of their own (see :func:`server_dir`)."""
+    with server_dir("test") as path:
+        yield path
+
+
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
-    root = tmp_path_factory.mktemp("infra")
+def infra() -> Iterator[Infra]:
+    with server_dir("infra") as root:
+        yield from _infra(root)
+
+
+def _infra(root: Path) -> Iterator[Infra]:
     pg = Postgres(root / "pg", free_port(), generate_secret(16))
     passwords = {u: generate_secret(16) for u in NATS_USERS}
     nats = Nats(root / "nats", free_port(), free_port(), passwords)
@@ -99,8 +129,12 @@ class S3Info:
 
 
 @pytest.fixture(scope="session")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Info]:
-    root = tmp_path_factory.mktemp("s3")
+def s3() -> Iterator[S3Info]:
+    with server_dir("s3") as root:
+        yield from _s3(root)
+
+
+def _s3(root: Path) -> Iterator[S3Info]:
     access, secret = "test" + generate_secret(6), generate_secret()
     server = SeaweedS3(root, free_port(), access, secret)
     server.start()
