@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 from minio import Minio
 
 from .. import messaging, migrations
@@ -66,6 +67,12 @@ def all_consumers() -> list[ConsumerSpec]:
     return [b.spec for s in SERVICES for b in _service_spec(s).consumers]
 
 
+def _vapid_private_key() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = key.private_numbers().private_value.to_bytes(32, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
 @dataclass
 class Secrets:
     """Credentials the stack generates once into ``.data/secrets.json`` (mode 0600)."""
@@ -76,6 +83,8 @@ class Secrets:
     s3_secret_key: str
     # identity's data key (AES-256-GCM at rest), base64
     data_key: str = ""
+    # notify's VAPID key (Web Push, RFC 8292): base64url raw P-256 private scalar
+    vapid_private_key: str = ""
 
     @classmethod
     def load_or_create(cls, path: Path) -> Secrets:
@@ -84,6 +93,8 @@ class Secrets:
             secrets_ = cls(**data)
             for user in NATS_USERS:  # a user added since the file was written
                 secrets_.nats_passwords.setdefault(user, generate_secret())
+            if not secrets_.vapid_private_key:  # a file written before notify had one
+                secrets_.vapid_private_key = _vapid_private_key()
         else:
             secrets_ = cls(
                 postgres_password=generate_secret(),
@@ -91,6 +102,7 @@ class Secrets:
                 s3_access_key="sotay" + generate_secret(8),
                 s3_secret_key=generate_secret(32),
                 data_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+                vapid_private_key=_vapid_private_key(),
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=True)
@@ -302,6 +314,8 @@ class Stack:
         )
         if svc.name == "identity":
             env[f"{p}DATA_KEY"] = self.secrets.data_key
+        if svc.name == "notify":
+            env[f"{p}VAPID_PRIVATE_KEY"] = self.secrets.vapid_private_key
         env[f"{p}JWKS_URL"] = f"http://127.0.0.1:{identity_port}/api/v1/auth/jwks"
         return env
 

@@ -1,19 +1,139 @@
-"""The notify service: Thông báo: hộp thư trong ứng dụng, Web Push, email, SMS và nhắc việc."""
+"""The notify service: Thông báo: hộp thư trong ứng dụng, Web Push, email, SMS và nhắc việc.
 
+Consumers (one durable ``notify`` per source stream) turn events into notifications; a
+background worker fires reminders and delivers to push, email and SMS; the inbox API and its
+SSE stream serve members. See docs/notify.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
-from sotay_kit.app import ServiceSpec, create_service_app
+from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
+from .delivery.channels import Email, Sms, WebPush, generate_vapid, load_vapid
+from .delivery.service import Channels
+from .events.consumers import bindings
+from .events.service import Policy
+from .hub import Hub
+from .inbox.routes import router as inbox_router
+from .preferences.routes import router as preferences_router
+from .push.routes import router as push_router
 from .settings import NotifySettings
+from .worker import Worker
+
+log = logging.getLogger("sotay.notify")
 
 SPEC = ServiceSpec(
     name="notify",
     version="0.1.0",
     description="Thông báo: hộp thư trong ứng dụng, Web Push, email, SMS và nhắc việc.",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
+    routers=[inbox_router, preferences_router, push_router],
+    consumers=bindings(Policy()),
 )
 
 
+def policy(settings: NotifySettings) -> Policy:
+    return Policy(
+        meeting_reminder_minutes=tuple(settings.meeting_reminder_minutes),
+        study_reminder_minutes=tuple(settings.study_reminder_minutes),
+    )
+
+
+def build_channels(
+    settings: NotifySettings, client: httpx.AsyncClient, resources: Resources
+) -> Channels:
+    key = settings.vapid_private_key.get_secret_value() if settings.vapid_private_key else ""
+    vapid = None
+    if key:
+        vapid = load_vapid(key)
+    elif settings.environment != "production":
+        log.warning("no VAPID key configured: using an ephemeral one (not for production)")
+        vapid = generate_vapid()
+    else:
+        log.error("no VAPID key configured: Web Push is off (set NOTIFY_VAPID_PRIVATE_KEY)")
+    resources.extra["vapid"] = vapid
+    email = None
+    if settings.smtp_host:
+        email = Email(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
+            starttls=settings.smtp_starttls,
+            use_tls=settings.smtp_use_tls,
+            timeout=settings.smtp_timeout_seconds,
+            concurrency=settings.email_concurrency,
+        )
+    sms = None
+    if settings.sms_provider_url:
+        sms = Sms(
+            client,
+            base_url=settings.sms_provider_url,
+            api_key=settings.sms_api_key.get_secret_value() if settings.sms_api_key else "",
+            sender=settings.sms_sender,
+            timeout=settings.sms_timeout_seconds,
+        )
+    return Channels(
+        webpush=None
+        if vapid is None
+        else WebPush(
+            client,
+            vapid,
+            subject=settings.vapid_subject,
+            ttl=settings.push_ttl_seconds,
+            allowed_origins=settings.push_test_allowed_origins,
+        ),
+        email=email,
+        sms=sms,
+        push_slots=asyncio.Semaphore(settings.push_concurrency),
+    )
+
+
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or NotifySettings())
+    settings = settings or NotifySettings()
+    spec = dataclasses.replace(SPEC, consumers=bindings(policy(settings)))
+
+    async def on_startup(app: FastAPI, resources: Resources) -> None:
+        # One client for every push service and the SMS provider: connections are reused;
+        # redirects are never followed (an endpoint must not bounce us inside the network).
+        client = httpx.AsyncClient(
+            timeout=settings.push_timeout_seconds,
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(
+                max_connections=settings.push_concurrency + 8,
+                max_keepalive_connections=settings.push_concurrency,
+            ),
+        )
+        hub = Hub(settings.database_url)
+        channels = build_channels(settings, client, resources)
+        worker = Worker(resources.pool, settings, channels, hub)
+        resources.extra.update(hub=hub, channels=channels, worker=worker, http=client)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(hub.run(stop), name="notify hub")]
+        if settings.run_scheduler:
+            tasks.append(asyncio.create_task(worker.run(stop), name="notify worker"))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hub.connected.wait(), timeout=5)
+
+        async def close() -> None:
+            stop.set()
+            await asyncio.wait(tasks, timeout=10)
+            for t in tasks:
+                t.cancel()
+            await client.aclose()
+
+        resources.closers.append(close)
+
+    app = create_service_app(spec, settings, on_startup=on_startup)
+    app.state.bindings = spec.consumers  # what the consumers apply (tests drive them)
+    return app

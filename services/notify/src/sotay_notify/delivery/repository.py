@@ -1,0 +1,197 @@
+"""SQL of dispatch (planning each channel's deliveries after a fan-out) and of the durable
+delivery queue (leased with ``FOR UPDATE SKIP LOCKED``, retried with backoff)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sotay_kit.db import Connection
+
+
+async def claim_job(conn: Connection) -> Any:
+    return await conn.fetchrow(
+        "SELECT id, cause_type, cause_id, kind, after_member FROM dispatch_jobs "
+        "WHERE done_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    )
+
+
+async def job_chunk(conn: Connection, job: Any, limit: int) -> list[Any]:
+    return await conn.fetch(
+        "SELECT id, member_id FROM notifications WHERE cause_type = $1 AND cause_id = $2 "
+        "AND kind = $3 AND ($4::uuid IS NULL OR member_id > $4) ORDER BY member_id LIMIT $5",
+        job["cause_type"],
+        job["cause_id"],
+        job["kind"],
+        job["after_member"],
+        limit,
+    )
+
+
+_PLAN = """
+WITH chunk AS (
+    SELECT n.id, n.member_id FROM notifications n
+    WHERE n.cause_type = $1 AND n.cause_id = $2 AND n.kind = $3
+      AND ($4::uuid IS NULL OR n.member_id > $4) AND n.member_id <= $5
+)
+INSERT INTO deliveries (notification_id, member_id, channel, subscription_id, next_attempt_at,
+                        created_at)
+SELECT c.id, c.member_id, 'webpush', s.id, $6::timestamptz, $6::timestamptz
+FROM chunk c JOIN push_subscriptions s ON s.member_id = c.member_id
+LEFT JOIN preferences p ON p.member_id = c.member_id
+WHERE $7 AND coalesce(p.webpush, true)
+UNION ALL
+SELECT c.id, c.member_id, 'email', NULL::uuid, $6, $6
+FROM chunk c JOIN preferences p ON p.member_id = c.member_id
+WHERE $8 AND p.email AND p.email_address IS NOT NULL
+UNION ALL
+SELECT c.id, c.member_id, 'sms', NULL::uuid, $6, $6
+FROM chunk c JOIN preferences p ON p.member_id = c.member_id
+WHERE $9 AND p.sms AND p.phone IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+
+
+async def plan_deliveries(
+    conn: Connection,
+    job: Any,
+    last_member: UUID,
+    now: datetime,
+    *,
+    webpush: bool,
+    email: bool,
+    sms: bool,
+) -> int:
+    status = await conn.execute(
+        _PLAN,
+        job["cause_type"],
+        job["cause_id"],
+        job["kind"],
+        job["after_member"],
+        last_member,
+        now,
+        webpush,
+        email,
+        sms,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def advance_job(
+    conn: Connection, job_id: int, last_member: UUID | None, done: datetime | None
+) -> None:
+    await conn.execute(
+        "UPDATE dispatch_jobs SET after_member = coalesce($2, after_member), done_at = $3 "
+        "WHERE id = $1",
+        job_id,
+        last_member,
+        done,
+    )
+
+
+_CLAIM = """
+WITH due AS (
+    SELECT id FROM deliveries
+    WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+    ORDER BY next_attempt_at, id LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries d SET lease_until = $1 + make_interval(secs => $3), attempts = d.attempts + 1
+FROM due WHERE d.id = due.id
+RETURNING d.id
+"""
+
+_DETAILS = """
+SELECT d.id, d.channel, d.attempts, d.member_id, d.subscription_id,
+       n.id AS notification_id, n.seq, n.cause_type, n.cause_id, n.title, n.body, n.link,
+       n.urgent, n.created_at,
+       p.member_id IS NOT NULL AS has_preferences, p.webpush, p.email, p.sms, p.email_address,
+       p.phone, p.quiet_start, p.quiet_end,
+       s.endpoint, s.p256dh, s.auth
+FROM deliveries d
+JOIN notifications n ON n.id = d.notification_id
+LEFT JOIN preferences p ON p.member_id = d.member_id
+LEFT JOIN push_subscriptions s ON s.id = d.subscription_id
+WHERE d.id = ANY($1::bigint[])
+ORDER BY d.id
+"""
+
+
+async def claim_due(conn: Connection, now: datetime, limit: int, lease_seconds: float) -> list[Any]:
+    """Lease the due deliveries (committed before sending: a crash re-sends after the lease)."""
+    ids = [r["id"] for r in await conn.fetch(_CLAIM, now, limit, lease_seconds)]
+    if not ids:
+        return []
+    return await conn.fetch(_DETAILS, ids)
+
+
+async def record_attempt(
+    conn: Connection,
+    delivery_id: int,
+    attempt: int,
+    status: str,
+    error_code: str | None,
+    detail: str | None,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO delivery_attempts (delivery_id, attempt, status, error_code, detail, at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, attempt) DO UPDATE SET "
+        "status = excluded.status, error_code = excluded.error_code, detail = excluded.detail, "
+        "at = excluded.at",
+        delivery_id,
+        attempt,
+        status,
+        error_code,
+        detail,
+        now,
+    )
+
+
+async def finish(
+    conn: Connection, delivery_id: int, state: str, error: str | None, now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET state = $2, last_error = $3, finished_at = $4, lease_until = NULL "
+        "WHERE id = $1",
+        delivery_id,
+        state,
+        error,
+        now,
+    )
+
+
+async def retry_at(conn: Connection, delivery_id: int, error: str, when: datetime) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET last_error = $2, next_attempt_at = $3, lease_until = NULL "
+        "WHERE id = $1",
+        delivery_id,
+        error,
+        when,
+    )
+
+
+async def defer(conn: Connection, delivery_id: int, when: datetime) -> None:
+    """Not an attempt (quiet hours): give the attempt back and wait."""
+    await conn.execute(
+        "UPDATE deliveries SET attempts = attempts - 1, next_attempt_at = $2, lease_until = NULL "
+        "WHERE id = $1",
+        delivery_id,
+        when,
+    )
+
+
+async def delete_subscription(conn: Connection, subscription_id: UUID) -> None:
+    await conn.execute("DELETE FROM push_subscriptions WHERE id = $1", subscription_id)
+    await conn.execute(
+        "UPDATE deliveries SET state = 'cancelled', last_error = 'subscription_gone', "
+        "lease_until = NULL WHERE subscription_id = $1 AND state = 'pending'",
+        subscription_id,
+    )
+
+
+async def push_succeeded(conn: Connection, subscription_id: UUID, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE push_subscriptions SET last_success_at = $2 WHERE id = $1", subscription_id, now
+    )

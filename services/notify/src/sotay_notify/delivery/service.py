@@ -1,0 +1,267 @@
+"""Dispatch and delivery.
+
+- :func:`dispatch` walks each new cause's notifications in member order, a chunk per
+  transaction: reports the in-app deliveries (``notify.notification.delivered.v1``, channel
+  ``inapp``) and plans push / email / SMS deliveries for members who have those channels.
+- :func:`deliver` leases due deliveries, sends them with bounded concurrency over reused
+  connections, and records each attempt with its outcome event in one transaction:
+  delivered; transient failure → retry with backoff (``Retry-After`` honoured); permanent
+  failure or retries exhausted → failed for good; push 404/410 → subscription removed.
+  Quiet hours hold back non-urgent push and SMS until they end (not counted as an attempt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sotay_contracts.events.notify import (
+    Channel,
+    DeliveryError,
+    NotificationCause,
+    NotificationDelivered,
+    NotificationFailed,
+)
+from sotay_kit import outbox
+from sotay_kit.db import Pool
+
+from .. import metrics, texts
+from ..settings import NotifySettings
+from . import repository as repo
+from .channels import Email, Result, Sms, Subscription, WebPush
+
+log = logging.getLogger("sotay.notify.delivery")
+
+
+@dataclass
+class Channels:
+    webpush: WebPush | None = None
+    email: Email | None = None
+    sms: Sms | None = None
+    push_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
+
+
+async def dispatch(pool: Pool, settings: NotifySettings, channels: Channels, now: datetime) -> int:
+    """Work through the open dispatch jobs. Returns the number of notifications walked."""
+    walked = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            job = await repo.claim_job(conn)
+            if job is None:
+                return walked
+            rows = await repo.job_chunk(conn, job, settings.dispatch_chunk)
+            done = now if len(rows) < settings.dispatch_chunk else None
+            if rows:
+                last = rows[-1]["member_id"]
+                await repo.plan_deliveries(
+                    conn,
+                    job,
+                    last,
+                    now,
+                    webpush=channels.webpush is not None,
+                    email=channels.email is not None,
+                    sms=channels.sms is not None,
+                )
+                if settings.emit_inapp_events:
+                    cause = NotificationCause(job["cause_type"])
+                    await outbox.enqueue(
+                        conn,
+                        *(
+                            NotificationDelivered(
+                                notification_id=r["id"],
+                                member_id=r["member_id"],
+                                channel=Channel.INAPP,
+                                cause_type=cause,
+                                cause_id=job["cause_id"],
+                                attempt=1,
+                                occurred_at=now,
+                            )
+                            for r in rows
+                        ),
+                    )
+                await repo.advance_job(conn, job["id"], last, done)
+            else:
+                await repo.advance_job(conn, job["id"], None, now)
+            walked += len(rows)
+
+
+# -- quiet hours ---------------------------------------------------------------------------
+
+
+def quiet_until(now: datetime, start: time | None, end: time | None) -> datetime | None:
+    """When the quiet period around ``now`` ends (Asia/Ho_Chi_Minh), or None outside it."""
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(texts.LOCAL_TZ)
+    t = local.time()
+    inside = (start <= t < end) if start < end else (t >= start or t < end)
+    if not inside:
+        return None
+    end_today = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if end_today <= local:
+        end_today += timedelta(days=1)
+    return end_today
+
+
+def _quiet_hours(row: Any, settings: NotifySettings) -> tuple[time | None, time | None]:
+    if row["has_preferences"]:
+        return row["quiet_start"], row["quiet_end"]
+    return settings.default_quiet_start, settings.default_quiet_end
+
+
+def _enabled(row: Any) -> bool:
+    channel = row["channel"]
+    if channel == "webpush":
+        return row["endpoint"] is not None and (not row["has_preferences"] or row["webpush"])
+    if channel == "email":
+        return bool(row["email"]) and row["email_address"] is not None
+    return bool(row["sms"]) and row["phone"] is not None
+
+
+# -- sending -------------------------------------------------------------------------------
+
+
+def _absolute(settings: NotifySettings, link: str) -> str:
+    return settings.public_base_url.rstrip("/") + link
+
+
+async def _send(row: Any, settings: NotifySettings, channels: Channels) -> Result:
+    channel = row["channel"]
+    if channel == "webpush":
+        if channels.webpush is None:
+            return Result(False, DeliveryError.PROVIDER_ERROR, True, "webpush not configured")
+        payload = {
+            "id": str(row["notification_id"]),
+            "seq": row["seq"],
+            "title": row["title"],
+            "body": row["body"],
+            "link": row["link"],
+            "urgent": row["urgent"],
+            "cause_type": row["cause_type"],
+            "created_at": row["created_at"].isoformat(),
+        }
+        sub = Subscription(row["endpoint"], row["p256dh"], row["auth"])
+        async with channels.push_slots:
+            return await channels.webpush.send(sub, payload, urgent=row["urgent"])
+    if channel == "email":
+        if channels.email is None:
+            return Result(False, DeliveryError.PROVIDER_ERROR, True, "email not configured")
+        text = (
+            f"{row['body']}\n\nXem chi tiết: {_absolute(settings, row['link'])}\n\n"
+            "— Sổ tay Đảng viên điện tử. Bạn nhận thư này vì đã bật thông báo qua email; "
+            "có thể tắt trong mục Cài đặt thông báo của ứng dụng.\n"
+        )
+        return await channels.email.send(row["email_address"], row["title"], text)
+    if channels.sms is None:
+        return Result(False, DeliveryError.PROVIDER_ERROR, True, "sms not configured")
+    text = texts.plain(f"{row['title']}. {row['body']} {_absolute(settings, row['link'])}")
+    return await channels.sms.send(row["phone"], text[:306], reference=str(row["id"]))
+
+
+@dataclass
+class _Outcome:
+    row: Any
+    result: Result | None = None  # None: held back by quiet hours
+    until: datetime | None = None
+
+
+async def deliver(pool: Pool, settings: NotifySettings, channels: Channels, now: datetime) -> int:
+    """Send every delivery due at ``now``. Returns the number of attempts made."""
+    attempts = 0
+    for _ in range(1000):  # bounded: a tick never runs forever
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await repo.claim_due(
+                conn, now, settings.delivery_batch, settings.delivery_lease_seconds
+            )
+        if not rows:
+            break
+        outcomes = await asyncio.gather(*(_attempt(r, settings, channels, now) for r in rows))
+        async with pool.acquire() as conn, conn.transaction():
+            for outcome in outcomes:
+                await _record(conn, outcome, settings, now)
+        attempts += sum(1 for o in outcomes if o.result is not None)
+        if len(rows) < settings.delivery_batch:
+            break
+    return attempts
+
+
+async def _attempt(
+    row: Any, settings: NotifySettings, channels: Channels, now: datetime
+) -> _Outcome:
+    if not _enabled(row):
+        reason = (
+            DeliveryError.NO_SUBSCRIPTION
+            if row["channel"] == "webpush"
+            else DeliveryError.OPTED_OUT
+        )
+        return _Outcome(row, Result(False, reason, True, "channel off"))
+    if row["channel"] in ("webpush", "sms") and not row["urgent"]:
+        until = quiet_until(now, *_quiet_hours(row, settings))
+        if until is not None:
+            return _Outcome(row, None, until)
+    try:
+        return _Outcome(row, await _send(row, settings, channels))
+    except Exception as exc:  # a bug in a sender must not lose the lease bookkeeping
+        log.exception("sender failed", extra={"channel": row["channel"]})
+        return _Outcome(row, Result(False, DeliveryError.PROVIDER_ERROR, False, type(exc).__name__))
+
+
+async def _record(conn: Any, outcome: _Outcome, settings: NotifySettings, now: datetime) -> None:
+    row, result = outcome.row, outcome.result
+    if result is None:
+        assert outcome.until is not None
+        await repo.defer(conn, row["id"], outcome.until)
+        metrics.DELIVERIES.labels(row["channel"], "deferred").inc()
+        return
+    attempt = row["attempts"]
+    channel = Channel(row["channel"])
+    common = {
+        "notification_id": row["notification_id"],
+        "member_id": row["member_id"],
+        "channel": channel,
+        "cause_type": NotificationCause(row["cause_type"]),
+        "cause_id": row["cause_id"],
+        "attempt": attempt,
+        "occurred_at": now,
+    }
+    if result.ok:
+        await repo.record_attempt(conn, row["id"], attempt, "delivered", None, None, now)
+        await repo.finish(conn, row["id"], "delivered", None, now)
+        if row["subscription_id"] is not None:
+            await repo.push_succeeded(conn, row["subscription_id"], now)
+        await outbox.enqueue(conn, NotificationDelivered(**common))
+        metrics.DELIVERIES.labels(channel.value, "delivered").inc()
+        return
+    error = result.error or DeliveryError.PROVIDER_ERROR
+    await repo.record_attempt(conn, row["id"], attempt, "failed", error.value, result.detail, now)
+    final = result.permanent or attempt >= settings.delivery_max_attempts
+    if final:
+        state = (
+            "cancelled"
+            if error in (DeliveryError.OPTED_OUT, DeliveryError.NO_SUBSCRIPTION)
+            else "failed"
+        )
+        await repo.finish(conn, row["id"], state, error.value, now)
+        if result.gone and row["subscription_id"] is not None:
+            await repo.delete_subscription(conn, row["subscription_id"])
+            metrics.SUBSCRIPTIONS_REMOVED.inc()
+    else:
+        backoff = settings.delivery_backoff_seconds
+        delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 60.0
+        if result.retry_after is not None:
+            delay = max(delay, min(result.retry_after, 24 * 3600))
+        await repo.retry_at(conn, row["id"], error.value, now + timedelta(seconds=delay))
+    await outbox.enqueue(conn, NotificationFailed(**common, error_code=error, final=final))
+    metrics.DELIVERIES.labels(channel.value, "failed" if final else "retry").inc()
+    log.info(
+        "delivery failed",
+        extra={
+            "delivery_id": row["id"],
+            "channel": channel.value,
+            "error": error.value,
+            "final": final,
+        },
+    )

@@ -1,0 +1,261 @@
+"""SQL of the fan-out: one notification per member per cause, written set-based from the
+identity projection (INSERT … SELECT), plus what notify keeps of meetings, publications and
+study progress."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sotay_kit.db import Connection
+from sotay_kit.projections.identity import ACTIVE_STATUSES
+
+from ..hub import CHANNEL, payload_for
+from ..texts import Content
+
+# $1 cause_type, $2 cause_id, $3 kind, $4 title, $5 body, $6 link, $7 urgent, $8 created_at,
+# then the audience's own parameters from $9 on.
+_FANOUT = """
+WITH audience AS ({audience}),
+fresh AS (
+    SELECT a.member_id FROM audience a
+    WHERE NOT EXISTS (
+        SELECT 1 FROM notifications n
+        WHERE n.cause_type = $1 AND n.cause_id = $2 AND n.kind = $3 AND n.member_id = a.member_id
+    )
+),
+seqs AS (
+    INSERT INTO inbox_streams AS s (member_id, last_seq)
+    SELECT member_id, 1 FROM fresh ORDER BY member_id
+    ON CONFLICT (member_id) DO UPDATE SET last_seq = s.last_seq + 1
+    RETURNING s.member_id, s.last_seq
+),
+ins AS (
+    INSERT INTO notifications
+        (member_id, seq, cause_type, cause_id, kind, title, body, link, urgent, created_at)
+    SELECT member_id, last_seq, $1, $2, $3, $4, $5, $6, $7, $8 FROM seqs
+    ON CONFLICT DO NOTHING
+    RETURNING member_id
+)
+SELECT count(*) AS n,
+       CASE WHEN count(*) <= {listed} THEN array_agg(member_id) END AS members
+FROM ins
+"""
+
+AUDIENCE_MEMBERS = (
+    "SELECT DISTINCT m.member_id FROM idp_members m "
+    "WHERE m.member_id = ANY($9::uuid[]) AND m.status = ANY($10::text[])"
+)
+AUDIENCE_SUBTREES = (
+    "SELECT m.member_id FROM idp_members m WHERE "
+    "m.status = ANY($10::text[]) AND EXISTS (SELECT 1 FROM unnest($9::text[]) AS t(p) "
+    "WHERE m.org_path = t.p OR m.org_path LIKE t.p || '.%')"
+)
+# Study reminders: the audience minus those who studied this version (or a later one).
+AUDIENCE_NOT_STUDIED = (
+    AUDIENCE_SUBTREES  # noqa: S608 - fixed SQL fragments
+    + " AND NOT EXISTS (SELECT 1 FROM studied s WHERE s.document_id = $11 "
+    "AND s.member_id = m.member_id AND s.version >= $12)"
+)
+# Retractions: whoever was told of one of these publications.
+AUDIENCE_NOTIFIED = (
+    "SELECT DISTINCT n.member_id FROM notifications n JOIN idp_members m USING (member_id) "
+    "WHERE n.cause_type = 'document_published' AND n.cause_id = ANY($9::uuid[]) "
+    "AND m.status = ANY($10::text[])"
+)
+
+
+async def fan_out(
+    conn: Connection, content: Content, audience: str, *params: Any, now: datetime
+) -> int:
+    """Write ``content`` to every member of ``audience`` who does not have it yet; wake the
+    SSE streams and the dispatcher (at commit). Returns the number of notifications written."""
+    sql = _FANOUT.format(audience=audience, listed=200)
+    row = await conn.fetchrow(
+        sql,
+        content.cause_type.value,
+        content.cause_id,
+        content.kind,
+        content.title,
+        content.body,
+        content.link,
+        content.urgent,
+        now,
+        *params,
+    )
+    assert row is not None
+    written: int = row["n"]
+    if written:
+        await conn.execute(
+            "INSERT INTO dispatch_jobs (cause_type, cause_id, kind, created_at) "
+            "VALUES ($1, $2, $3, $4)",
+            content.cause_type.value,
+            content.cause_id,
+            content.kind,
+            now,
+        )
+        members = row["members"]
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload_for(members))
+    return written
+
+
+def active_statuses() -> list[str]:
+    return list(ACTIVE_STATUSES)
+
+
+async def known_members(conn: Connection, member_ids: Sequence[UUID]) -> int:
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM idp_members WHERE member_id = ANY($1::uuid[]) "
+        "AND status = ANY($2::text[])",
+        list(member_ids),
+        active_statuses(),
+    )
+    return n
+
+
+async def org_title(conn: Connection, org_id: UUID) -> str | None:
+    title: str | None = await conn.fetchval("SELECT title FROM idp_orgs WHERE org_id = $1", org_id)
+    return title
+
+
+async def known_paths(conn: Connection, paths: Sequence[str]) -> set[str]:
+    rows = await conn.fetch(
+        "SELECT path FROM idp_orgs WHERE path = ANY($1::text[])", list(dict.fromkeys(paths))
+    )
+    return {r["path"] for r in rows}
+
+
+# -- meetings ------------------------------------------------------------------------------
+
+
+async def upsert_meeting(
+    conn: Connection,
+    *,
+    meeting_id: UUID,
+    org_id: UUID,
+    org_path: str,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    invitee_ids: list[UUID],
+    status: str,
+    revision: int,
+) -> tuple[bool, list[UUID]]:
+    """Store the meeting's plan unless a newer revision is known. Returns (applied, the
+    invitees before this change)."""
+    before = await conn.fetchrow(
+        "SELECT revision, invitee_ids FROM meetings WHERE meeting_id = $1 FOR UPDATE", meeting_id
+    )
+    if before is not None and before["revision"] >= revision:
+        return False, list(before["invitee_ids"])
+    await conn.execute(
+        "INSERT INTO meetings (meeting_id, org_id, org_path, kind, starts_at, ends_at, "
+        "invitee_ids, status, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "ON CONFLICT (meeting_id) DO UPDATE SET org_id = excluded.org_id, "
+        "org_path = excluded.org_path, kind = excluded.kind, starts_at = excluded.starts_at, "
+        "ends_at = excluded.ends_at, invitee_ids = excluded.invitee_ids, "
+        "status = excluded.status, revision = excluded.revision",
+        meeting_id,
+        org_id,
+        org_path,
+        kind,
+        starts_at,
+        ends_at,
+        invitee_ids,
+        status,
+        revision,
+    )
+    return True, list(before["invitee_ids"]) if before is not None else []
+
+
+async def meeting(conn: Connection, meeting_id: UUID) -> Any:
+    return await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1", meeting_id)
+
+
+# -- documents -----------------------------------------------------------------------------
+
+
+async def insert_publication(
+    conn: Connection,
+    *,
+    publication_id: UUID,
+    document_id: UUID,
+    version: int,
+    kind: str,
+    audience_paths: list[str],
+    publisher_org_id: UUID,
+    study_deadline: datetime | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO publications (publication_id, document_id, version, kind, audience_paths, "
+        "publisher_org_id, study_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (publication_id) DO NOTHING",
+        publication_id,
+        document_id,
+        version,
+        kind,
+        audience_paths,
+        publisher_org_id,
+        study_deadline,
+    )
+
+
+async def publication(conn: Connection, publication_id: UUID) -> Any:
+    return await conn.fetchrow(
+        "SELECT * FROM publications WHERE publication_id = $1", publication_id
+    )
+
+
+async def retract(
+    conn: Connection, document_id: UUID, publication_id: UUID | None, at: datetime
+) -> list[Any]:
+    """Mark the publication (or all of the document's) retracted; returns the rows retracted."""
+    return await conn.fetch(
+        "UPDATE publications SET retracted_at = $3 WHERE document_id = $1 "
+        "AND ($2::uuid IS NULL OR publication_id = $2) AND retracted_at IS NULL "
+        "RETURNING publication_id, kind",
+        document_id,
+        publication_id,
+        at,
+    )
+
+
+async def record_studied(
+    conn: Connection,
+    document_ids: list[UUID],
+    member_ids: list[UUID],
+    versions: list[int],
+    at: list[datetime],
+) -> None:
+    await conn.execute(
+        "INSERT INTO studied (document_id, member_id, version, studied_at) "
+        "SELECT DISTINCT ON (d, m) d, m, v, t "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[]) AS x(d, m, v, t) "
+        "ORDER BY d, m, v DESC "
+        "ON CONFLICT (document_id, member_id) DO UPDATE SET version = excluded.version, "
+        "studied_at = excluded.studied_at WHERE studied.version < excluded.version",
+        document_ids,
+        member_ids,
+        versions,
+        at,
+    )
+
+
+# -- identity-derived ----------------------------------------------------------------------
+
+
+async def forget_member_channels(conn: Connection, member_id: UUID) -> None:
+    """A member who left the rolls: no more pushes, emails or SMS (contacts erased)."""
+    await conn.execute("DELETE FROM push_subscriptions WHERE member_id = $1", member_id)
+    await conn.execute(
+        "UPDATE preferences SET email = false, sms = false, email_address = NULL, phone = NULL "
+        "WHERE member_id = $1",
+        member_id,
+    )
+    await conn.execute(
+        "UPDATE deliveries SET state = 'cancelled', last_error = 'opted_out', lease_until = NULL "
+        "WHERE member_id = $1 AND state = 'pending'",
+        member_id,
+    )

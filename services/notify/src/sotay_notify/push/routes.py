@@ -1,0 +1,53 @@
+"""HTTP routes of ``/api/v1/push-subscriptions`` (Web Push devices of the caller)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from sotay_kit.app import AppResources, DbConnection
+from sotay_kit.auth import CurrentPrincipal
+
+from ..delivery.channels import application_server_key
+from ..deps import Now, Settings
+from ..problems import PushUnavailable
+from . import service
+from .schemas import SubscriptionIn, SubscriptionOut, VapidKeyOut
+
+router = APIRouter(prefix="/api/v1/push-subscriptions", tags=["push"])
+
+
+@router.get("/vapid-public-key", response_model=VapidKeyOut)
+async def vapid_public_key(who: CurrentPrincipal, resources: AppResources) -> VapidKeyOut:
+    """Khóa công khai VAPID (applicationServerKey) để trình duyệt đăng ký nhận thông báo."""
+    vapid = resources.extra.get("vapid")
+    if vapid is None:
+        raise PushUnavailable("Máy chủ chưa có khóa VAPID; chưa thể nhận thông báo đẩy")
+    return VapidKeyOut(public_key=application_server_key(vapid))
+
+
+@router.post("", response_model=SubscriptionOut, status_code=201)
+async def subscribe(
+    body: SubscriptionIn,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    resources: AppResources,
+    settings: Settings,
+    now: Now,
+) -> SubscriptionOut:
+    """Đăng ký thiết bị nhận thông báo đẩy (``PushSubscription.toJSON()`` của trình duyệt).
+    Địa chỉ phải là https và không trỏ tới mạng nội bộ."""
+    if resources.extra.get("vapid") is None:
+        raise PushUnavailable("Máy chủ chưa có khóa VAPID; chưa thể nhận thông báo đẩy")
+    return await service.subscribe(conn, who, body, settings, now)
+
+
+@router.get("", response_model=list[SubscriptionOut])
+async def list_mine(who: CurrentPrincipal, conn: DbConnection) -> list[SubscriptionOut]:
+    return await service.list_mine(conn, who)
+
+
+@router.delete("/{subscription_id}", status_code=204)
+async def unsubscribe(subscription_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> Response:
+    await service.unsubscribe(conn, who, subscription_id)
+    return Response(status_code=204)

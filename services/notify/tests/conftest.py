@@ -1,0 +1,439 @@
+"""Fixtures for notify's tests: the app on a fresh migrated database, its consumers fed real
+events through NATS, tokens it trusts, a clock the tests drive, and the outside parties as
+real servers on local ports — an SMTP server (aiosmtpd), a fake Web Push service and a fake
+SMS provider speaking HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi import FastAPI
+from nats.aio.client import Client as NATS
+from sotay_contracts import CloudEvent, Event, new_cloud_event
+from sotay_contracts.events import identity as iev
+from sotay_contracts.registry import parse_event
+from sotay_kit import messaging
+from sotay_kit.auth import TokenVerifier
+from sotay_kit.consumer import EventConsumer
+from sotay_kit.devstack.servers import free_port
+from sotay_kit.testing.plugin import DatabaseFactory, Infra
+from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_notify.app import create_app
+from sotay_notify.deps import current_time
+from sotay_notify.settings import NotifySettings
+from sotay_notify.worker import TickReport, Worker
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# -- outside parties -------------------------------------------------------------------------
+
+
+class _SmtpHandler:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    handler: _SmtpHandler
+
+    @property
+    def messages(self) -> list[tuple[list[str], EmailMessage]]:
+        return self.handler.messages
+
+
+@pytest.fixture
+def smtp() -> Any:
+    handler = _SmtpHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", controller.port, handler)
+    finally:
+        controller.stop()
+
+
+@dataclass
+class FakePush:
+    """A push service (RFC 8030): ``POST /push/{token}`` stores the encrypted message; the
+    answer for a token can be set (e.g. 410 Gone)."""
+
+    url: str = ""
+    received: list[dict[str, Any]] = field(default_factory=list)
+    answers: dict[str, list[int]] = field(default_factory=dict)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/push/{token}")
+        async def push(token: str, request: Request) -> Response:
+            body = await request.body()
+            self.received.append({"token": token, "headers": dict(request.headers), "body": body})
+            queue = self.answers.get(token)
+            status = queue.pop(0) if queue else 201
+            return Response(status_code=status)
+
+        return app
+
+
+@dataclass
+class FakeSms:
+    """An SMS provider speaking the API of docs/notify.md."""
+
+    api_key: str
+    url: str = ""
+    received: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/messages")
+        async def messages(request: Request) -> Response:
+            if request.headers.get("authorization") != f"Bearer {self.api_key}":
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            body = await request.json()
+            status = self.answers.pop(0) if self.answers else 202
+            if status == 202:
+                self.received.append(body)
+                return JSONResponse({"id": uuid.uuid4().hex}, status_code=202)
+            return JSONResponse({"error": "x"}, status_code=status)
+
+        return app
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and not task.done(), "server did not start"
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+
+
+@pytest_asyncio.fixture
+async def push_service() -> AsyncIterator[FakePush]:
+    fake = FakePush()
+    async with serve(fake.app()) as url:
+        fake.url = url
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def sms_provider() -> AsyncIterator[FakeSms]:
+    fake = FakeSms(api_key=b64url(os.urandom(18)))
+    async with serve(fake.app()) as url:
+        fake.url = url
+        yield fake
+
+
+@dataclass
+class Browser:
+    """A browser's push subscription: its keys decrypt what the push service received."""
+
+    endpoint: str
+    private_key: ec.EllipticCurvePrivateKey
+    auth: bytes
+
+    @classmethod
+    def new(cls, endpoint: str) -> Browser:
+        return cls(endpoint, ec.generate_private_key(ec.SECP256R1()), os.urandom(16))
+
+    def subscription(self) -> dict[str, Any]:
+        public = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return {
+            "endpoint": self.endpoint,
+            "expirationTime": None,
+            "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
+        }
+
+
+# -- the world and the app -------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def set(self, when: datetime) -> None:
+        self.now = when.astimezone(UTC)
+
+
+@dataclass
+class World:
+    """province 1 ─ district 1.2 ─ cells 1.2.3 (A: sec, a1, a2, ex1 exempt), 1.2.4 (B: b1);
+    district 1.5 ─ cell 1.5.6 (C: c1)."""
+
+    orgs: dict[str, uuid.UUID] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    members: dict[str, uuid.UUID] = field(default_factory=dict)
+    cell_of: dict[str, str] = field(default_factory=dict)
+    grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _org(world: World, name: str, parent: str | None, path: str, kind: str) -> iev.OrgCreated:
+    world.orgs[name] = uuid.uuid4()
+    world.paths[name] = path
+    return iev.OrgCreated(
+        org_id=world.orgs[name],
+        parent_id=world.orgs[parent] if parent else None,
+        path=path,
+        kind=iev.OrgKind(kind),
+        title=f"Chi bộ {path}" if kind.endswith("cell") else f"Đảng bộ {path}",
+        status=iev.OrgStatus.ACTIVE,
+        valid_from=date(2026, 1, 1),
+        revision=1,
+        occurred_at=NOW,
+    )
+
+
+def _member(world: World, name: str, cell: str, status: str = "active") -> iev.MemberCreated:
+    world.members[name] = uuid.uuid4()
+    world.cell_of[name] = cell
+    return iev.MemberCreated(
+        member_id=world.members[name],
+        cell_id=world.orgs[cell],
+        org_path=world.paths[cell],
+        membership=iev.Membership.OFFICIAL,
+        status=iev.MemberStatus(status),
+        revision=1,
+        occurred_at=NOW,
+    )
+
+
+def build_world() -> tuple[World, list[Event]]:
+    w = World()
+    events: list[Event] = [
+        _org(w, "province", None, "1", "province"),
+        _org(w, "district", "province", "1.2", "district"),
+        _org(w, "cell_a", "district", "1.2.3", "grassroots_cell"),
+        _org(w, "cell_b", "district", "1.2.4", "grassroots_cell"),
+        _org(w, "district2", "province", "1.5", "district"),
+        _org(w, "cell_c", "district2", "1.5.6", "grassroots_cell"),
+    ]
+    for name in ("sec", "a1", "a2"):
+        events.append(_member(w, name, "cell_a"))
+    events.append(_member(w, "ex1", "cell_a", "exempt"))
+    events.append(_member(w, "b1", "cell_b"))
+    events.append(_member(w, "c1", "cell_c"))
+    w.grants["sec"] = [("cell_secretary", "cell_a")]
+    events.append(
+        iev.RoleGranted(
+            grant_id=uuid.uuid4(),
+            member_id=w.members["sec"],
+            role="cell_secretary",
+            org_id=w.orgs["cell_a"],
+            org_path=w.paths["cell_a"],
+            granted_by=None,
+            occurred_at=NOW,
+        )
+    )
+    return w, events
+
+
+STREAM_OF = {"identity": "IDENTITY", "meetings": "MEETINGS", "documents": "DOCUMENTS"}
+
+
+@dataclass
+class NotifyApp:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: NotifySettings
+    clock: Clock
+    world: World
+    tokens: TokenFactory
+    nc: NATS
+    consumers: list[EventConsumer] = field(default_factory=list)
+
+    @property
+    def pool(self) -> Any:
+        return self.app.state.resources.pool
+
+    @property
+    def worker(self) -> Worker:
+        worker: Worker = self.app.state.resources.extra["worker"]
+        return worker
+
+    def token(self, name: str, **overrides: Any) -> str:
+        w = self.world
+        claims: dict[str, Any] = {
+            "member_id": w.members[name],
+            "cell_id": w.orgs[w.cell_of[name]],
+            "org_path": w.paths[w.cell_of[name]],
+            "grants": [
+                {"role": role, "org_path": w.paths[org]} for role, org in w.grants.get(name, [])
+            ],
+            "issuer": self.settings.token_issuer,
+            "audience": self.settings.token_audience,
+        }
+        claims.update(overrides)
+        return self.tokens.mint(**claims)
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token(name)}"}
+
+    async def publish(self, *events: Event | CloudEvent, msg_id: str | None = None) -> None:
+        """Publish events to their streams and apply them through notify's own consumers,
+        waiting (bounded) until every consumer has caught up."""
+        js = self.nc.jetstream()
+        for e in events:
+            ce = e if isinstance(e, CloudEvent) else new_cloud_event(e)
+            headers = ce.to_nats_headers()
+            if msg_id is not None:
+                headers["Nats-Msg-Id"] = msg_id
+            await js.publish(ce.nats_subject, ce.data, headers=headers)
+        await self.drain()
+
+    async def drain(self) -> None:
+        js = self.nc.jetstream()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(c.run(stop)) for c in self.consumers]
+        deadline = time.monotonic() + 30
+        try:
+            for c in self.consumers:
+                while True:
+                    info = await js.consumer_info(c.spec.stream, c.spec.name)
+                    if info.num_pending == 0 and info.num_ack_pending == 0:
+                        break
+                    assert time.monotonic() < deadline, "consumers did not catch up"
+                    await asyncio.sleep(0.02)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+    async def tick(self, when: datetime | None = None) -> TickReport:
+        return await self.worker.tick(when or self.clock.now)
+
+    async def inbox(self, name: str, **params: Any) -> dict[str, Any]:
+        r = await self.client.get("/api/v1/inbox", params=params, headers=self.auth(name))
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def outbox(self) -> list[tuple[CloudEvent, Event]]:
+        rows = await self.pool.fetch("SELECT headers, body FROM outbox ORDER BY seq")
+        out = []
+        for r in rows:
+            ce = CloudEvent.from_nats(dict(r["headers"]), bytes(r["body"]))
+            out.append((ce, parse_event(ce)))
+        return out
+
+
+def make_settings(infra: Infra, dsn: str, **overrides: Any) -> NotifySettings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "database_url": dsn,
+        "nats_url": infra.nats.url,
+        "nats_user": "notify",
+        "nats_password": infra.nats_passwords["notify"],
+        "run_outbox_relay": False,
+        "run_consumers": False,
+        "run_scheduler": False,
+    }
+    values.update(overrides)
+    return NotifySettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running(infra: Infra, dsn: str, nc: NATS, **overrides: Any) -> AsyncIterator[NotifyApp]:
+    settings = make_settings(infra, dsn, **overrides)
+    app = create_app(settings)
+    clock = Clock()
+    app.dependency_overrides[current_time] = lambda: clock.now
+    tokens = TokenFactory()
+    world, events = build_world()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=tokens.transport()) as jwks_client,
+    ):
+        resources = app.state.resources
+        resources.verifier = TokenVerifier(
+            JWKS_URL,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            client=jwks_client,
+        )
+        resources.extra["worker"].clock = lambda: clock.now
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://notify") as client:
+            svc = NotifyApp(app, client, settings, clock, world, tokens, nc)
+            js = nc.jetstream()
+            bindings = app.state.bindings
+            await messaging.provision(js, [], [b.spec for b in bindings])
+            svc.consumers = [
+                EventConsumer(
+                    b.spec,
+                    pool=resources.pool,
+                    nc=nc,
+                    js=js,
+                    handlers=b.handlers,
+                    batch_handlers=b.batch_handlers,
+                    fetch_timeout=0.2,
+                )
+                for b in bindings
+            ]
+            await svc.publish(*events)
+            yield svc
+
+
+@pytest_asyncio.fixture
+async def notify_dsn(make_database: DatabaseFactory) -> str:
+    from sotay_notify.app import SPEC
+
+    return await make_database("notify", SPEC.versions_dir)
+
+
+@pytest_asyncio.fixture
+async def svc(infra: Infra, notify_dsn: str, nats_operator: NATS) -> AsyncIterator[NotifyApp]:
+    async with running(infra, notify_dsn, nats_operator) as service:
+        yield service
+
+
+def at(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
+    return T0 + timedelta(days=days, hours=hours, minutes=minutes)

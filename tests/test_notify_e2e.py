@@ -1,0 +1,223 @@
+"""Notify through the gateway with the demo province (issue 6's acceptance path): scheduling
+a meeting puts a notification in every invitee's inbox within seconds and on an open SSE
+stream; cancelling notifies again; a document published to a district reaches each member
+there once, even when its event is delivered twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sotay_kit import messaging
+
+from .conftest import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+async def _until(check: Callable[[], Awaitable[Any]], what: str, limit: float = 20) -> Any:
+    deadline = time.monotonic() + limit
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} not within {limit:.0f}s"
+        await asyncio.sleep(0.1)
+
+
+async def _sse(response: httpx.Response) -> AsyncIterator[tuple[str | None, str, str]]:
+    fields: dict[str, str] = {}
+    async for line in response.aiter_lines():
+        if line == "":
+            if "data" in fields:
+                yield fields.get("id"), fields.get("event", "message"), fields["data"]
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            fields[name] = value.removeprefix(" ")
+
+
+async def _db(platform: Platform, service: str) -> asyncpg.Connection:
+    return await asyncpg.connect(platform.description["services"][service]["dsn"])
+
+
+def _pdf() -> bytes:
+    text = "BT /F1 18 Tf 72 720 Td (Nghi quyet thu nghiem) Tj ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+async def test_meeting_scheduled_and_cancelled_reach_inboxes_and_the_stream(
+    platform: Platform,
+) -> None:
+    cell_id = platform.credentials["orgs"]["cell_id"]
+    secretary = await platform.auth("secretary")
+    member = await platform.auth("member")
+    starts = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    async with platform.client() as client, platform.client() as streamer:
+        r = await client.get("/api/v1/inbox", headers=member)
+        assert r.status_code == 200, r.text
+        assert (await client.get("/api/v1/inbox/stream")).status_code == 401
+
+        async with streamer.stream("GET", "/api/v1/inbox/stream", headers=member) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            events = _sse(stream)
+            _, kind, ready = await asyncio.wait_for(anext(events), 10)
+            assert kind == "ready"
+
+            scheduled_at = time.monotonic()
+            r = await client.post(
+                "/api/v1/meetings",
+                json={
+                    "org_id": cell_id,
+                    "kind": "regular",
+                    "title": "Sinh hoạt chi bộ thường kỳ (kiểm thử)",
+                    "starts_at": starts.isoformat(),
+                    "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                    "location": "Nhà văn hóa",
+                },
+                headers=secretary,
+            )
+            assert r.status_code == 201, r.text
+            meeting_id = r.json()["meetings"][0]["id"]
+
+            while True:  # the notification arrives on the open stream
+                event_id, kind, data = await asyncio.wait_for(anext(events), 20)
+                if kind == "notification" and json.loads(data)["cause_id"] == meeting_id:
+                    break
+            assert time.monotonic() - scheduled_at < 20
+            payload = json.loads(data)
+            assert payload["cause_type"] == "meeting_scheduled"
+            assert payload["link"] == f"/meetings/{meeting_id}"
+            assert event_id == str(payload["seq"]) and payload["seq"] > json.loads(ready)["seq"]
+
+        # Every invitee has it, once.
+        meetings_db, notify_db = await _db(platform, "meetings"), await _db(platform, "notify")
+        try:
+            invited = await meetings_db.fetchval(
+                "SELECT count(*) FROM meeting_invitees WHERE meeting_id = $1", uuid.UUID(meeting_id)
+            )
+            assert invited >= 2
+            counts = await notify_db.fetchrow(
+                "SELECT count(*) AS n, count(DISTINCT member_id) AS members FROM notifications "
+                "WHERE cause_id = $1 AND cause_type = 'meeting_scheduled'",
+                uuid.UUID(meeting_id),
+            )
+            assert counts["n"] == counts["members"] == invited
+        finally:
+            await meetings_db.close()
+
+        r = await client.post(
+            f"/api/v1/meetings/{meeting_id}/cancel",
+            json={"reason_code": "force_majeure"},
+            headers=secretary,
+        )
+        assert r.status_code == 200, r.text
+
+        async def cancelled() -> Any:
+            r = await client.get("/api/v1/inbox", headers=member)
+            items = [i for i in r.json()["items"] if i["cause_id"] == meeting_id]
+            return items if len(items) == 2 else None
+
+        items = await _until(cancelled, "cancellation in the inbox")
+        assert [i["cause_type"] for i in items] == ["meeting_cancelled", "meeting_scheduled"]
+        try:
+            n = await notify_db.fetchval(
+                "SELECT count(*) FROM notifications WHERE cause_id = $1 "
+                "AND cause_type = 'meeting_cancelled'",
+                uuid.UUID(meeting_id),
+            )
+            assert n == invited
+        finally:
+            await notify_db.close()
+
+        # Marking read: my own, yes; the secretary cannot mark mine.
+        mine = items[0]["id"]
+        r = await client.post(f"/api/v1/inbox/{mine}/read", headers=secretary)
+        assert r.status_code == 404
+        r = await client.post(f"/api/v1/inbox/{mine}/read", headers=member)
+        assert r.status_code == 200 and r.json()["read_at"]
+
+
+async def test_document_published_to_a_district_reaches_each_member_once(
+    platform: Platform,
+) -> None:
+    district_id = platform.credentials["orgs"]["district_id"]
+    admin = await platform.auth("admin")
+    member = await platform.auth("member")
+    async with platform.client() as client:
+        r = await client.post(
+            "/api/v1/documents",
+            data={"title": "Nghị quyết thử nghiệm thông báo", "kind": "resolution"},
+            files={"file": ("nghi-quyet.pdf", _pdf(), "application/pdf")},
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        document_id = r.json()["id"]
+        r = await client.post(
+            f"/api/v1/documents/{document_id}/publish",
+            json={"org_ids": [district_id], "study_required": True},
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        publication = r.json()
+
+        async def arrived() -> Any:
+            r = await client.get("/api/v1/inbox", headers=member)
+            return [i for i in r.json()["items"] if i["cause_id"] == publication["id"]]
+
+        [item] = await _until(arrived, "publication in the member's inbox")
+        assert item["link"] == f"/documents/{document_id}"
+
+    # Deliver the same event a second time (a new NATS message, same event id).
+    nc = await messaging.connect(platform.nats_url, name="e2e-notify")
+    notify_db = await _db(platform, "notify")
+    try:
+        js = nc.jetstream()
+        msg = await js.get_last_msg("DOCUMENTS", "documents.document.published.v1")
+        headers = dict(msg.headers or {})
+        headers["Nats-Msg-Id"] = f"redelivery-{uuid.uuid4()}"
+        await js.publish(msg.subject, msg.data, headers=headers)
+
+        async def settled() -> bool:
+            info = await js.consumer_info("DOCUMENTS", "notify")
+            return info.num_pending == 0 and info.num_ack_pending == 0
+
+        await _until(settled, "notify consumed the redelivery")
+        counts = await notify_db.fetchrow(
+            "SELECT count(*) AS n, count(DISTINCT member_id) AS members FROM notifications "
+            "WHERE cause_id = $1",
+            uuid.UUID(publication["id"]),
+        )
+        assert counts["n"] == counts["members"] == publication["audience_size"] > 1
+    finally:
+        await notify_db.close()
+        await nc.close()
