@@ -18,6 +18,7 @@ import promql_parser
 import pytest
 import yaml
 from pydantic import SecretStr
+from sotay_analytics.metrics import EXPORTED_METRICS as ANALYTICS_METRICS
 from sotay_kit.devstack.servers import (
     NATS_USERS,
     binary,
@@ -34,6 +35,9 @@ from sotay_kit.topology import (
     SERVICES,
     ServiceInfo,
 )
+
+# Every service exports kit's metrics; analytics adds the business gauges (sotay_analytics_*).
+ALL_EXPORTED = EXPORTED_METRICS | ANALYTICS_METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -324,7 +328,7 @@ def _check_metrics(names: set[str], where: str) -> None:
     external = {n for n in names if n == "up" or n.startswith(("caddy_", "gnatsd_", "nats_"))}
     ours = names - external
     assert all(n.startswith("sotay_") for n in ours), f"{where}: unknown metrics {ours}"
-    assert ours <= EXPORTED_METRICS, f"{where}: not exported: {ours - EXPORTED_METRICS}"
+    assert ours <= ALL_EXPORTED, f"{where}: not exported: {ours - ALL_EXPORTED}"
 
 
 def test_alert_rules_parse_and_use_exported_metrics() -> None:
@@ -332,7 +336,8 @@ def test_alert_rules_parse_and_use_exported_metrics() -> None:
     alerts = [r for g in rules["groups"] for r in g["rules"]]
     names = {r["alert"] for r in alerts}
     for needed in ("ServiceDown", "HighErrorRatio", "LatencyP99High", "OutboxStuck",
-                   "ConsumerLagHigh", "DeadLettersGrowing", "ConsumerHandlerFailures"):  # fmt: skip
+                   "ConsumerLagHigh", "DeadLettersGrowing", "ConsumerHandlerFailures",
+                   "PostgresUnreachable", "NatsUnreachable"):  # fmt: skip
         assert needed in names
     for rule in alerts:
         assert rule["annotations"]["summary"]
@@ -356,12 +361,41 @@ def test_prometheus_scrapes_every_service(compose: dict[str, Any]) -> None:
     assert "./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts
 
 
-def test_dashboard_queries_parse_and_use_exported_metrics(compose: dict[str, Any]) -> None:
-    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "platform.json").read_text())
+def test_unreachable_dependency_alerts_watch_the_readiness_gauge() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
+    for alert, dependency in (("PostgresUnreachable", "postgres"), ("NatsUnreachable", "nats")):
+        expr = alerts[alert]["expr"]
+        assert _metric_names(expr) == {"sotay_dependency_up"}
+        assert f'dependency="{dependency}"' in expr
+        assert alerts[alert]["labels"]["severity"] == "critical"
+
+
+DASHBOARDS = sorted(p.name for p in (DEPLOY / "grafana" / "dashboards").glob("*.json"))
+
+
+def test_platform_and_business_dashboards_exist() -> None:
+    assert {"platform.json", "business.json"} <= set(DASHBOARDS)
+    business = json.loads((DEPLOY / "grafana" / "dashboards" / "business.json").read_text())
+    exprs = " ".join(t["expr"] for p in business["panels"] for t in p.get("targets", []))
+    for gauge in ("orgs_using_ratio", "members_activated_ratio", "members_active_ratio",
+                  "document_studied_ratio", "attendance_rate"):  # fmt: skip
+        assert f"sotay_analytics_{gauge}" in exprs
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_dashboard_queries_parse_and_use_exported_metrics(
+    compose: dict[str, Any], name: str
+) -> None:
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / name).read_text())
+    uids = [
+        json.loads(p.read_text())["uid"] for p in (DEPLOY / "grafana" / "dashboards").glob("*.json")
+    ]
+    assert len(uids) == len(set(uids)), "dashboard uids must be unique"
     exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     assert len(exprs) >= 10
     for expr in exprs:
-        concrete = expr.replace("$__range", "1h").replace("$service", ".*")
+        concrete = re.sub(r"\$(service|org_path)\b", ".*", expr.replace("$__range", "1h"))
         _check_metrics(_metric_names(concrete), expr)
     for var in dashboard["templating"]["list"]:
         [metric] = re.findall(r"label_values\((\w+),", var["definition"])

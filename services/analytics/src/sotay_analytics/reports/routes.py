@@ -1,0 +1,166 @@
+"""HTTP: ``/api/v1/reports/...`` (JSON by default, ``?format=csv|xlsx`` downloads)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from sotay_kit.app import DbConnection
+from sotay_kit.auth import CurrentPrincipal
+from starlette.responses import Response
+
+from . import service
+from .export import to_csv, to_model, to_xlsx
+from .schemas import Format, ReportOut
+from .service import Report
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+
+def current_time() -> datetime:
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(current_time)]
+OrgId = Annotated[
+    UUID | None,
+    Query(description="Report node (default: the caller's widest report subtree)"),
+]
+FormatQ = Annotated[Format, Query(description="json (default), csv or xlsx")]
+FromQ = Annotated[str | None, Query(alias="from", description="First month, YYYY-MM (Hà Nội time)")]
+ToQ = Annotated[str | None, Query(alias="to", description="Last month, YYYY-MM (included)")]
+
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        }
+    }
+}
+
+
+def _answer(report: Report, fmt: Format) -> ReportOut | Response:
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "xlsx":
+        return to_xlsx(report)
+    return to_model(report)
+
+
+@router.get(
+    "/document-reach",
+    response_model=ReportOut,
+    responses=_RESPONSES,
+    summary="Văn bản: đã gửi → đã thông báo → đã mở → đã học tập, quá hạn",
+)
+async def document_reach(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    org_id: OrgId = None,
+    document_id: UUID | None = None,
+    publication_id: UUID | None = None,
+    from_month: FromQ = None,
+    to_month: ToQ = None,
+    format: FormatQ = "json",
+) -> ReportOut | Response:
+    months = None
+    if from_month is not None or to_month is not None:
+        months = service.period(from_month, to_month, now, default_months=1)
+    report = await service.document_reach(
+        conn,
+        who,
+        org_id=org_id,
+        document_id=document_id,
+        publication_id=publication_id,
+        months=months,
+        now=now,
+    )
+    return _answer(report, format)
+
+
+@router.get(
+    "/attendance",
+    response_model=ReportOut,
+    responses=_RESPONSES,
+    summary="Sinh hoạt theo tổ chức và tháng: số cuộc họp, đúng kỳ, tỷ lệ tham dự, đủ số lượng",
+)
+async def attendance(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    org_id: OrgId = None,
+    from_month: FromQ = None,
+    to_month: ToQ = None,
+    format: FormatQ = "json",
+) -> ReportOut | Response:
+    months = service.period(from_month, to_month, now)
+    report = await service.attendance(conn, who, org_id=org_id, months=months, now=now)
+    return _answer(report, format)
+
+
+@router.get(
+    "/meetings",
+    response_model=ReportOut,
+    responses=_RESPONSES,
+    summary="Tham dự theo từng cuộc họp đã kết thúc",
+)
+async def meetings(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    org_id: OrgId = None,
+    from_month: FromQ = None,
+    to_month: ToQ = None,
+    format: FormatQ = "json",
+) -> ReportOut | Response:
+    months = service.period(from_month, to_month, now)
+    report = await service.meetings(conn, who, org_id=org_id, months=months, now=now)
+    return _answer(report, format)
+
+
+@router.get(
+    "/adoption",
+    response_model=ReportOut,
+    responses=_RESPONSES,
+    summary="Mức độ sử dụng so với mục tiêu (tổ chức, kích hoạt, hoạt động 30 ngày)",
+)
+async def adoption(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    org_id: OrgId = None,
+    format: FormatQ = "json",
+) -> ReportOut | Response:
+    report = await service.adoption(conn, who, org_id=org_id, now=now)
+    return _answer(report, format)
+
+
+@router.get(
+    "/lagging",
+    response_model=ReportOut,
+    responses=_RESPONSES,
+    summary="Đảng viên vắng không lý do nhiều lần hoặc quá hạn học tập",
+)
+async def lagging(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    org_id: OrgId = None,
+    from_month: FromQ = None,
+    to_month: ToQ = None,
+    min_unexcused: Annotated[
+        int, Query(ge=1, le=100, description="Vắng không lý do từ bao nhiêu lần")
+    ] = 2,
+    format: FormatQ = "json",
+) -> ReportOut | Response:
+    months = service.period(from_month, to_month, now)
+    report = await service.lagging(
+        conn, who, org_id=org_id, months=months, min_unexcused=min_unexcused, now=now
+    )
+    return _answer(report, format)
