@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from . import consumer, documents, meetings, outbox
+from . import analytics, consumer, documents, gateway, meetings, notify, outbox
 from ._infra import RESULTS_DIR, arg_parser, bench_infra, quiet_logs
 
 BENCHMARKS = {
@@ -18,6 +18,9 @@ BENCHMARKS = {
     "consumer": (consumer.main, "applied_per_s", "raw_pull_ack_per_s", "raw pull + ack"),
     "meetings": (meetings.main, "checkins_per_s", "bare_per_s", "bare FastAPI endpoint"),
     "documents": (documents.main, "search_per_s", "bare_per_s", "bare FastAPI endpoint"),
+    "analytics": (analytics.main, "applied_per_s", "raw_pull_ack_per_s", "raw pull + ack"),
+    "gateway": (gateway.main, "me_per_s", "bare_per_s", "bare uvicorn endpoint"),
+    "notify": (notify.main, "fanout_rows_per_s", "raw_copy_rows_per_s", "raw COPY, same table"),
 }
 
 

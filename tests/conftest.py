@@ -1,11 +1,16 @@
 """The platform as `make run` starts it, shared by the end-to-end tests of one session:
-every server and service as processes behind the gateway, with the small demo province."""
+every server and service as processes behind the gateway, with the small demo province.
+
+Helpers the end-to-end tests share: a member's first login, a new member who can log in,
+walking the org tree, a small PDF with Vietnamese text, and reading events back from NATS."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,8 +18,11 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+from sotay_contracts import CloudEvent, Event, parse_event
+from sotay_kit import messaging
 from sotay_kit.devstack.servers import free_port
 from sotay_kit.devstack.stack import Stack
+from sotay_kit.testing.plugin import server_dir
 from sotay_kit.topology import SERVICES
 
 
@@ -62,8 +70,12 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    data = tmp_path_factory.mktemp("platform")
+def platform() -> Iterator[Platform]:
+    with server_dir("platform") as data:
+        yield from _platform(data)
+
+
+def _platform(data: Path) -> Iterator[Platform]:
     stack = Stack(data, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True)
     stack.start()
     try:
@@ -75,3 +87,213 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         )
     finally:
         stack.stop()
+
+
+# ── shared helpers ─────────────────────────────────────────────────────────────────────────
+
+NEW_PASSWORD = "Mật khẩu mới của tôi 2026"
+
+
+async def first_login(client: httpx.AsyncClient, username: str, code: str) -> str:
+    """A member's first login: the one-time code must be replaced by a password. Returns an
+    access token."""
+    r = await client.post("/api/v1/auth/login", json={"username": username, "password": code})
+    assert r.status_code == 403, r.text
+    assert r.json()["type"].endswith("/password-change-required")
+    r = await client.post(
+        "/api/v1/auth/password",
+        json={"username": username, "current_password": code, "new_password": NEW_PASSWORD},
+    )
+    assert r.status_code == 204, r.text
+    again = await client.post("/api/v1/auth/login", json={"username": username, "password": code})
+    assert again.status_code == 401  # the one-time code is spent
+    r = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": NEW_PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+@dataclass
+class NewMember:
+    member_id: str
+    card_number: str
+    full_name: str
+    cell_id: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
+
+
+async def new_member(
+    platform: Platform, client: httpx.AsyncClient, cell_id: str, full_name: str
+) -> NewMember:
+    """The province's admin creates a member in ``cell_id`` (POST /api/v1/members); the member
+    replaces the activation code at first login and gets a token."""
+    card = f"E2E{uuid.uuid4().hex[:10].upper()}"
+    r = await client.post(
+        "/api/v1/members",
+        json={"card_number": card, "full_name": full_name, "cell_id": cell_id},
+        headers=await platform.auth("admin"),
+    )
+    assert r.status_code == 201, r.text
+    created = r.json()
+    token = await first_login(client, card, created["activation_code"])
+    return NewMember(created["id"], card, full_name, cell_id, token)
+
+
+async def a_cell_outside(
+    platform: Platform, client: httpx.AsyncClient, outside_of: str
+) -> dict[str, Any]:
+    """A cell of the demo province that is not inside the org ``outside_of`` (breadth-first
+    from the province, as the admin sees the tree)."""
+    admin = await platform.auth("admin")
+    queue = [platform.credentials["orgs"]["province_id"]]
+    while queue:
+        org_id = queue.pop(0)
+        r = await client.get(f"/api/v1/orgs/{org_id}/children?limit=500", headers=admin)
+        assert r.status_code == 200, r.text
+        for child in r.json()["items"]:
+            if child["id"] == outside_of:
+                continue
+            if child["kind"] in ("cell", "grassroots_cell"):
+                return dict(child)
+            queue.append(child["id"])
+    raise AssertionError(f"no cell outside {outside_of} in the demo province")
+
+
+async def all_pages(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    params: dict[str, Any] | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Every item of a paginated list (``limit``/``cursor``, DESIGN.md §5). Query parameters go
+    in ``params`` (httpx replaces a query written in the URL by ``params``)."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query: dict[str, Any] = {**(params or {}), "limit": limit}
+        if cursor:
+            query["cursor"] = cursor
+        r = await client.get(url, params=query, headers=headers)
+        assert r.status_code == 200, (url, r.text)
+        page = r.json()
+        items += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A small valid one-page PDF with that (Vietnamese) text, extractable by pypdf: a Type0
+    font with a ToUnicode CMap, one CID per character (as services/documents/tests builds)."""
+    chars = sorted({c for line in lines for c in line})
+    cid = {c: i + 1 for i, c in enumerate(chars)}
+    content = "BT /F1 12 Tf 14 TL 50 780 Td\n"
+    for line in lines:
+        content += "<" + "".join(f"{cid[c]:04X}" for c in line) + "> Tj T*\n"
+    content += "ET"
+    bfchars = "\n".join(f"<{cid[c]:04X}> <{ord(c):04X}>" for c in chars)
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+        "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        f"{len(chars)} beginbfchar\n{bfchars}\nendbfchar\n"
+        "endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type0 /BaseFont /ArialMT /Encoding /Identity-H "
+        "/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
+        f"<< /Length {len(content.encode())} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ArialMT "
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+        "/FontDescriptor 8 0 R /DW 600 >>",
+        f"<< /Length {len(cmap.encode())} >>\nstream\n{cmap}\nendstream",
+        "<< /Type /FontDescriptor /FontName /ArialMT /Flags 32 /FontBBox [0 -200 1000 900] "
+        "/ItalicAngle 0 /Ascent 900 /Descent -200 /CapHeight 700 /StemV 80 >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30, interval: float = 0.2
+) -> None:
+    """Poll a condition (through the API) until it holds; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(interval)
+
+
+Found = tuple[CloudEvent, Any]
+
+
+async def events_on_nats(
+    platform: Platform,
+    subject: str,
+    match: Callable[[CloudEvent, Event], bool],
+    count: int = 1,
+    timeout: float = 30,
+) -> list[Found]:
+    """The first ``count`` events on ``subject`` (read from the stream's start) that ``match``,
+    each checked to be a valid CloudEvent (binary mode, DESIGN.md §6): required attributes,
+    UUIDv7 id equal to ``Nats-Msg-Id``, ``ce-type`` = ``vn.sotay.<subject>``, the producing
+    service as source, a W3C ``traceparent``, and data valid against the contract's model."""
+    nc = await messaging.connect(platform.nats_url, name="e2e")
+    found: list[Found] = []
+    try:
+        js = nc.jetstream()
+        sub = await js.subscribe(subject, ordered_consumer=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = await sub.next_msg(timeout=1)
+            except TimeoutError:
+                continue
+            ce = CloudEvent.from_nats(msg.headers, msg.data)
+            assert msg.subject == subject
+            assert ce.type == f"vn.sotay.{subject}"
+            assert ce.source == f"/services/{subject.split('.')[0]}"
+            assert (msg.headers or {}).get("Nats-Msg-Id") == ce.id
+            assert ce.datacontenttype.startswith("application/json")
+            assert ce.traceparent is not None  # W3C trace context travels with the event
+            event = parse_event(ce)
+            assert ce.subject == event.aggregate_id()
+            if match(ce, event):
+                found.append((ce, event))
+                if len(found) == count:
+                    return found
+        raise AssertionError(f"{subject}: {len(found)} of {count} matching events seen on NATS")
+    finally:
+        await nc.close()
+
+
+async def find_on_nats(
+    platform: Platform, subject: str, aggregate: str, timeout: float = 30
+) -> Found:
+    """The first event on ``subject`` whose ``ce-subject`` (aggregate id) is ``aggregate``."""
+    [found] = await events_on_nats(
+        platform, subject, lambda ce, _: ce.subject == aggregate, timeout=timeout
+    )
+    return found

@@ -8,18 +8,14 @@ import asyncio
 import time
 import warnings
 from datetime import date
-from typing import Any
 
-import httpx
 import pytest
 from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import KeySet
-from sotay_contracts import CloudEvent, parse_event
 from sotay_contracts.events.identity import MemberTransferred
-from sotay_kit import messaging
 
-from .conftest import Platform
+from .conftest import Platform, find_on_nats, first_login
 
 pytestmark = pytest.mark.e2e
 
@@ -35,26 +31,6 @@ def _csv(n: int, prefix: str) -> bytes:
             f"{1 + i % 28:02d}/0{1 + i % 9}/1985,Nam,097{i:07d},15/03/2010"
         )
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-async def _first_login(client: httpx.AsyncClient, username: str, code: str) -> str:
-    """A member's first login: the one-time code must be replaced by a password."""
-    r = await client.post("/api/v1/auth/login", json={"username": username, "password": code})
-    assert r.status_code == 403, r.text
-    assert r.json()["type"].endswith("/password-change-required")
-    new_password = "Mật khẩu mới của tôi 2026"
-    r = await client.post(
-        "/api/v1/auth/password",
-        json={"username": username, "current_password": code, "new_password": new_password},
-    )
-    assert r.status_code == 204, r.text
-    again = await client.post("/api/v1/auth/login", json={"username": username, "password": code})
-    assert again.status_code == 401  # the one-time code is spent
-    r = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": new_password}
-    )
-    assert r.status_code == 200, r.text
-    return str(r.json()["access_token"])
 
 
 async def test_import_grant_first_login_tokens_and_transfer(platform: Platform) -> None:
@@ -83,10 +59,10 @@ async def test_import_grant_first_login_tokens_and_transfer(platform: Platform) 
         assert secretary["member_id"] in {s["member_id"] for s in r.json()["items"]}
 
         # 3. Both log in with their one-time codes and are made to choose a password.
-        secretary_token = await _first_login(
+        secretary_token = await first_login(
             client, secretary["card_number"], secretary["activation_code"]
         )
-        member_token = await _first_login(client, member["card_number"], member["activation_code"])
+        member_token = await first_login(client, member["card_number"], member["activation_code"])
 
         # 4. An independent JOSE implementation verifies the token against the JWKS.
         jwks = (await client.get("/api/v1/auth/jwks")).json()
@@ -130,33 +106,12 @@ async def test_import_grant_first_login_tokens_and_transfer(platform: Platform) 
         assert r.status_code == 200, r.text
 
     # 6. The transfer is on NATS as a valid CloudEvent carrying no personal data.
-    event = await _find_on_nats(platform, "identity.member.transferred.v1", member["member_id"])
+    event = await find_on_nats(platform, "identity.member.transferred.v1", member["member_id"])
     assert isinstance(event[1], MemberTransferred)
     assert str(event[1].to_cell_id) == target["id"]
     assert event[0].source == "/services/identity"
     assert member["full_name"].encode() not in event[0].data
     assert member["card_number"].encode() not in event[0].data
-
-
-async def _find_on_nats(
-    platform: Platform, subject: str, aggregate: str, timeout: float = 30
-) -> tuple[CloudEvent, Any]:
-    nc = await messaging.connect(platform.nats_url, name="e2e")
-    try:
-        js = nc.jetstream()
-        sub = await js.subscribe(subject, ordered_consumer=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                msg = await sub.next_msg(timeout=1)
-            except TimeoutError:
-                continue
-            ce = CloudEvent.from_nats(msg.headers, msg.data)
-            if ce.subject == aggregate:
-                return ce, parse_event(ce)
-        raise AssertionError(f"{subject} for {aggregate} not seen on NATS")
-    finally:
-        await nc.close()
 
 
 async def test_demo_accounts_log_in_through_the_gateway(platform: Platform) -> None:

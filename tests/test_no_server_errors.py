@@ -108,7 +108,13 @@ async def test_malformed_requests_never_yield_a_server_error(
             failures = []
             count = 0
             for method, path, query, body in _requests(spec):
-                for headers in ({}, {"authorization": f"Bearer {everything}"}):
+                callers: tuple[dict[str, str], ...] = (
+                    {},
+                    {"authorization": f"Bearer {everything}"},
+                )
+                if path.endswith("/stream"):
+                    callers = ({},)  # an authorised event stream stays open by design
+                for headers in callers:
                     kwargs: dict[str, Any] = {"params": query, "headers": dict(headers)}
                     if body is not None:
                         kwargs["content"] = body[0]
