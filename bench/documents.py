@@ -25,8 +25,7 @@ from sotay_documents.app import SPEC, create_app
 from sotay_documents.search import search_text
 from sotay_documents.settings import DocumentsSettings
 from sotay_kit import db, migrations
-from sotay_kit.auth import TokenVerifier
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 from sotay_kit.text import search_words
 
 from ._infra import BenchInfra, run_standalone
@@ -183,12 +182,7 @@ async def main(infra: BenchInfra, n: int = DEFAULT_N) -> dict[str, Any]:
     factory = TokenFactory()
     bare = httpx.AsyncClient(transport=httpx.ASGITransport(app=bare_app()), base_url="http://b")
     async with app.router.lifespan_context(app):
-        app.state.resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=httpx.AsyncClient(transport=factory.transport()),
-        )
+        factory.install(app)
         member = uuid.uuid4()
         headers = {
             "authorization": "Bearer "

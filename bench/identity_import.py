@@ -34,8 +34,7 @@ from sotay_identity.members import fields
 from sotay_identity.members.repository import MEMBER_COLUMNS
 from sotay_identity.settings import IdentitySettings
 from sotay_kit import migrations
-from sotay_kit.auth import TokenVerifier
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 
 from ._infra import BenchInfra, arg_parser, bench_infra, quiet_logs
 
@@ -243,12 +242,7 @@ async def _import(
     app = create_app(settings)
     factory = TokenFactory()
     async with app.router.lifespan_context(app):
-        app.state.resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=httpx.AsyncClient(transport=factory.transport()),
-        )
+        factory.install(app)
         token = factory.mint(
             org_path=province_path,
             issuer=settings.token_issuer,

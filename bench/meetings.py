@@ -24,8 +24,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sotay_kit import db, migrations
-from sotay_kit.auth import TokenVerifier
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 from sotay_meetings.app import SPEC, create_app
 from sotay_meetings.deps import current_time
 from sotay_meetings.settings import MeetingsSettings
@@ -132,16 +131,8 @@ async def main(infra: BenchInfra, n: int = DEFAULT_N) -> dict[str, Any]:
             expires_in=3600,
         )
 
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=tokens.transport()) as jwks_client,
-    ):
-        app.state.resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=jwks_client,
-        )
+    async with app.router.lifespan_context(app):
+        tokens.install(app)
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         async with (
             httpx.AsyncClient(

@@ -15,9 +15,8 @@ from uuid import uuid4
 import httpx
 import pytest
 from sotay_contracts.tokens import ROLES
-from sotay_kit.auth import TokenVerifier
 from sotay_kit.testing.plugin import DatabaseFactory, Infra, S3Info
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 from sotay_kit.topology import SERVICES, ServiceInfo
 
 PATH_VALUES = [str(uuid4()), "x", "0", "9" * 40, "%27%22%3B", "..%2F..%2Fetc"]
@@ -90,12 +89,7 @@ async def test_malformed_requests_never_yield_a_server_error(
     factory = TokenFactory()
     async with app.router.lifespan_context(app):
         settings = app.state.resources.settings
-        app.state.resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=httpx.AsyncClient(transport=factory.transport()),
-        )
+        factory.install(app)
         everything = factory.mint(
             org_path="1",
             grants=[{"role": role, "org_path": "1"} for role in ROLES],

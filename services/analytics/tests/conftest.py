@@ -23,10 +23,9 @@ from sotay_analytics.settings import AnalyticsSettings
 from sotay_contracts import Event, new_cloud_event
 from sotay_contracts.events import identity as iev
 from sotay_kit import messaging
-from sotay_kit.auth import TokenVerifier
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.plugin import DatabaseFactory, Infra
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 
 REPORT_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 T0 = datetime(2026, 9, 1, tzinfo=UTC)  # the province exists from here on
@@ -219,16 +218,8 @@ async def svc(
     world, events = build_world()
     js = nats_operator.jetstream()
     await messaging.provision(js, [], [b.spec for b in BINDINGS])
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=tokens.transport()) as jwks_client,
-    ):
-        app.state.resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=jwks_client,
-        )
+    async with app.router.lifespan_context(app):
+        tokens.install(app)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as client:
             service = AnalyticsApp(app, client, settings, world, tokens, nats_operator)

@@ -23,9 +23,8 @@ from sotay_contracts.events import identity as ev
 from sotay_documents.app import SPEC, create_app
 from sotay_documents.settings import DocumentsSettings
 from sotay_kit import messaging
-from sotay_kit.auth import TokenVerifier
 from sotay_kit.testing.plugin import DatabaseFactory, Infra, S3Info
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 
 RESOLUTION_LINES = [
     "Nghị quyết số 21-NQ/TW",
@@ -248,12 +247,7 @@ async def env(
     app = create_app(settings)
     factory = TokenFactory()
     async with app.router.lifespan_context(app):
-        app.state.resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=httpx.AsyncClient(transport=factory.transport()),
-        )
+        factory.install(app)
         transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://documents") as client:
             s3_client = s3.server.client()

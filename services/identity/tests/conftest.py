@@ -186,16 +186,10 @@ async def token_for(identity: IdentityApp, tree: Tree) -> Any:
     """``await token_for("Hoàng Văn Đảng Viên")`` → an access token carrying that member's cell,
     org path and grants, minted by a test key that the service is made to trust. For tests of
     orgs, members and grants that should not depend on the login flow."""
-    from sotay_kit.auth import TokenVerifier
-    from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+    from sotay_kit.testing.tokens import TokenFactory
 
     factory = TokenFactory()
-    identity.app.state.resources.verifier = TokenVerifier(
-        JWKS_URL,
-        issuer=identity.settings.token_issuer,
-        audience=identity.settings.token_audience,
-        client=httpx.AsyncClient(transport=factory.transport()),
-    )
+    factory.install(identity.app)
 
     async def mint(name: str, **overrides: Any) -> str:
         member_id = tree.members[name]

@@ -20,10 +20,9 @@ from sotay_contracts import CloudEvent, Event, new_cloud_event
 from sotay_contracts.events import identity as iev
 from sotay_contracts.registry import parse_event
 from sotay_kit import messaging
-from sotay_kit.auth import TokenVerifier
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.plugin import DatabaseFactory, Infra
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 from sotay_meetings.app import SPEC, create_app
 from sotay_meetings.deps import current_time
 from sotay_meetings.meetings.consumers import BINDINGS
@@ -224,16 +223,8 @@ async def svc(
     app.dependency_overrides[current_time] = lambda: clock.now
     tokens = TokenFactory()
     world, events = build_world()
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=tokens.transport()) as jwks_client,
-    ):
-        app.state.resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=jwks_client,
-        )
+    async with app.router.lifespan_context(app):
+        tokens.install(app)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as client:
             service = MeetingsApp(app, client, settings, clock, world, tokens, nats_operator)

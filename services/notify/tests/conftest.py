@@ -31,11 +31,10 @@ from sotay_contracts import CloudEvent, Event, new_cloud_event
 from sotay_contracts.events import identity as iev
 from sotay_contracts.registry import parse_event
 from sotay_kit import messaging
-from sotay_kit.auth import TokenVerifier
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.devstack.servers import free_port
 from sotay_kit.testing.plugin import DatabaseFactory, Infra
-from sotay_kit.testing.tokens import JWKS_URL, TokenFactory
+from sotay_kit.testing.tokens import TokenFactory
 from sotay_notify.app import create_app
 from sotay_notify.deps import current_time
 from sotay_notify.settings import NotifySettings
@@ -388,17 +387,9 @@ async def running(infra: Infra, dsn: str, nc: NATS, **overrides: Any) -> AsyncIt
     app.dependency_overrides[current_time] = lambda: clock.now
     tokens = TokenFactory()
     world, events = build_world()
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=tokens.transport()) as jwks_client,
-    ):
+    async with app.router.lifespan_context(app):
         resources = app.state.resources
-        resources.verifier = TokenVerifier(
-            JWKS_URL,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            client=jwks_client,
-        )
+        tokens.install(app)
         resources.extra["worker"].clock = lambda: clock.now
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://notify") as client:

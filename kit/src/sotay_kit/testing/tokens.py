@@ -22,6 +22,23 @@ class TokenFactory:
     def __init__(self, kid: str | None = None) -> None:
         self.kid = kid or uuid.uuid4().hex[:16]
         self.key = Ed25519PrivateKey.generate()
+        self.issuer = ISSUER
+        self.audience = AUDIENCE
+
+    def install(self, app: Any) -> None:
+        """Make a running service trust this factory's key, as it trusts identity's: its
+        verifier reads this factory's JWKS. Tokens are then minted with the service's
+        issuer and audience."""
+        from sotay_kit.auth import TokenVerifier
+
+        resources = app.state.resources
+        self.issuer = resources.settings.token_issuer
+        self.audience = resources.settings.token_audience
+        client = httpx.AsyncClient(transport=self.transport())
+        resources.closers.append(client.aclose)
+        resources.verifier = TokenVerifier(
+            JWKS_URL, issuer=self.issuer, audience=self.audience, client=client
+        )
 
     def jwk(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(OKPAlgorithm.to_jwk(self.key.public_key()))
@@ -38,8 +55,8 @@ class TokenFactory:
         org_path: str | None = "1.2.3",
         cell_id: uuid.UUID | None = None,
         grants: Sequence[Mapping[str, str]] = (),
-        issuer: str = ISSUER,
-        audience: str = AUDIENCE,
+        issuer: str | None = None,
+        audience: str | None = None,
         typ: str = "at+jwt",
         expires_in: int = 600,
         headers: Mapping[str, Any] | None = None,
@@ -47,8 +64,8 @@ class TokenFactory:
     ) -> str:
         now = int(time.time())
         claims = {
-            "iss": issuer,
-            "aud": audience,
+            "iss": issuer or self.issuer,
+            "aud": audience or self.audience,
             "sub": str(member_id or uuid.uuid4()),
             "iat": now,
             "exp": now + expires_in,
