@@ -49,7 +49,11 @@ async def connect(
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra={"error": type(exc).__name__})
 
+    client: list[NATS] = []
+
     async def on_disconnect() -> None:
+        if client and (client[0].is_closed or client[0].is_draining):
+            return  # our own close or drain, not an outage
         log.warning("nats disconnected")
 
     async def on_reconnect() -> None:
@@ -61,7 +65,7 @@ async def connect(
         kwargs["password"] = password or ""
     if inbox_prefix:
         kwargs["inbox_prefix"] = inbox_prefix
-    return await nats.connect(
+    nc = await nats.connect(
         url,
         name=name,
         max_reconnect_attempts=-1,
@@ -72,6 +76,8 @@ async def connect(
         reconnected_cb=on_reconnect,
         **kwargs,
     )
+    client.append(nc)
+    return nc
 
 
 def service_inbox_prefix(service: str) -> str:
