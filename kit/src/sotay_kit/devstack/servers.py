@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import re
 import secrets
 import shutil
@@ -191,22 +192,45 @@ def _base_env(**extra: str) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+def _ephemeral_floor() -> int:
+    """Lowest port the kernel hands out for outgoing connections (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORTS_TAKEN: set[int] = set()
+
+
 def free_port(host: str = LOCALHOST) -> int:
-    """A TCP port that is free on ``host`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A TCP port that is free on ``host`` now, chosen below the kernel's ephemeral range.
+
+    A port from the ephemeral range (what ``bind(0)`` returns) can be taken by any outgoing
+    connection between the moment it is chosen and the moment the server binds it; servers here
+    start seconds after their ports are chosen, so they listen on ports no connection gets.
+    """
+    floor = min(_ephemeral_floor(), 60000)
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(max(1024, floor - 12000), floor)
+        if port in _PORTS_TAKEN:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _PORTS_TAKEN.add(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # crowded: let the kernel pick
         s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
 def free_ports(n: int, host: str = LOCALHOST) -> list[int]:
-    """``n`` distinct free ports (all sockets are held open until every port is chosen)."""
-    with contextlib.ExitStack() as stack:
-        ports = []
-        for _ in range(n):
-            s = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            s.bind((host, 0))
-            ports.append(int(s.getsockname()[1]))
-        return ports
+    """``n`` distinct free ports."""
+    return [free_port(host) for _ in range(n)]
 
 
 def _port_is_free(port: int, host: str = LOCALHOST) -> bool:
