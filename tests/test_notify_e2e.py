@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sotay_kit import messaging
 
-from .conftest import Platform
+from .conftest import Platform, make_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -47,31 +47,6 @@ async def _sse(response: httpx.Response) -> AsyncIterator[tuple[str | None, str,
 
 async def _db(platform: Platform, service: str) -> asyncpg.Connection:
     return await asyncpg.connect(platform.description["services"][service]["dsn"])
-
-
-def _pdf() -> bytes:
-    text = "BT /F1 18 Tf 72 720 Td (Nghi quyet thu nghiem) Tj ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        "/Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
 
 
 async def test_meeting_scheduled_and_cancelled_reach_inboxes_and_the_stream(
@@ -177,7 +152,9 @@ async def test_document_published_to_a_district_reaches_each_member_once(
         r = await client.post(
             "/api/v1/documents",
             data={"title": "Nghị quyết thử nghiệm thông báo", "kind": "resolution"},
-            files={"file": ("nghi-quyet.pdf", _pdf(), "application/pdf")},
+            files={
+                "file": ("nghi-quyet.pdf", make_pdf(["Nghị quyết thử nghiệm"]), "application/pdf")
+            },
             headers=admin,
         )
         assert r.status_code == 201, r.text
