@@ -8,6 +8,7 @@ root; every answer must be a 4xx (or a success), never a server error.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -20,7 +21,7 @@ from sotay_kit.testing.tokens import TokenFactory
 from sotay_kit.topology import SERVICES, ServiceInfo
 
 PATH_VALUES = [str(uuid4()), "x", "0", "9" * 40, "%27%22%3B", "..%2F..%2Fetc"]
-QUERY_VALUES = ["x", "-1", "9" * 30, "", "2026-13-45", "%00"]
+QUERY_VALUES = ["x", "-1", "9" * 30, "", "2026-13-45", "a\x00b", "9" * 12]
 BODIES: list[tuple[bytes, str]] = [
     (b"{}", "application/json"),
     (b"[]", "application/json"),
@@ -31,6 +32,49 @@ BODIES: list[tuple[bytes, str]] = [
     (b"\xff\xfe garbage", "text/csv"),
     (b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\nabc", "multipart/form-data"),
 ]
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"]
+            if options:
+                return _resolve(spec, options[0])
+    return schema
+
+
+def _hostile(spec: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> Any:
+    """A value of the declared shape with values meant to get past validation and trouble
+    the database: NUL characters, integers beyond 32 bits, far-away dates."""
+    schema = _resolve(spec, schema)
+    kind = schema.get("type")
+    if kind == "object" and depth < 3:
+        return {
+            name: _hostile(spec, sub, depth + 1)
+            for name, sub in schema.get("properties", {}).items()
+        }
+    if kind == "array" and depth < 3:
+        return [_hostile(spec, schema.get("items", {}), depth + 1)]
+    if kind == "integer":
+        return min(schema.get("maximum", 2**40), 2**40)
+    if kind == "number":
+        return 1e300
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        fmt = schema.get("format")
+        if fmt == "uuid":
+            return str(uuid4())
+        if fmt == "date-time":
+            return "9999-12-31T23:59:59+14:00"
+        if fmt == "date":
+            return "0001-01-01"
+        if "enum" in schema:
+            return schema["enum"][0]
+        return "a\x00b"
+    return None
 
 
 def _requests(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, str], Any]]:
@@ -51,6 +95,15 @@ def _requests(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, str], 
                     body = BODIES[i % len(BODIES)]
                     yield method, path, query, body
                     yield method, path, query, BODIES[(i + 3) % len(BODIES)]
+                    declared = op.get("requestBody", {}).get("content", {})
+                    if "application/json" in declared:
+                        hostile = _hostile(spec, declared["application/json"].get("schema", {}))
+                        yield (
+                            method,
+                            path,
+                            query,
+                            (json.dumps(hostile).encode(), "application/json"),
+                        )
                 else:
                     yield method, path, query, None
                 if not path_params:

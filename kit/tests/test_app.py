@@ -156,3 +156,13 @@ def test_production_settings_refuse_development_defaults() -> None:
         s3_secret_key="another-long-random-secret",
         jwks_url="https://gateway.example/api/v1/auth/jwks",
     )
+
+
+async def test_value_the_database_refuses_is_a_422_and_changes_nothing(app_client: tuple) -> None:  # type: ignore[type-arg]
+    client, app, tokens = app_client
+    auth = {"authorization": f"Bearer {tokens.mint()}"}
+    r = await client.post("/api/v1/things", json={"title": "a\u0000b"}, headers=auth)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    pool = app.state.resources.pool
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0

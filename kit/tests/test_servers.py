@@ -303,7 +303,7 @@ async def test_service_pulls_acks_and_naks_its_durable(provisioned: Nats) -> Non
         await op.js.add_consumer(
             "IDENTITY",
             ConsumerConfig(
-                durable_name="meetings-servers-test",
+                durable_name="meetings",
                 ack_policy=AckPolicy.EXPLICIT,
                 filter_subject="identity.member.>",
             ),
@@ -313,18 +313,27 @@ async def test_service_pulls_acks_and_naks_its_durable(provisioned: Nats) -> Non
         assert (await meetings.js.stream_info("IDENTITY")).state.messages >= 1
 
         sub = await meetings.js.pull_subscribe(
-            "identity.member.>", durable="meetings-servers-test", stream="IDENTITY"
+            "identity.member.>", durable="meetings", stream="IDENTITY"
         )
         [msg] = await sub.fetch(1, timeout=5)
-        assert msg.reply.startswith("$JS.ACK.IDENTITY.meetings-servers-test.")
+        assert msg.reply.startswith("$JS.ACK.IDENTITY.meetings.")
         await msg.in_progress()
         await msg.nak(delay=0.05)
         [again] = await sub.fetch(1, timeout=5)
         assert again.metadata.num_delivered == 2
         await again.ack_sync(timeout=5)
-        info = await meetings.js.consumer_info("IDENTITY", "meetings-servers-test")
+        info = await meetings.js.consumer_info("IDENTITY", "meetings")
         assert (info.num_ack_pending, info.num_pending) == (0, 0)
         assert meetings.errors == []
+
+        # Another service's durable is out of reach: taking its events would lose them.
+        await op.js.add_consumer(
+            "IDENTITY", ConsumerConfig(durable_name="notify", ack_policy=AckPolicy.EXPLICIT)
+        )
+        meetings.reset()
+        with pytest.raises(nats.errors.TimeoutError):
+            await meetings.js.consumer_info("IDENTITY", "notify", timeout=0.5)
+        assert "permissions violation for publish" in await meetings.violation()
 
         # Creating consumers is the operator's job.
         with pytest.raises(nats.errors.TimeoutError):

@@ -51,3 +51,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # uvicorn's access log duplicates the gateway's; our middleware records metrics instead.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request's full URL at INFO; some URLs are credentials (Web Push
+    # endpoints, presigned links).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -93,7 +93,9 @@ class ConsumerSpec:
     stream: str
     filter_subjects: tuple[str, ...] = ()
     max_deliver: int = 8
-    # Redelivery delays after a nak without delay or an ack timeout; the last one repeats.
+    # Delays of the consumer's own nak(delay=…) after a failed attempt; the last one repeats.
+    # Deliberately not the server's `backoff`: with one, JetStream takes backoff[0] as the ack
+    # wait, and a batch that works longer than that would be redelivered while still running.
     backoff: tuple[float, ...] = (1.0, 5.0, 15.0, 60.0)
     ack_wait: float = 60.0
     max_ack_pending: int = 2000
@@ -112,7 +114,6 @@ class ConsumerSpec:
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
             max_deliver=self.max_deliver,
-            backoff=list(self.backoff) if self.backoff else None,
             max_ack_pending=self.max_ack_pending,
             filter_subjects=list(self.filter_subjects) or None,
         )

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+import asyncpg
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -62,6 +63,22 @@ class ObservabilityMiddleware:
             with span_cm as span:
                 try:
                     await self.app(scope, receive, send_wrapper)
+                except (asyncpg.DataError, OverflowError) as exc:
+                    # Postgres (or the driver) refused a value the client sent that validation
+                    # let through (a NUL character, an int beyond the column): a client error.
+                    # The request's transaction has been rolled back.
+                    log.warning(
+                        "value refused by the database",
+                        extra={"route": _route_template(scope), "error": type(exc).__name__},
+                    )
+                    status = 422
+                    if not started:
+                        response = problem_response(
+                            422,
+                            detail="Giá trị gửi lên không được hệ thống chấp nhận",
+                            instance=scope["path"],
+                        )
+                        await response(scope, receive, send_wrapper)
                 except Exception:
                     # Logged here, inside the request's context (request and trace ids);
                     # the client gets a bare 500 that reveals nothing.

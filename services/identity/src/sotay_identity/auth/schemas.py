@@ -14,13 +14,20 @@ from .passwords import MAX_LENGTH
 _SECRET = Field(min_length=1, max_length=1024)
 
 
+# No control characters (NUL would reach Postgres, which refuses it).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 class LoginRequest(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"example": {"username": "093001234567", "password": "…", "otp": None}}
     )
 
     username: str = Field(
-        min_length=1, max_length=64, description="Số thẻ đảng viên hoặc số điện thoại"
+        min_length=1,
+        max_length=64,
+        pattern=_PRINTABLE,
+        description="Số thẻ đảng viên hoặc số điện thoại",
     )
     password: str = _SECRET
     otp: str | None = Field(
@@ -50,6 +57,7 @@ class PasswordChangeRequest(BaseModel):
     username: str | None = Field(
         default=None,
         max_length=64,
+        pattern=_PRINTABLE,
         description="Bắt buộc khi không gửi mã truy cập (đổi mật khẩu lần đầu)",
     )
     current_password: str = Field(

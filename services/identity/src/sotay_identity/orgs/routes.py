@@ -43,7 +43,11 @@ async def list_members(
     conn: DbConnection,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="Tìm theo họ tên, có hoặc không dấu"),
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="Tìm theo họ tên, có hoặc không dấu",
+        ),
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
