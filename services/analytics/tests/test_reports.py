@@ -3,14 +3,19 @@ consumers; access rules; parameters; CSV and XLSX; gauges."""
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
+import zipfile
+from datetime import date
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from prometheus_client import REGISTRY
 from sotay_analytics import metrics
+from sotay_analytics.reports.routes import get_settings
+from sotay_contracts.events import identity as iev
 
 from .conftest import REPORT_NOW, AnalyticsApp, month_scenario
 
@@ -220,8 +225,6 @@ async def test_csv_and_xlsx_carry_the_same_numbers(world: AnalyticsApp) -> None:
     assert resp.headers["content-type"] == "text/csv; charset=utf-8"
     assert resp.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     assert "attachment" in resp.headers["content-disposition"]
-    import csv
-
     lines = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
     header = lines[0]
     assert header[:3] == ["Tổ chức", "Mã đường dẫn", "Tháng"]
@@ -270,3 +273,59 @@ async def test_business_gauges(world: AnalyticsApp) -> None:
     assert value("sotay_analytics_document_studied_ratio", "1.2") == 0.2
     assert value("sotay_analytics_members", "1") == 13
     assert "sotay_analytics_members" in metrics.EXPORTED_METRICS
+
+
+async def test_reports_beyond_the_row_cap_are_refused(world: AnalyticsApp) -> None:
+    w = world.world
+    capped = world.settings.model_copy(update={"report_max_rows": 2})
+    world.app.dependency_overrides[get_settings] = lambda: capped
+    params = {"org_id": str(w.orgs["commune"]), **MONTHS}
+    for name, fmt in (("meetings", "json"), ("meetings", "xlsx"), ("lagging", "csv")):
+        resp = await world.client.get(
+            f"/api/v1/reports/{name}", params={**params, "format": fmt}, headers=world.auth("b4")
+        )
+        assert resp.status_code == 422, (name, fmt, resp.text)
+        problem = resp.json()
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert "2" in problem["detail"] and "thu hẹp" in problem["detail"]
+    # Within the cap the report is answered as before.
+    r = await world.report("meetings", "a2", **MONTHS)  # her own two meetings
+    assert len(r["rows"]) == 2
+
+
+async def test_exports_write_formulas_as_text(world: AnalyticsApp) -> None:
+    w = world.world
+    formula = '=HYPERLINK("http://x","y")'
+    await world.feed(
+        iev.OrgUpdated(
+            org_id=w.orgs["cell_a"],
+            path=w.paths["cell_a"],
+            kind=iev.OrgKind("cell"),
+            title=formula,
+            status=iev.OrgStatus.ACTIVE,
+            valid_from=date(2026, 1, 1),
+            changed_fields=["title"],
+            revision=2,
+            occurred_at=REPORT_NOW,
+        )
+    )
+    params = {"org_id": str(w.orgs["commune"]), **MONTHS}
+    resp = await world.client.get(
+        "/api/v1/reports/attendance", params={**params, "format": "csv"}, headers=world.auth("b4")
+    )
+    lines = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
+    titles = {line[0] for line in lines[1:]}
+    assert "'" + formula in titles and formula not in titles
+    assert lines[-1][0] == "Tổng cộng"  # numbers and plain text untouched
+
+    resp = await world.client.get(
+        "/api/v1/reports/meetings", params={**params, "format": "xlsx"}, headers=world.auth("b4")
+    )
+    assert resp.status_code == 200
+    sheet = load_workbook(io.BytesIO(resp.content)).active
+    assert sheet is not None
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == formula]
+    assert cells and all(c.data_type == "s" for c in cells)
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+    with zipfile.ZipFile(io.BytesIO(resp.content)) as z:
+        assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")

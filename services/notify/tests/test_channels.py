@@ -13,8 +13,17 @@ import http_ece
 import pytest_asyncio
 from nats.aio.client import Client as NATS
 from py_vapid import Vapid02
-from sotay_contracts.events.notify import NotificationDelivered, NotificationFailed
+from sotay_contracts.events.notify import (
+    DeliveryError,
+    NotificationDelivered,
+    NotificationFailed,
+)
 from sotay_kit.testing.plugin import Infra
+from sotay_notify.delivery import repository as repo
+from sotay_notify.delivery import service as delivery
+from sotay_notify.delivery.channels import Result
+from sotay_notify.delivery.service import lease_seconds
+from sotay_notify.settings import NotifySettings
 
 from .conftest import Browser, FakePush, FakeSms, NotifyApp, SmtpServer, running
 from .test_inbox import scheduled
@@ -230,3 +239,60 @@ async def test_sms_refused_for_good_is_not_retried(full: NotifyApp, sms_provider
     [failed] = await events(full, NotificationFailed)
     assert failed.final and failed.error_code.value == "rejected"
     assert sms_provider.received == []
+
+
+async def test_queued_push_does_not_follow_the_endpoint_to_its_next_owner(
+    full: NotifyApp, push_service: FakePush
+) -> None:
+    # A shared device: a1's push is held back by quiet hours, then b1 subscribes the same
+    # browser endpoint with new keys. a1's queued notification must never reach it.
+    endpoint = f"{push_service.url}/push/shared-tablet"
+    await subscribe(full, "a1", Browser.new(endpoint))
+    await set_preferences(full, "a1", quiet_hours={"start": "22:00", "end": "06:30"})
+    await full.publish(scheduled(full, "a1"))
+    await full.tick(NIGHT)
+    assert push_service.received == []
+    await subscribe(full, "b1", Browser.new(endpoint))
+    await full.tick(datetime(2026, 12, 1, 23, 30, tzinfo=UTC))  # the quiet hours are over
+    assert push_service.received == []
+    rows = await full.pool.fetch(
+        "SELECT state, member_id FROM deliveries WHERE channel = 'webpush'"
+    )
+    assert [(r["state"], r["member_id"]) for r in rows] == [("cancelled", full.world.members["a1"])]
+    # b1's own notifications do reach the device.
+    await full.publish(scheduled(full, "b1", org_id=full.world.orgs["cell_b"]))
+    await full.tick(DAY + timedelta(days=1))
+    assert len(push_service.received) == 1
+
+
+async def test_a_lost_lease_is_not_recorded_over_the_new_holder(
+    full: NotifyApp, push_service: FakePush
+) -> None:
+    # Worker 1 claims a delivery but its lease runs out while it sends; worker 2 claims and
+    # delivers it. Worker 1's late outcome (a failure) must not overwrite the delivered state.
+    await subscribe(full, "a1", Browser.new(f"{push_service.url}/push/slow"))
+    await full.publish(scheduled(full, "a1"))
+    await delivery.dispatch(full.pool, full.settings, full.worker.channels, DAY)
+    async with full.pool.acquire() as conn, conn.transaction():
+        [stale] = await repo.claim_due(conn, DAY, 10, 1.0)
+    assert (await full.tick(DAY + timedelta(seconds=5))).attempts == 1  # worker 2 delivers
+    assert len(push_service.received) == 1
+    late = delivery._Outcome(stale, Result(False, DeliveryError.TIMEOUT, False, "late"))
+    async with full.pool.acquire() as conn, conn.transaction():
+        await delivery._record(conn, late, full.settings, DAY + timedelta(seconds=6))
+    row = await full.pool.fetchrow("SELECT state, last_error FROM deliveries")
+    assert (row["state"], row["last_error"]) == ("delivered", None)
+    attempts = await full.pool.fetch("SELECT attempt, status FROM delivery_attempts")
+    assert [tuple(a) for a in attempts] == [(2, "delivered")]
+    assert await events(full, NotificationFailed) == []
+
+
+def test_lease_covers_a_whole_batch() -> None:
+    settings = NotifySettings(
+        environment="test",
+        delivery_batch=200,
+        email_concurrency=4,
+        smtp_timeout_seconds=15,
+        delivery_lease_seconds=120,
+    )
+    assert lease_seconds(settings) >= 200 / 4 * 15

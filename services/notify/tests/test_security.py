@@ -5,6 +5,7 @@ the SSE stream needs a valid token and carries only the caller's notifications."
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -32,6 +33,16 @@ from .test_inbox import scheduled
         "https://no-such-host.invalid/push",  # does not resolve
         "ftp://8.8.8.8/push",
         "https://8.8.8.8:99999/push",
+        "https://[::ffff:10.0.0.1]/push",  # IPv4-mapped private
+        "https://[::ffff:a9fe:a9fe]/push",  # IPv4-mapped metadata
+        "https://[64:ff9b::a9fe:a9fe]/push",  # NAT64 well-known prefix
+        "https://[64:ff9b::808:808]/push",  # NAT64, even of a public IPv4
+        "https://[64:ff9b:1::a00:1]/push",  # NAT64 local-use prefix
+        "https://[2002:a9fe:a9fe::1]/push",  # 6to4
+        "https://[2002:808:808::1]/push",  # 6to4, even of a public IPv4
+        "https://[::7f00:1]/push",  # IPv4-compatible loopback
+        "https://[::808:808]/push",  # IPv4-compatible
+        "https://8.8.8.8/push\x00x",  # NUL in the endpoint
     ],
 )
 async def test_push_endpoint_must_be_public_https(svc: NotifyApp, endpoint: str) -> None:
@@ -85,6 +96,8 @@ async def test_preferences_of_others_only_for_their_secretary(svc: NotifyApp) ->
         {"channels": {"sms": True}},  # SMS without a phone
         {"channels": {"email": True}},  # email without an address
         {"email_address": "not an email"},
+        {"email_address": "a\x00b@example.vn"},  # NUL: Postgres text refuses it
+        {"email_address": "a\x01b@example.vn"},
         {"phone": "12"},
         {"quiet_hours": {"start": "25:00", "end": "06:00"}},
         {"quiet_hours": {"start": "22:00", "end": "22:00"}},
@@ -152,3 +165,26 @@ async def test_sse_needs_a_token_and_carries_only_my_notifications(svc: NotifyAp
             int(event_id or 0) + 1,
             int(event_id or 0) + 2,
         ]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"p256dh": "\x00", "auth": "\x00"},
+        {"auth": "AAAAAAAAAAAAAAAAAAAAAA\x00"},
+    ],
+)
+async def test_push_keys_with_control_characters_are_422(
+    svc: NotifyApp, keys: dict[str, str]
+) -> None:
+    body = Browser.new("https://8.8.8.8/push/k").subscription()
+    body["keys"] = {**body["keys"], **keys}
+    r = await svc.client.post("/api/v1/push-subscriptions", json=body, headers=svc.auth("a1"))
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("value", [2**63, 2**64 + 5, 10**30])
+async def test_inbox_cursor_beyond_bigint_is_400(svc: NotifyApp, value: int) -> None:
+    cursor = base64.urlsafe_b64encode(str(value).encode()).rstrip(b"=").decode()
+    r = await svc.client.get("/api/v1/inbox", params={"cursor": cursor}, headers=svc.auth("a1"))
+    assert r.status_code == 400, r.text

@@ -181,10 +181,18 @@ async def numbers(pool: asyncpg.Pool[asyncpg.Record], now: datetime) -> dict[str
                     now=now,
                 ),
                 await reports.attendance(conn, who, org_id=org_id, months=months, now=now),
-                await reports.meetings(conn, who, org_id=org_id, months=months, now=now),
+                await reports.meetings(
+                    conn, who, org_id=org_id, months=months, now=now, max_rows=None
+                ),
                 await reports.adoption(conn, who, org_id=org_id, now=now),
                 await reports.lagging(
-                    conn, who, org_id=org_id, months=months, min_unexcused=1, now=now
+                    conn,
+                    who,
+                    org_id=org_id,
+                    months=months,
+                    min_unexcused=1,
+                    now=now,
+                    max_rows=None,
                 ),
             ]
             for report in built:

@@ -1,4 +1,9 @@
-"""A report as JSON, CSV (UTF-8 with BOM, so Excel reads the Vietnamese right) or XLSX."""
+"""A report as JSON, CSV (UTF-8 with BOM, so Excel reads the Vietnamese right) or XLSX.
+
+Text is never a formula in a spreadsheet (org titles come from users): in CSV a text cell that
+starts with ``= + - @``, a tab or a carriage return is prefixed with ``'``; in XLSX every text
+cell is written as a string cell. The builders are synchronous CPU work: routes run them in a
+thread."""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from starlette.responses import Response
 
 from .schemas import ColumnOut, ReportOut
@@ -18,6 +25,7 @@ from .service import Column, Report
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOTAL_LABEL = "Tổng cộng"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def to_model(report: Report) -> ReportOut:
@@ -63,11 +71,19 @@ def _nfc(value: Any) -> Any:
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+def _csv_text(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula is quoted as text."""
+    value = _nfc(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(report: Report) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for line in _table(report):
-        writer.writerow([_nfc(v) for v in line])
+        writer.writerow([_csv_text(v) for v in line])
     body = "\ufeff" + out.getvalue()
     return Response(
         body.encode("utf-8"),
@@ -77,27 +93,28 @@ def to_csv(report: Report) -> Response:
 
 
 def to_xlsx(report: Report) -> Response:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = report.title[:31]
-    table = _table(report)
-    for line in table:
-        ws.append([_nfc(v) for v in line])
-    bold = Font(bold=True)
-    for cell in ws[1]:
-        cell.font = bold
-    if report.total is not None:
-        for cell in ws[len(table)]:
-            cell.font = bold
+    wb = Workbook(write_only=True)  # streamed rows: memory stays flat for large reports
+    ws = wb.create_sheet(report.title[:31])
     for idx, column in enumerate(report.columns, start=1):
-        letter = ws.cell(row=1, column=idx).column_letter
-        ws.column_dimensions[letter].width = max(12, min(40, len(column.label) + 2))
-        if column.kind == "ratio":
-            for row in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
-                for cell in row:
-                    cell.number_format = "0.00%"
+        width = max(12, min(40, len(column.label) + 2))
+        ws.column_dimensions[get_column_letter(idx)].width = width
     ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    table = _table(report)
+    last = len(table) - 1
+
+    def cell(value: Any, column: Column, line: int) -> WriteOnlyCell:
+        c = WriteOnlyCell(ws, value=_nfc(value))
+        if isinstance(value, str):
+            c.data_type = "s"  # text, never a formula
+        if line == 0 or (line == last and report.total is not None):
+            c.font = bold
+        if line > 0 and column.kind == "ratio":
+            c.number_format = "0.00%"
+        return c
+
+    for line, values in enumerate(table):
+        ws.append([cell(v, c, line) for v, c in zip(values, report.columns, strict=True)])
     wb.properties.title = report.title
     wb.properties.created = datetime(2000, 1, 1)  # no clock in the file: same report, same bytes
     buf = io.BytesIO()

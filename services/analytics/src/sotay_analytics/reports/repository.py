@@ -201,7 +201,9 @@ async def meetings(
     member_id: UUID | None,
     since: datetime,
     until: datetime,
+    limit: int | None,
 ) -> list[asyncpg.Record]:
+    """At most ``limit`` meetings (None: all; the caller asks one more than it allows)."""
     first: object
     if member_id is not None:
         join = "JOIN an_attendance_final f ON f.meeting_id = m.meeting_id AND f.member_id = $1"
@@ -215,10 +217,11 @@ async def meetings(
             f"m.absent_unexcused, m.exempt, m.quorum_met, {mine} AS my_status "
             f"FROM an_meetings m {join} LEFT JOIN idp_orgs o ON o.org_id = m.org_id "
             f"WHERE m.status = 'closed' AND {scope} AND m.starts_at >= $2 AND m.starts_at < $3 "
-            "ORDER BY m.starts_at, m.meeting_id",
+            "ORDER BY m.starts_at, m.meeting_id LIMIT $4",
             first,
             since,
             until,
+            limit,
         )
     )
 
@@ -283,7 +286,9 @@ async def lagging(
     until: datetime,
     now: datetime,
     min_unexcused: int,
+    limit: int | None,
 ) -> list[asyncpg.Record]:
+    """At most ``limit`` members (None: all; the caller asks one more than it allows)."""
     first: object
     if member_id is not None:
         scope, first, keep = "member_id = $1", member_id, "true"
@@ -311,12 +316,13 @@ async def lagging(
             "coalesce(ab.excused, 0) AS absent_excused, coalesce(od.overdue, 0) AS overdue "
             "FROM ms LEFT JOIN ab USING (member_id) LEFT JOIN od USING (member_id) "
             f"WHERE ($5::int IS NOT NULL) AND ({keep}) "
-            "ORDER BY absent_unexcused DESC, overdue DESC, key",
+            "ORDER BY absent_unexcused DESC, overdue DESC, key LIMIT $7",
             first,
             since,
             until,
             now,
             min_unexcused,
             list(ACTIVE_STATUSES),
+            limit,
         )
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from sotay_kit.app import DbConnection
+from fastapi import APIRouter, Depends, Query, Request
+from sotay_kit.app import DbConnection, Resources
 from sotay_kit.auth import CurrentPrincipal
 from starlette.responses import Response
 
+from ..settings import AnalyticsSettings
 from . import service
 from .export import to_csv, to_model, to_xlsx
 from .schemas import Format, ReportOut
@@ -23,7 +25,15 @@ def current_time() -> datetime:
     return datetime.now(UTC)
 
 
+def get_settings(request: Request) -> AnalyticsSettings:
+    resources: Resources = request.app.state.resources
+    settings = resources.settings
+    assert isinstance(settings, AnalyticsSettings)
+    return settings
+
+
 Now = Annotated[datetime, Depends(current_time)]
+Settings = Annotated[AnalyticsSettings, Depends(get_settings)]
 OrgId = Annotated[
     UUID | None,
     Query(description="Report node (default: the caller's widest report subtree)"),
@@ -44,11 +54,13 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def _answer(report: Report, fmt: Format) -> ReportOut | Response:
+async def _answer(report: Report, fmt: Format, settings: AnalyticsSettings) -> ReportOut | Response:
+    service.check_rows(len(report.rows), settings.report_max_rows)
+    # Building a file is CPU work: off the event loop, so other requests keep being served.
     if fmt == "csv":
-        return to_csv(report)
+        return await asyncio.to_thread(to_csv, report)
     if fmt == "xlsx":
-        return to_xlsx(report)
+        return await asyncio.to_thread(to_xlsx, report)
     return to_model(report)
 
 
@@ -62,6 +74,7 @@ async def document_reach(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
+    settings: Settings,
     org_id: OrgId = None,
     document_id: UUID | None = None,
     publication_id: UUID | None = None,
@@ -81,7 +94,7 @@ async def document_reach(
         months=months,
         now=now,
     )
-    return _answer(report, format)
+    return await _answer(report, format, settings)
 
 
 @router.get(
@@ -94,6 +107,7 @@ async def attendance(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
+    settings: Settings,
     org_id: OrgId = None,
     from_month: FromQ = None,
     to_month: ToQ = None,
@@ -101,7 +115,7 @@ async def attendance(
 ) -> ReportOut | Response:
     months = service.period(from_month, to_month, now)
     report = await service.attendance(conn, who, org_id=org_id, months=months, now=now)
-    return _answer(report, format)
+    return await _answer(report, format, settings)
 
 
 @router.get(
@@ -114,14 +128,17 @@ async def meetings(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
+    settings: Settings,
     org_id: OrgId = None,
     from_month: FromQ = None,
     to_month: ToQ = None,
     format: FormatQ = "json",
 ) -> ReportOut | Response:
     months = service.period(from_month, to_month, now)
-    report = await service.meetings(conn, who, org_id=org_id, months=months, now=now)
-    return _answer(report, format)
+    report = await service.meetings(
+        conn, who, org_id=org_id, months=months, now=now, max_rows=settings.report_max_rows
+    )
+    return await _answer(report, format, settings)
 
 
 @router.get(
@@ -134,11 +151,12 @@ async def adoption(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
+    settings: Settings,
     org_id: OrgId = None,
     format: FormatQ = "json",
 ) -> ReportOut | Response:
     report = await service.adoption(conn, who, org_id=org_id, now=now)
-    return _answer(report, format)
+    return await _answer(report, format, settings)
 
 
 @router.get(
@@ -151,6 +169,7 @@ async def lagging(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
+    settings: Settings,
     org_id: OrgId = None,
     from_month: FromQ = None,
     to_month: ToQ = None,
@@ -161,6 +180,12 @@ async def lagging(
 ) -> ReportOut | Response:
     months = service.period(from_month, to_month, now)
     report = await service.lagging(
-        conn, who, org_id=org_id, months=months, min_unexcused=min_unexcused, now=now
+        conn,
+        who,
+        org_id=org_id,
+        months=months,
+        min_unexcused=min_unexcused,
+        now=now,
+        max_rows=settings.report_max_rows,
     )
-    return _answer(report, format)
+    return await _answer(report, format, settings)

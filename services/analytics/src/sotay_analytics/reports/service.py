@@ -30,6 +30,19 @@ TARGETS = {"orgs_using_ratio": 1.0, "activated_ratio": 0.95, "active_ratio": 0.9
 ColumnKind = Literal["text", "int", "ratio", "bool", "datetime", "month"]
 
 
+class ReportTooLarge(Unprocessable):
+    slug, title = "report-too-large", "Báo cáo quá lớn"
+
+
+def check_rows(count: int, max_rows: int | None) -> None:
+    """A report of more than ``max_rows`` rows is refused: the caller narrows it (None: no cap,
+    for the rebuild check only)."""
+    if max_rows is not None and count > max_rows:
+        raise ReportTooLarge(
+            f"Báo cáo có hơn {max_rows} dòng; hãy thu hẹp tổ chức hoặc khoảng thời gian"
+        )
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -444,7 +457,13 @@ MEETING_COUNTS = ["invited", "present", "late", "absent_excused", "absent_unexcu
 
 
 async def meetings(
-    conn: Connection, who: Principal, *, org_id: UUID | None, months: Period, now: datetime
+    conn: Connection,
+    who: Principal,
+    *,
+    org_id: UUID | None,
+    months: Period,
+    now: datetime,
+    max_rows: int | None,
 ) -> Report:
     scope = await resolve_scope(conn, who, org_id)
     found = await repo.meetings(
@@ -453,7 +472,9 @@ async def meetings(
         member_id=scope.member_id if scope.is_self else None,
         since=months.since,
         until=months.until,
+        limit=None if max_rows is None else max_rows + 1,
     )
+    check_rows(len(found), max_rows)
     rows = []
     for r in found:
         local_start = r["starts_at"].astimezone(LOCAL_TZ)
@@ -614,6 +635,7 @@ async def lagging(
     months: Period,
     min_unexcused: int,
     now: datetime,
+    max_rows: int | None,
 ) -> Report:
     scope = await resolve_scope(conn, who, org_id)
     found = await repo.lagging(
@@ -624,7 +646,9 @@ async def lagging(
         until=months.until,
         now=now,
         min_unexcused=min_unexcused,
+        limit=None if max_rows is None else max_rows + 1,
     )
+    check_rows(len(found), max_rows)
     rows = [
         {"member_id": r["key"], "org_path": r["org_path"], **{k: r[k] for k in LAGGING_COUNTS}}
         for r in found

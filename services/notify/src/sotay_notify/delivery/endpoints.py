@@ -1,8 +1,11 @@
 """Push endpoints are URLs clients hand us, which the server then POSTs to: a server-side
 request forgery risk. An endpoint must be an ``https`` URL without credentials whose host
 resolves only to public unicast addresses (no loopback, private, link-local — cloud metadata
-— multicast, reserved or shared ranges). The check runs when a subscription is registered
-and again before every send (DNS may have changed); redirects are never followed.
+— multicast, reserved or shared ranges; no IPv6 address embedding an IPv4 one for a gateway —
+NAT64, 6to4, IPv4-compatible —; IPv4-mapped ones are judged by their IPv4). The check runs
+when a subscription is registered and again before every send (DNS may have changed);
+redirects are never followed. Known gap: the address checked is not pinned for the request,
+so a hostile DNS server could answer differently in between (DNS rebinding; docs/notify.md).
 
 ``allowed_origins`` (setting ``push_test_allowed_origins``) exempts exact origins — only for
 the local fake push service of the tests; it is empty by default and refused in production.
@@ -28,10 +31,20 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+# IPv6 ranges that carry an IPv4 address a gateway may forward to (whatever that address is):
+# NAT64 (RFC 6052, RFC 8215), 6to4 (RFC 3056) and the deprecated IPv4-compatible addresses.
+_TRANSLATED = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96")
+)
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif any(ip in net for net in _TRANSLATED):
+            return False
     return ip.is_global and not ip.is_multicast
 
 

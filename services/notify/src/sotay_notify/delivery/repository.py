@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sotay_kit.db import Connection
 
@@ -97,13 +97,14 @@ WITH due AS (
     ORDER BY next_attempt_at, id LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
-UPDATE deliveries d SET lease_until = $1 + make_interval(secs => $3), attempts = d.attempts + 1
+UPDATE deliveries d SET lease_until = $1 + make_interval(secs => $3), lease_token = $4,
+    attempts = d.attempts + 1
 FROM due WHERE d.id = due.id
 RETURNING d.id
 """
 
 _DETAILS = """
-SELECT d.id, d.channel, d.attempts, d.member_id, d.subscription_id,
+SELECT d.id, d.channel, d.attempts, d.member_id, d.subscription_id, d.lease_token,
        n.id AS notification_id, n.seq, n.cause_type, n.cause_id, n.title, n.body, n.link,
        n.urgent, n.created_at,
        p.member_id IS NOT NULL AS has_preferences, p.webpush, p.email, p.sms, p.email_address,
@@ -112,15 +113,19 @@ SELECT d.id, d.channel, d.attempts, d.member_id, d.subscription_id,
 FROM deliveries d
 JOIN notifications n ON n.id = d.notification_id
 LEFT JOIN preferences p ON p.member_id = d.member_id
-LEFT JOIN push_subscriptions s ON s.id = d.subscription_id
+-- the subscription only while it still belongs to the delivery's member (an endpoint
+-- re-subscribed by someone else on a shared device is no longer this member's)
+LEFT JOIN push_subscriptions s ON s.id = d.subscription_id AND s.member_id = d.member_id
 WHERE d.id = ANY($1::bigint[])
 ORDER BY d.id
 """
 
 
 async def claim_due(conn: Connection, now: datetime, limit: int, lease_seconds: float) -> list[Any]:
-    """Lease the due deliveries (committed before sending: a crash re-sends after the lease)."""
-    ids = [r["id"] for r in await conn.fetch(_CLAIM, now, limit, lease_seconds)]
+    """Lease the due deliveries (committed before sending: a crash re-sends after the lease).
+    Each claim has its own ``lease_token``: an outcome is recorded only while it still holds
+    the lease (see :func:`finish`, :func:`retry_at`, :func:`defer`)."""
+    ids = [r["id"] for r in await conn.fetch(_CLAIM, now, limit, lease_seconds, uuid4())]
     if not ids:
         return []
     return await conn.fetch(_DETAILS, ids)
@@ -149,36 +154,55 @@ async def record_attempt(
     )
 
 
+def _applied(status: str) -> bool:
+    """The outcome of a leased delivery applies only while the lease is still ours (pending,
+    with our token). False: the lease ran out and another worker claimed the delivery, or it
+    was cancelled meanwhile; the caller then records nothing."""
+    return status != "UPDATE 0"
+
+
 async def finish(
-    conn: Connection, delivery_id: int, state: str, error: str | None, now: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE deliveries SET state = $2, last_error = $3, finished_at = $4, lease_until = NULL "
-        "WHERE id = $1",
-        delivery_id,
-        state,
-        error,
-        now,
+    conn: Connection, lease: Any, state: str, error: str | None, now: datetime
+) -> bool:
+    return _applied(
+        await conn.execute(
+            "UPDATE deliveries SET state = $3, last_error = $4, finished_at = $5, "
+            "lease_until = NULL, lease_token = NULL "
+            "WHERE id = $1 AND lease_token = $2 AND state = 'pending'",
+            lease["id"],
+            lease["lease_token"],
+            state,
+            error,
+            now,
+        )
     )
 
 
-async def retry_at(conn: Connection, delivery_id: int, error: str, when: datetime) -> None:
-    await conn.execute(
-        "UPDATE deliveries SET last_error = $2, next_attempt_at = $3, lease_until = NULL "
-        "WHERE id = $1",
-        delivery_id,
-        error,
-        when,
+async def retry_at(conn: Connection, lease: Any, error: str, when: datetime) -> bool:
+    return _applied(
+        await conn.execute(
+            "UPDATE deliveries SET last_error = $3, next_attempt_at = $4, lease_until = NULL, "
+            "lease_token = NULL "
+            "WHERE id = $1 AND lease_token = $2 AND state = 'pending'",
+            lease["id"],
+            lease["lease_token"],
+            error,
+            when,
+        )
     )
 
 
-async def defer(conn: Connection, delivery_id: int, when: datetime) -> None:
+async def defer(conn: Connection, lease: Any, when: datetime) -> bool:
     """Not an attempt (quiet hours): give the attempt back and wait."""
-    await conn.execute(
-        "UPDATE deliveries SET attempts = attempts - 1, next_attempt_at = $2, lease_until = NULL "
-        "WHERE id = $1",
-        delivery_id,
-        when,
+    return _applied(
+        await conn.execute(
+            "UPDATE deliveries SET attempts = attempts - 1, next_attempt_at = $3, "
+            "lease_until = NULL, lease_token = NULL "
+            "WHERE id = $1 AND lease_token = $2 AND state = 'pending'",
+            lease["id"],
+            lease["lease_token"],
+            when,
+        )
     )
 
 

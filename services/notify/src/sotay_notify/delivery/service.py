@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -168,14 +169,28 @@ class _Outcome:
     until: datetime | None = None
 
 
+def lease_seconds(settings: NotifySettings) -> float:
+    """How long a claimed batch is leased: at least ``delivery_lease_seconds``, and long enough
+    for the slowest channel to work through a whole batch in waves of its concurrency, each
+    send taking up to twice its timeout (connect and answer), plus a margin. A worker that
+    still overruns it records nothing (the lease token no longer matches)."""
+    batch = settings.delivery_batch
+    waves = [
+        math.ceil(batch / settings.push_concurrency) * settings.push_timeout_seconds,
+        math.ceil(batch / settings.email_concurrency) * settings.smtp_timeout_seconds,
+        # SMS shares the HTTP client's pool (push_concurrency + 8 connections).
+        math.ceil(batch / (settings.push_concurrency + 8)) * settings.sms_timeout_seconds,
+    ]
+    return max(settings.delivery_lease_seconds, 2 * max(waves) + 30.0)
+
+
 async def deliver(pool: Pool, settings: NotifySettings, channels: Channels, now: datetime) -> int:
     """Send every delivery due at ``now``. Returns the number of attempts made."""
     attempts = 0
+    lease = lease_seconds(settings)
     for _ in range(1000):  # bounded: a tick never runs forever
         async with pool.acquire() as conn, conn.transaction():
-            rows = await repo.claim_due(
-                conn, now, settings.delivery_batch, settings.delivery_lease_seconds
-            )
+            rows = await repo.claim_due(conn, now, settings.delivery_batch, lease)
         if not rows:
             break
         outcomes = await asyncio.gather(*(_attempt(r, settings, channels, now) for r in rows))
@@ -209,12 +224,21 @@ async def _attempt(
         return _Outcome(row, Result(False, DeliveryError.PROVIDER_ERROR, False, type(exc).__name__))
 
 
+def _lost(row: Any) -> None:
+    """The lease ran out (another worker owns the delivery now) or it was cancelled meanwhile:
+    this worker's outcome is not recorded."""
+    metrics.DELIVERIES.labels(row["channel"], "lease_lost").inc()
+    log.warning("delivery lease lost", extra={"delivery_id": row["id"], "channel": row["channel"]})
+
+
 async def _record(conn: Any, outcome: _Outcome, settings: NotifySettings, now: datetime) -> None:
     row, result = outcome.row, outcome.result
     if result is None:
         assert outcome.until is not None
-        await repo.defer(conn, row["id"], outcome.until)
-        metrics.DELIVERIES.labels(row["channel"], "deferred").inc()
+        if await repo.defer(conn, row, outcome.until):
+            metrics.DELIVERIES.labels(row["channel"], "deferred").inc()
+        else:
+            _lost(row)
         return
     attempt = row["attempts"]
     channel = Channel(row["channel"])
@@ -228,15 +252,16 @@ async def _record(conn: Any, outcome: _Outcome, settings: NotifySettings, now: d
         "occurred_at": now,
     }
     if result.ok:
+        if not await repo.finish(conn, row, "delivered", None, now):
+            _lost(row)
+            return
         await repo.record_attempt(conn, row["id"], attempt, "delivered", None, None, now)
-        await repo.finish(conn, row["id"], "delivered", None, now)
         if row["subscription_id"] is not None:
             await repo.push_succeeded(conn, row["subscription_id"], now)
         await outbox.enqueue(conn, NotificationDelivered(**common))
         metrics.DELIVERIES.labels(channel.value, "delivered").inc()
         return
     error = result.error or DeliveryError.PROVIDER_ERROR
-    await repo.record_attempt(conn, row["id"], attempt, "failed", error.value, result.detail, now)
     final = result.permanent or attempt >= settings.delivery_max_attempts
     if final:
         state = (
@@ -244,16 +269,20 @@ async def _record(conn: Any, outcome: _Outcome, settings: NotifySettings, now: d
             if error in (DeliveryError.OPTED_OUT, DeliveryError.NO_SUBSCRIPTION)
             else "failed"
         )
-        await repo.finish(conn, row["id"], state, error.value, now)
-        if result.gone and row["subscription_id"] is not None:
-            await repo.delete_subscription(conn, row["subscription_id"])
-            metrics.SUBSCRIPTIONS_REMOVED.inc()
+        held = await repo.finish(conn, row, state, error.value, now)
     else:
         backoff = settings.delivery_backoff_seconds
         delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 60.0
         if result.retry_after is not None:
             delay = max(delay, min(result.retry_after, 24 * 3600))
-        await repo.retry_at(conn, row["id"], error.value, now + timedelta(seconds=delay))
+        held = await repo.retry_at(conn, row, error.value, now + timedelta(seconds=delay))
+    if not held:
+        _lost(row)
+        return
+    await repo.record_attempt(conn, row["id"], attempt, "failed", error.value, result.detail, now)
+    if final and result.gone and row["subscription_id"] is not None:
+        await repo.delete_subscription(conn, row["subscription_id"])
+        metrics.SUBSCRIPTIONS_REMOVED.inc()
     await outbox.enqueue(conn, NotificationFailed(**common, error_code=error, final=final))
     metrics.DELIVERIES.labels(channel.value, "failed" if final else "retry").inc()
     log.info(

@@ -26,13 +26,14 @@ from .schemas import InboxPage, NotificationOut, ReadAllOut
 log = logging.getLogger("sotay.notify.inbox")
 
 REPLAY_BATCH = 200
+MAX_SEQ = 2**63 - 1  # seq is a bigint
 
 
 def _cursor(cursor: str | None) -> int | None:
     value = decode_cursor(cursor)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEQ:
         raise BadRequest("Con trỏ phân trang không hợp lệ")
     return value
 

@@ -18,8 +18,9 @@ async def upsert(
     auth: str,
     now: datetime,
 ) -> Any:
-    """A browser's endpoint belongs to whoever subscribed with it last (a shared device)."""
-    return await conn.fetchrow(
+    """A browser's endpoint belongs to whoever subscribed with it last (a shared device): the
+    previous owner's queued pushes to it are cancelled, in the same transaction."""
+    row = await conn.fetchrow(
         "INSERT INTO push_subscriptions (id, member_id, endpoint, p256dh, auth, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (endpoint) DO UPDATE SET "
         "member_id = excluded.member_id, p256dh = excluded.p256dh, auth = excluded.auth, "
@@ -33,6 +34,15 @@ async def upsert(
         auth,
         now,
     )
+    assert row is not None  # INSERT … ON CONFLICT DO UPDATE always returns the row
+    await conn.execute(
+        "UPDATE deliveries SET state = 'cancelled', last_error = 'no_subscription', "
+        "lease_until = NULL, lease_token = NULL "
+        "WHERE subscription_id = $1 AND member_id <> $2 AND state = 'pending'",
+        row["id"],
+        member_id,
+    )
+    return row
 
 
 async def count(conn: Connection, member_id: UUID, except_endpoint: str) -> int:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def _b64url(value: str) -> bytes:
+    if not _B64URL.fullmatch(value):
+        raise PydanticCustomError("base64", "Khóa không đúng định dạng base64url")
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -46,6 +52,13 @@ class SubscriptionIn(BaseModel):
     endpoint: str = Field(min_length=1, max_length=2048)
     keys: SubscriptionKeys
     expirationTime: float | None = None  # the browser's field name
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if _CONTROL.search(value):
+            raise PydanticCustomError("endpoint", "Địa chỉ không được chứa ký tự điều khiển")
+        return value
 
 
 class SubscriptionOut(BaseModel):

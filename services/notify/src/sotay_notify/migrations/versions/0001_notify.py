@@ -150,6 +150,8 @@ CREATE TABLE deliveries (
     attempts         integer NOT NULL DEFAULT 0,
     next_attempt_at  timestamptz NOT NULL,
     lease_until      timestamptz,
+    -- who holds the lease (one token per claim): only the holder records the outcome
+    lease_token      uuid,
     last_error       text,
     created_at       timestamptz NOT NULL,
     finished_at      timestamptz,
