@@ -44,6 +44,17 @@ class Scope:
         return bool(self.publisher_roots)
 
 
+def publisher_path(who: Principal, paths: list[str]) -> str | None:
+    """The committee something addressed to ``paths`` is published by: the narrowest of the
+    caller's publishing grants that covers every one of them (None: no single grant does)."""
+    covering = [
+        g.org_path
+        for g in who.grants
+        if g.role in PUBLISHER_ROLES and all(path_within(p, g.org_path) for p in paths)
+    ]
+    return max(covering, key=lambda p: p.count(".")) if covering else None
+
+
 def visible_sql(doc: str, a: str, r: str) -> str:
     """SQL: the document aliased ``doc`` is visible to a caller whose ancestor paths are the
     parameter ``a`` and whose publishing roots are ``r``."""

@@ -44,10 +44,11 @@ async def rewrite_paths(conn: Connection, old_path: str, new_path: str) -> None:
         ("publications", "org_paths"),
         ("publications", "publisher_org_path"),
         ("news", "org_paths"),
+        ("news", "publisher_org_path"),
     ):
         if col == "publisher_org_path":
             await conn.execute(
-                f"UPDATE publications SET {col} = {_REWRITE.format(col=col)} "  # noqa: S608
+                f"UPDATE {table} SET {col} = {_REWRITE.format(col=col)} "  # noqa: S608
                 f"WHERE {within.format(col=col)}",
                 old_path,
                 new_path,

@@ -59,3 +59,7 @@ class MinutesChanged(Conflict):
 
 class InvalidPlan(Unprocessable):
     slug, title = "invalid-plan", "Kế hoạch cuộc họp không hợp lệ"
+
+
+class MinutesNotFound(NotFound):
+    slug, title = "minutes-not-found", "Chưa có biên bản đã ký"

@@ -36,7 +36,7 @@ async def search(
     *,
     tsquery: str | None,
     category: str | None,
-    after: tuple[float | str, str] | None,
+    after: tuple[float | None, str] | None,
     limit: int,
 ) -> list[Row]:
     if tsquery is not None:

@@ -9,6 +9,7 @@ from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
 
+from ..validation import NoControl
 from . import service
 from .schemas import ArticleOut, ArticleSummary, CategoryOut
 
@@ -19,8 +20,10 @@ router = APIRouter(prefix="/api/v1/handbook", tags=["handbook"])
 async def list_articles(
     who: CurrentPrincipal,
     conn: DbConnection,
-    q: Annotated[str | None, Query(max_length=200, description="Tìm, có hoặc không dấu")] = None,
-    category: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Tìm, có hoặc không dấu"), NoControl
+    ] = None,
+    category: Annotated[str | None, Query(max_length=100), NoControl] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[ArticleSummary]:

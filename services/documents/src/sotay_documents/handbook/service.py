@@ -33,11 +33,19 @@ async def list_articles(
 ) -> Page[ArticleSummary]:
     tsq = search.tsquery(q)
     raw = decode_cursor(cursor)
-    after: tuple[float | str, str] | None = None
+    after: tuple[float | None, str] | None = None
     if raw is not None:
-        if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[1], str)):
+        if not (
+            isinstance(raw, list)
+            and len(raw) == 2
+            and isinstance(raw[1], str)
+            and (raw[0] is None or isinstance(raw[0], int | float))
+        ):
             raise BadRequest("Con trỏ phân trang không hợp lệ")
-        after = (raw[0], raw[1])
+        try:
+            after = (None if raw[0] is None else float(raw[0]), raw[1])
+        except OverflowError as exc:
+            raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
     rows = await repo.search(conn, tsquery=tsq, category=category, after=after, limit=limit + 1)
     items = [
         ArticleSummary(

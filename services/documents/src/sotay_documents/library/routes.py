@@ -11,6 +11,7 @@ from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
 
 from ..deps import ObjectStorage, Settings, SourceAddress
+from ..validation import NoControl
 from . import service
 from .schemas import (
     DocumentOut,
@@ -51,12 +52,12 @@ async def list_documents(
     who: CurrentPrincipal,
     conn: DbConnection,
     q: Annotated[
-        str | None, Query(max_length=200, description="Tìm kiếm, có hoặc không dấu")
+        str | None, Query(max_length=200, description="Tìm kiếm, có hoặc không dấu"), NoControl
     ] = None,
     kind: Kind | None = None,
-    issuer: Annotated[str | None, Query(max_length=300)] = None,
+    issuer: Annotated[str | None, Query(max_length=300), NoControl] = None,
     year: Annotated[int | None, Query(ge=1930, le=2100)] = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
+    tag: Annotated[str | None, Query(max_length=50), NoControl] = None,
     unread: Annotated[bool, Query(description="Chỉ văn bản tôi chưa mở")] = False,
     to_study: Annotated[bool, Query(description="Chỉ văn bản tôi phải học tập, chưa xong")] = False,
     bookmarked: bool = False,

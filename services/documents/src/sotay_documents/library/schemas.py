@@ -12,6 +12,8 @@ from sotay_contracts.events.documents import DocumentKind as EventKind
 from sotay_contracts.events.documents import RetractionReason
 from sotay_kit.text import nfc
 
+from ..validation import NoControl
+
 
 class Kind(StrEnum):
     RESOLUTION = "resolution"  # nghị quyết
@@ -65,8 +67,8 @@ def _tags(value: object) -> object:
     return list(dict.fromkeys(out))
 
 
-Text = Annotated[str | None, BeforeValidator(_nfc_or_none)]
-Tag = Annotated[str, Field(min_length=1, max_length=50)]
+Text = Annotated[str | None, BeforeValidator(_nfc_or_none), NoControl]
+Tag = Annotated[str, Field(min_length=1, max_length=50), NoControl]
 
 
 class DocumentMetadata(BaseModel):
@@ -74,7 +76,9 @@ class DocumentMetadata(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, BeforeValidator(_nfc_or_none), Field(min_length=1, max_length=500)]
+    title: Annotated[
+        str, BeforeValidator(_nfc_or_none), Field(min_length=1, max_length=500), NoControl
+    ]
     kind: Kind
     number: Annotated[Text, Field(max_length=100, description="Số, ký hiệu: 21-NQ/TW")] = None
     issuer: Annotated[Text, Field(max_length=300, description="Cơ quan ban hành")] = None
@@ -173,7 +177,9 @@ class PublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     org_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
-    version: int | None = Field(default=None, ge=1, description="Mặc định: phiên bản mới nhất")
+    version: int | None = Field(
+        default=None, ge=1, le=100_000, description="Mặc định: phiên bản mới nhất"
+    )
     study_required: bool = False
     study_deadline: AwareDatetime | None = None
 

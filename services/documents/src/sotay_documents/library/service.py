@@ -19,13 +19,13 @@ from sotay_contracts.events.documents import (
     RetractionReason,
 )
 from sotay_kit import audit, outbox
-from sotay_kit.auth import Principal, path_within
+from sotay_kit.auth import Principal
 from sotay_kit.db import Connection, Pool
 from sotay_kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from sotay_kit.pagination import Page, decode_cursor, encode_cursor
 from sotay_kit.text import search_words
 
-from .. import files, search
+from .. import access, files, search
 from ..access import PUBLISHER_ROLES, Scope
 from ..settings import DocumentsSettings
 from ..storage import Storage
@@ -322,8 +322,12 @@ def _decode_after(cursor: str | None, ranked: bool) -> tuple[tuple[Any, uuid.UUI
             if not isinstance(key, int | float):
                 raise TypeError
             return (float(key), doc_id), bool(fuzzy)
-        return (datetime.fromisoformat(str(key)), doc_id), False
-    except (TypeError, ValueError) as exc:
+        when = datetime.fromisoformat(str(key))
+        if when.tzinfo is None:
+            raise ValueError(key)
+        # In UTC here: a year-1 or year-9999 time with an offset does not fit Postgres' encoder.
+        return (when.astimezone(UTC), doc_id), False
+    except (TypeError, ValueError, OverflowError) as exc:
         raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
 
 
@@ -479,16 +483,11 @@ async def publish(
             raise Unprocessable("Tổ chức nhận đã giải thể", extensions={"org_id": str(org_id)})
         paths.append(row["path"])
     # The committee it is published by: the narrowest of my publishing roots covering all.
-    covering = [
-        g.org_path
-        for g in who.grants
-        if g.role in PUBLISHER_ROLES and all(path_within(p, g.org_path) for p in paths)
-    ]
-    if not covering:
+    publisher_path = access.publisher_path(who, paths)
+    if publisher_path is None:
         raise Unprocessable(
             "Các tổ chức nhận phải cùng thuộc một phạm vi phát hành của bạn; hãy phát hành riêng"
         )
-    publisher_path = max(covering, key=lambda p: p.count("."))
     publisher_id = await repo.org_id_by_path(conn, publisher_path)
     if publisher_id is None:
         raise Conflict("Dữ liệu tổ chức chưa được đồng bộ, vui lòng thử lại sau")

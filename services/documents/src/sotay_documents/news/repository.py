@@ -25,17 +25,19 @@ async def insert(
     org_ids: list[uuid.UUID],
     org_paths: list[str],
     published_by: uuid.UUID,
+    publisher_org_path: str,
     at: datetime,
 ) -> None:
     await conn.execute(
-        "INSERT INTO news (id, title, body, org_ids, org_paths, published_by, published_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO news (id, title, body, org_ids, org_paths, published_by, "
+        "publisher_org_path, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         news_id,
         title,
         body,
         org_ids,
         org_paths,
         published_by,
+        publisher_org_path,
         at,
     )
 

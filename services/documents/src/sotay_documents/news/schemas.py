@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sotay_kit.text import nfc
 
+from ..validation import NoControl
+
 
 def _nfc(value: object) -> object:
     return nfc(value) if isinstance(value, str) else value
@@ -17,9 +19,12 @@ def _nfc(value: object) -> object:
 class NewsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, BeforeValidator(_nfc), Field(min_length=1, max_length=300)]
+    title: Annotated[str, BeforeValidator(_nfc), Field(min_length=1, max_length=300), NoControl]
     body: Annotated[
-        str, BeforeValidator(_nfc), Field(min_length=1, max_length=50_000, description="Markdown")
+        str,
+        BeforeValidator(_nfc),
+        Field(min_length=1, max_length=50_000, description="Markdown"),
+        NoControl,
     ]
     org_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
 

@@ -1,5 +1,7 @@
 """Use cases of news: publish down the tree (inside the publisher's subtrees), read what
-reaches me, retract."""
+reaches me, retract (only the publishing committee: a publisher of the narrowest org whose
+grant covered every target, as for documents — a cell secretary cannot retract province news
+sent to their cell)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sotay_kit.db import Connection
 from sotay_kit.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from sotay_kit.pagination import Page, decode_cursor, encode_cursor
 
-from ..access import PUBLISHER_ROLES, Scope
+from ..access import PUBLISHER_ROLES, Scope, publisher_path
 from ..library import repository as library_repo
 from . import repository as repo
 from .schemas import NewsIn, NewsOut
@@ -44,6 +46,11 @@ async def publish(conn: Connection, who: Principal, body: NewsIn) -> NewsOut:
         if row["status"] == "closed":
             raise Unprocessable("Tổ chức nhận đã giải thể", extensions={"org_id": str(org_id)})
         paths.append(row["path"])
+    publisher = publisher_path(who, paths)
+    if publisher is None:
+        raise Unprocessable(
+            "Các tổ chức nhận phải cùng thuộc một phạm vi phát hành của bạn; hãy đăng riêng"
+        )
     news_id = uuid.uuid4()
     now = datetime.now(UTC)
     await repo.insert(
@@ -54,6 +61,7 @@ async def publish(conn: Connection, who: Principal, body: NewsIn) -> NewsOut:
         org_ids=org_ids,
         org_paths=paths,
         published_by=who.member_id,
+        publisher_org_path=publisher,
         at=now,
     )
     return NewsOut(id=news_id, title=body.title, body=body.body, org_ids=org_ids, published_at=now)
@@ -67,8 +75,12 @@ async def list_news(
     after = None
     if raw is not None:
         try:
-            after = (datetime.fromisoformat(raw[0]), uuid.UUID(raw[1]))
-        except (TypeError, ValueError, IndexError, KeyError) as exc:
+            when = datetime.fromisoformat(raw[0])
+            if when.tzinfo is None:
+                raise ValueError(raw[0])
+            # In UTC here: a year-1 or year-9999 time with an offset does not fit Postgres.
+            after = (when.astimezone(UTC), uuid.UUID(raw[1]))
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:
             raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
     rows = await repo.visible(
         conn, scope.ancestors, scope.publisher_roots, after=after, limit=limit + 1
@@ -93,6 +105,6 @@ async def retract(conn: Connection, who: Principal, news_id: uuid.UUID) -> None:
     row = await repo.get_visible(conn, news_id, scope.ancestors, scope.publisher_roots)
     if row is None:
         raise NotFound(NEWS_NOT_FOUND)
-    if not all(who.can(PUBLISHER_ROLES, p) for p in row["org_paths"]):
-        raise Forbidden("Bạn chỉ thu hồi được tin đăng trong phạm vi của mình")
+    if not who.can(PUBLISHER_ROLES, row["publisher_org_path"]):
+        raise Forbidden("Chỉ cấp đã đăng tin mới được thu hồi tin này")
     await repo.retract(conn, news_id)

@@ -18,7 +18,9 @@ class ProgressIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = Field(default=None, ge=1, description="Mặc định: phiên bản mới nhất")
+    version: int | None = Field(
+        default=None, ge=1, le=100_000, description="Mặc định: phiên bản mới nhất"
+    )
     progress_percent: int = Field(default=0, ge=0, le=100)
     studied: bool = False
 

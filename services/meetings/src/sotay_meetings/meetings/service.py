@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from uuid import UUID, uuid4
@@ -896,12 +896,13 @@ def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
         return None
     try:
         starts, meeting_id = key
-        after = datetime.fromisoformat(starts), UUID(meeting_id)
-    except (TypeError, ValueError) as exc:
+        when = datetime.fromisoformat(starts)
+        if when.tzinfo is None:
+            raise ValueError(starts)
+        # In UTC here: a year-1 or year-9999 time with an offset does not fit Postgres' encoder.
+        return when.astimezone(UTC), UUID(meeting_id)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
-    if after[0].tzinfo is None:
-        raise BadRequest("Con trỏ phân trang không hợp lệ")
-    return after
 
 
 def _page(rows: list[asyncpg.Record], items: list[MeetingSummary], limit: int) -> Page[Any]:

@@ -41,8 +41,7 @@ class Person:
     standing: str
     label: str | None
     status: str  # final (closed) or expected (not closed yet)
-    reason: str | None
-    note: str | None
+    reason: str | None  # the reason code only: members' free-text notes stay out of minutes
 
 
 def name_of(member_id: UUID | None, labels: Mapping[UUID, str | None]) -> str:
@@ -96,10 +95,7 @@ def draft(meeting: Any, people: Sequence[Person]) -> str:
             if p.status == "late":
                 text += " (đến muộn)"
             if with_reason and p.reason:
-                reason = REASONS.get(p.reason, p.reason)
-                if p.note:
-                    reason += f": {p.note}"
-                text += f" — lý do: {reason}"
+                text += f" — lý do: {REASONS.get(p.reason, p.reason)}"
             lines.append(f"  - {text}")
 
     section("Có mặt", present + late)

@@ -2,8 +2,15 @@
 edit while unsigned, sign (freezes the text, stores its SHA-256, emits
 ``meetings.minutes.signed.v1``), download as DOCX or Markdown.
 
-Read: everyone who can see the meeting. Edit: managers, the chair and the minute-taker.
-Sign: managers and the chair, once the meeting is closed (attendance is final).
+Read: the unsigned draft (generated or edited) only those who may edit it — managers, the
+chair and the minute-taker; the signed minutes (the official record) everyone who can see the
+meeting. Anyone else gets 404 until the minutes are signed. Edit: managers, the chair and the
+minute-taker. Sign: managers and the chair, once the meeting is closed (attendance is final).
+
+The generated draft names the reason of an excused absence by its code only, never the member's
+free-text note: notes are private to the member and the managers (the roster view), and the
+draft becomes the record every invitee reads once signed. A note appears in signed minutes only
+if an editor typed it in and the signer signed that text.
 """
 
 from __future__ import annotations
@@ -62,7 +69,6 @@ async def generate(conn: Connection, meeting: asyncpg.Record) -> str:
             label=r["label"],
             status=r["final_status"] or final_status(r),
             reason=r["attendance_reason"] or r["rsvp_reason"],
-            note=r["rsvp_note"] if not r["attendance_reason"] else None,
         )
         for r in rows
     ]
@@ -100,8 +106,14 @@ def _out(meeting_id: UUID, row: asyncpg.Record | None, content: str | None = Non
 
 
 async def read(conn: Connection, who: Principal, meeting_id: UUID) -> MinutesOut:
-    await _meeting(conn, who, meeting_id)
+    meeting = await _meeting(conn, who, meeting_id)
     row = await repository.get(conn, meeting_id)
+    if row is not None and row["signed_at"] is not None:
+        return _out(meeting_id, row)
+    if not access.edits_minutes(
+        who, meeting["org_path"], meeting["chair_id"], meeting["minute_taker_id"]
+    ):
+        raise problems.MinutesNotFound("Biên bản chưa được ký")
     if row is not None:
         return _out(meeting_id, row)
     full = await meetings_repository.get_meeting(conn, meeting_id)

@@ -171,6 +171,9 @@ CREATE TABLE news (
     org_ids          uuid[] NOT NULL,
     org_paths        text[] NOT NULL,
     published_by     uuid NOT NULL,
+    -- The committee it is published by (the narrowest publishing grant of the publisher that
+    -- covers every target): only that committee's publishers may retract it.
+    publisher_org_path text NOT NULL,
     published_at     timestamptz NOT NULL DEFAULT now(),
     retracted_at     timestamptz
 );
