@@ -30,6 +30,7 @@ import asyncpg
 import httpx
 from sotay_identity.app import SPEC, create_app
 from sotay_identity.crypto import DataCipher
+from sotay_identity.demo import person_name
 from sotay_identity.members import fields
 from sotay_identity.members.repository import MEMBER_COLUMNS
 from sotay_identity.settings import IdentitySettings
@@ -44,52 +45,6 @@ DISTRICTS = 9
 COMMITTEES_PER_DISTRICT = 30
 AIM = 0.25  # the import does far more than COPY one table; a quarter of its rate is the aim
 
-SURNAMES = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-]
-MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quang", "Thu", "Xuân"]
-GIVEN = [
-    "An",
-    "Bình",
-    "Cường",
-    "Dũng",
-    "Đạt",
-    "Hà",
-    "Hải",
-    "Hạnh",
-    "Hòa",
-    "Hùng",
-    "Hương",
-    "Lan",
-    "Linh",
-    "Mai",
-    "Nam",
-    "Nga",
-    "Phúc",
-    "Phượng",
-    "Quân",
-    "Sơn",
-    "Thảo",
-    "Thủy",
-    "Trang",
-    "Tuấn",
-    "Yến",
-]
 HEADER = [
     "Số thẻ đảng viên",
     "Họ và tên",
@@ -168,7 +123,7 @@ def _rows(n: int, cells: list[tuple[uuid.UUID, str, str]]) -> list[list[str]]:
         rows.append(
             [
                 f"{i // 10_000 + 1:02d}.{i:07d}",
-                f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+                person_name(rng)[0],
                 f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year}",
                 rng.choice(["Nam", "Nữ"]),
                 f"09{i:08d}",

@@ -13,6 +13,7 @@ import pytest
 from sotay_contracts import CloudEvent, parse_event
 from sotay_contracts.events.identity import MemberCreated
 from sotay_identity.crypto import sha256
+from sotay_identity.demo import person_name
 from sotay_identity.members import activation, importer
 
 ADMIN = "Lê Văn Huyện"  # org_admin of district A
@@ -29,52 +30,6 @@ VI_HEADER = [
     "Ngày chính thức",
     "Số CCCD",
 ]
-SURNAMES = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-]
-MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quang"]
-GIVEN = [
-    "An",
-    "Bình",
-    "Cường",
-    "Dũng",
-    "Đạt",
-    "Hà",
-    "Hải",
-    "Hạnh",
-    "Hòa",
-    "Hùng",
-    "Hương",
-    "Lan",
-    "Linh",
-    "Mai",
-    "Nam",
-    "Nga",
-    "Phúc",
-    "Phượng",
-    "Quân",
-    "Sơn",
-    "Thảo",
-    "Thủy",
-    "Trang",
-    "Tuấn",
-    "Yến",
-]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -90,7 +45,7 @@ def rows(n: int, *, start: int = 0, seed: int = 7) -> list[list[str]]:
             [
                 str(i + 1),
                 f"93.{i:06d}",
-                f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+                person_name(rng)[0],
                 f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year}",
                 rng.choice(["Nam", "Nữ"]),
                 f"09{i:08d}" if i % 3 else "",

@@ -189,7 +189,8 @@ class _Build:
     next_card: int = 1
 
 
-def _name(rng: random.Random) -> tuple[str, str]:
+def person_name(rng: random.Random) -> tuple[str, str]:
+    """A plausible Vietnamese full name and its sex, for demo data, tests and benchmarks."""
     if rng.random() < 0.55:
         return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_M)} {rng.choice(GIVEN_M)}", "male"
     return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_F)} {rng.choice(GIVEN_F)}", "female"
@@ -235,7 +236,7 @@ def build_province(size: Size, seed: int = 2026) -> _Build:
 
     def members(cell: _Org, n: int) -> None:
         for _ in range(n):
-            full_name, sex = _name(rng)
+            full_name, sex = person_name(rng)
             born = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 52))
             admitted = max(born + timedelta(days=365 * 19), date(1975, 1, 1)) + timedelta(
                 days=rng.randint(0, 365 * 10)
