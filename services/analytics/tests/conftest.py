@@ -26,67 +26,14 @@ from sotay_kit import messaging
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.plugin import DatabaseFactory, Infra
 from sotay_kit.testing.tokens import TokenFactory
+from sotay_kit.testing.world import World
 
 REPORT_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 T0 = datetime(2026, 9, 1, tzinfo=UTC)  # the province exists from here on
 
 
-@dataclass
-class World:
-    """province 1 ─ district 1.2 ─ commune 1.2.3 ─ cells 1.2.3.4 (A), 1.2.3.5 (B);
-    district 1.6 ─ cell 1.6.7 (C)."""
-
-    orgs: dict[str, uuid.UUID] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)
-    members: dict[str, uuid.UUID] = field(default_factory=dict)
-    cell_of: dict[str, str] = field(default_factory=dict)
-    grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-
-    def org(self, name: str, parent: str | None, path: str, kind: str) -> iev.OrgCreated:
-        self.orgs[name] = uuid.uuid4()
-        self.paths[name] = path
-        return iev.OrgCreated(
-            org_id=self.orgs[name],
-            parent_id=self.orgs[parent] if parent else None,
-            path=path,
-            kind=iev.OrgKind(kind),
-            title=f"Tổ chức {name}",
-            status=iev.OrgStatus.ACTIVE,
-            valid_from=date(2026, 1, 1),
-            revision=1,
-            occurred_at=T0,
-        )
-
-    def member(
-        self, name: str, cell: str, status: str = "active", at: datetime = T0
-    ) -> iev.MemberCreated:
-        self.members[name] = uuid.uuid4()
-        self.cell_of[name] = cell
-        return iev.MemberCreated(
-            member_id=self.members[name],
-            cell_id=self.orgs[cell],
-            org_path=self.paths[cell],
-            membership=iev.Membership.OFFICIAL,
-            status=iev.MemberStatus(status),
-            revision=1,
-            occurred_at=at,
-        )
-
-    def grant(self, name: str, role: str, org: str) -> iev.RoleGranted:
-        self.grants.setdefault(name, []).append((role, org))
-        return iev.RoleGranted(
-            grant_id=uuid.uuid4(),
-            member_id=self.members[name],
-            role=role,
-            org_id=self.orgs[org],
-            org_path=self.paths[org],
-            granted_by=None,
-            occurred_at=T0,
-        )
-
-
 def build_world() -> tuple[World, list[Event]]:
-    w = World()
+    w = World(at=T0)
     events: list[Event] = [
         w.org("province", None, "1", "province"),
         w.org("district", "province", "1.2", "district"),
@@ -128,15 +75,7 @@ class AnalyticsApp:
         return self.app.state.resources.pool
 
     def token(self, name: str) -> str:
-        w = self.world
-        return self.tokens.mint(
-            member_id=w.members[name],
-            cell_id=w.orgs[w.cell_of[name]],
-            org_path=w.paths[w.cell_of[name]],
-            grants=[{"role": r, "org_path": w.paths[o]} for r, o in w.grants.get(name, [])],
-            issuer=self.settings.token_issuer,
-            audience=self.settings.token_audience,
-        )
+        return self.tokens.mint(**self.world.claims(name))
 
     def auth(self, name: str) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token(name)}"}

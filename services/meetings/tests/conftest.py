@@ -8,8 +8,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,12 +17,12 @@ import pytest_asyncio
 from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from sotay_contracts import CloudEvent, Event, new_cloud_event
-from sotay_contracts.events import identity as iev
 from sotay_contracts.registry import parse_event
 from sotay_kit import messaging
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.plugin import DatabaseFactory, Infra
 from sotay_kit.testing.tokens import TokenFactory
+from sotay_kit.testing.world import World
 from sotay_meetings.app import SPEC, create_app
 from sotay_meetings.deps import current_time
 from sotay_meetings.meetings.consumers import BINDINGS
@@ -43,19 +43,6 @@ class Clock:
 
 
 @dataclass
-class World:
-    """province 1 ─ district 1.2 ─ commune 1.2.3 ─ cells 1.2.3.4 (A), 1.2.3.5 (B);
-    district 1.6 ─ cell 1.6.7 (C). Cell A: secretary, deputy, m1…m4, one exempt member."""
-
-    orgs: dict[str, uuid.UUID] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)
-    members: dict[str, uuid.UUID] = field(default_factory=dict)
-    cell_of: dict[str, str] = field(default_factory=dict)
-    grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    revisions: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
 class MeetingsApp:
     app: FastAPI
     client: httpx.AsyncClient
@@ -71,19 +58,7 @@ class MeetingsApp:
         return self.app.state.resources.pool
 
     def token(self, name: str, **overrides: Any) -> str:
-        w = self.world
-        claims: dict[str, Any] = {
-            "member_id": w.members[name],
-            "cell_id": w.orgs[w.cell_of[name]],
-            "org_path": w.paths[w.cell_of[name]],
-            "grants": [
-                {"role": role, "org_path": w.paths[org]} for role, org in w.grants.get(name, [])
-            ],
-            "issuer": self.settings.token_issuer,
-            "audience": self.settings.token_audience,
-        }
-        claims.update(overrides)
-        return self.tokens.mint(**claims)
+        return self.tokens.mint(**{**self.world.claims(name), **overrides})
 
     def auth(self, name: str) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token(name)}"}
@@ -133,73 +108,29 @@ class MeetingsApp:
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def _org(world: World, name: str, parent: str | None, path: str, kind: str) -> iev.OrgCreated:
-    world.orgs[name] = uuid.uuid4()
-    world.paths[name] = path
-    return iev.OrgCreated(
-        org_id=world.orgs[name],
-        parent_id=world.orgs[parent] if parent else None,
-        path=path,
-        kind=iev.OrgKind(kind),
-        title=f"Tổ chức {path}",
-        status=iev.OrgStatus.ACTIVE,
-        valid_from=date(2026, 1, 1),
-        revision=1,
-        occurred_at=NOW,
-    )
-
-
-def _member(world: World, name: str, cell: str, status: str = "active") -> iev.MemberCreated:
-    world.members[name] = uuid.uuid4()
-    world.cell_of[name] = cell
-    world.revisions[name] = 1
-    return iev.MemberCreated(
-        member_id=world.members[name],
-        cell_id=world.orgs[cell],
-        org_path=world.paths[cell],
-        membership=iev.Membership.OFFICIAL,
-        status=iev.MemberStatus(status),
-        revision=1,
-        occurred_at=NOW,
-    )
-
-
-def _grant(world: World, name: str, role: str, org: str) -> iev.RoleGranted:
-    world.grants.setdefault(name, []).append((role, org))
-    return iev.RoleGranted(
-        grant_id=uuid.uuid4(),
-        member_id=world.members[name],
-        role=role,
-        org_id=world.orgs[org],
-        org_path=world.paths[org],
-        granted_by=None,
-        occurred_at=NOW,
-    )
-
-
 def build_world() -> tuple[World, list[Event]]:
-    w = World()
+    w = World(at=NOW)
     events: list[Event] = [
-        _org(w, "province", None, "1", "province"),
-        _org(w, "district", "province", "1.2", "district"),
-        _org(w, "commune", "district", "1.2.3", "grassroots_committee"),
-        _org(w, "cell_a", "commune", "1.2.3.4", "cell"),
-        _org(w, "cell_b", "commune", "1.2.3.5", "cell"),
-        _org(w, "district2", "province", "1.6", "district"),
-        _org(w, "cell_c", "district2", "1.6.7", "grassroots_cell"),
+        w.org("province", None, "1", "province"),
+        w.org("district", "province", "1.2", "district"),
+        w.org("commune", "district", "1.2.3", "grassroots_committee"),
+        w.org("cell_a", "commune", "1.2.3.4", "cell"),
+        w.org("cell_b", "commune", "1.2.3.5", "cell"),
+        w.org("district2", "province", "1.6", "district"),
+        w.org("cell_c", "district2", "1.6.7", "grassroots_cell"),
     ]
     for name in ("sec", "dep", "m1", "m2", "m3", "m4"):
-        events.append(_member(w, name, "cell_a"))
-    events.append(_member(w, "ex1", "cell_a", "exempt"))
-    events.append(_member(w, "b1", "cell_b"))
-    events.append(_member(w, "sec_b", "cell_b"))
-    events.append(_member(w, "com1", "cell_b"))
-    events.append(_member(w, "c1", "cell_c"))
+        events.append(w.member(name, "cell_a"))
+    events.append(w.member("ex1", "cell_a", "exempt"))
+    events.append(w.member("b1", "cell_b"))
+    events.append(w.member("sec_b", "cell_b"))
+    events.append(w.member("com1", "cell_b"))
+    events.append(w.member("c1", "cell_c"))
     events += [
-        _grant(w, "sec", "cell_secretary", "cell_a"),
-        _grant(w, "dep", "cell_deputy", "cell_a"),
-        _grant(w, "sec_b", "cell_secretary", "cell_b"),
-        _grant(w, "com1", "committee_member", "commune"),
+        w.grant("sec", "cell_secretary", "cell_a"),
+        w.grant("dep", "cell_deputy", "cell_a"),
+        w.grant("sec_b", "cell_secretary", "cell_b"),
+        w.grant("com1", "committee_member", "commune"),
     ]
     return w, events
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sotay_contracts.events import identity as iev
 
-from .conftest import NOW, MeetingsApp, _grant, _member, meeting_body, schedule
+from .conftest import NOW, MeetingsApp, meeting_body, schedule
 
 START = datetime.fromisoformat("2026-12-04T19:30:00+07:00")
 
@@ -20,10 +20,10 @@ START = datetime.fromisoformat("2026-12-04T19:30:00+07:00")
 async def test_an_org_move_moves_its_meetings_to_the_new_committee(svc: MeetingsApp) -> None:
     w = svc.world
     await svc.publish_identity(
-        _member(w, "old_com", "cell_c"),
-        _member(w, "new_com", "cell_c"),
-        _grant(w, "old_com", "committee_member", "district"),
-        _grant(w, "new_com", "committee_member", "district2"),
+        w.member("old_com", "cell_c"),
+        w.member("new_com", "cell_c"),
+        w.grant("old_com", "committee_member", "district"),
+        w.grant("new_com", "committee_member", "district2"),
     )
     meeting = await schedule(svc, recurrence={"count": 2})
     mid = meeting["id"]

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -28,13 +28,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from sotay_contracts import CloudEvent, Event, new_cloud_event
-from sotay_contracts.events import identity as iev
 from sotay_contracts.registry import parse_event
 from sotay_kit import messaging
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.devstack.servers import free_port
 from sotay_kit.testing.plugin import DatabaseFactory, Infra
 from sotay_kit.testing.tokens import TokenFactory
+from sotay_kit.testing.world import World
 from sotay_notify.app import create_app
 from sotay_notify.deps import current_time
 from sotay_notify.settings import NotifySettings
@@ -204,75 +204,22 @@ class Clock:
         self.now = when.astimezone(UTC)
 
 
-@dataclass
-class World:
-    """province 1 ─ district 1.2 ─ cells 1.2.3 (A: sec, a1, a2, ex1 exempt), 1.2.4 (B: b1);
-    district 1.5 ─ cell 1.5.6 (C: c1)."""
-
-    orgs: dict[str, uuid.UUID] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)
-    members: dict[str, uuid.UUID] = field(default_factory=dict)
-    cell_of: dict[str, str] = field(default_factory=dict)
-    grants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-
-
-def _org(world: World, name: str, parent: str | None, path: str, kind: str) -> iev.OrgCreated:
-    world.orgs[name] = uuid.uuid4()
-    world.paths[name] = path
-    return iev.OrgCreated(
-        org_id=world.orgs[name],
-        parent_id=world.orgs[parent] if parent else None,
-        path=path,
-        kind=iev.OrgKind(kind),
-        title=f"Chi bộ {path}" if kind.endswith("cell") else f"Đảng bộ {path}",
-        status=iev.OrgStatus.ACTIVE,
-        valid_from=date(2026, 1, 1),
-        revision=1,
-        occurred_at=NOW,
-    )
-
-
-def _member(world: World, name: str, cell: str, status: str = "active") -> iev.MemberCreated:
-    world.members[name] = uuid.uuid4()
-    world.cell_of[name] = cell
-    return iev.MemberCreated(
-        member_id=world.members[name],
-        cell_id=world.orgs[cell],
-        org_path=world.paths[cell],
-        membership=iev.Membership.OFFICIAL,
-        status=iev.MemberStatus(status),
-        revision=1,
-        occurred_at=NOW,
-    )
-
-
 def build_world() -> tuple[World, list[Event]]:
-    w = World()
+    w = World(at=NOW)
     events: list[Event] = [
-        _org(w, "province", None, "1", "province"),
-        _org(w, "district", "province", "1.2", "district"),
-        _org(w, "cell_a", "district", "1.2.3", "grassroots_cell"),
-        _org(w, "cell_b", "district", "1.2.4", "grassroots_cell"),
-        _org(w, "district2", "province", "1.5", "district"),
-        _org(w, "cell_c", "district2", "1.5.6", "grassroots_cell"),
+        w.org("province", None, "1", "province"),
+        w.org("district", "province", "1.2", "district"),
+        w.org("cell_a", "district", "1.2.3", "grassroots_cell"),
+        w.org("cell_b", "district", "1.2.4", "grassroots_cell"),
+        w.org("district2", "province", "1.5", "district"),
+        w.org("cell_c", "district2", "1.5.6", "grassroots_cell"),
     ]
     for name in ("sec", "a1", "a2"):
-        events.append(_member(w, name, "cell_a"))
-    events.append(_member(w, "ex1", "cell_a", "exempt"))
-    events.append(_member(w, "b1", "cell_b"))
-    events.append(_member(w, "c1", "cell_c"))
-    w.grants["sec"] = [("cell_secretary", "cell_a")]
-    events.append(
-        iev.RoleGranted(
-            grant_id=uuid.uuid4(),
-            member_id=w.members["sec"],
-            role="cell_secretary",
-            org_id=w.orgs["cell_a"],
-            org_path=w.paths["cell_a"],
-            granted_by=None,
-            occurred_at=NOW,
-        )
-    )
+        events.append(w.member(name, "cell_a"))
+    events.append(w.member("ex1", "cell_a", "exempt"))
+    events.append(w.member("b1", "cell_b"))
+    events.append(w.member("c1", "cell_c"))
+    events.append(w.grant("sec", "cell_secretary", "cell_a"))
     return w, events
 
 
@@ -300,19 +247,7 @@ class NotifyApp:
         return worker
 
     def token(self, name: str, **overrides: Any) -> str:
-        w = self.world
-        claims: dict[str, Any] = {
-            "member_id": w.members[name],
-            "cell_id": w.orgs[w.cell_of[name]],
-            "org_path": w.paths[w.cell_of[name]],
-            "grants": [
-                {"role": role, "org_path": w.paths[org]} for role, org in w.grants.get(name, [])
-            ],
-            "issuer": self.settings.token_issuer,
-            "audience": self.settings.token_audience,
-        }
-        claims.update(overrides)
-        return self.tokens.mint(**claims)
+        return self.tokens.mint(**{**self.world.claims(name), **overrides})
 
     def auth(self, name: str) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token(name)}"}
