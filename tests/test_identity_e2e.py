@@ -130,3 +130,49 @@ async def test_concurrent_gateway_requests_carry_request_ids(platform: Platform)
     ids = {r.headers["x-request-id"] for r in responses}
     assert all(r.status_code == 200 for r in responses)
     assert len(ids) == 20
+
+
+async def test_browser_session_through_the_gateway(platform: Platform) -> None:
+    """The web client's session: the refresh token only in an HttpOnly cookie scoped to
+    /api/v1/auth (not Secure on the developer's localhost gateway), usable only with the
+    X-Sotay-Client header, cleared by logout."""
+    creds = platform.credentials["member"]
+    browser = {"X-Sotay-Client": "web"}
+    async with platform.client() as client:
+        r = await client.post(
+            "/api/v1/auth/login",
+            json={"username": creds["username"], "password": creds["password"]},
+            headers=browser,
+        )
+        assert r.status_code == 200, r.text
+        assert "refresh_token" not in r.json()
+        cookie = r.headers["set-cookie"]
+        attributes = {part.strip().lower() for part in cookie.split(";")}
+        assert {"httponly", "samesite=strict", "path=/api/v1/auth"} <= attributes
+        assert "secure" not in attributes  # the gateway answered on localhost
+        token = r.cookies["sotay_refresh"]
+
+        refused = await client.post(
+            "/api/v1/auth/refresh", headers={"cookie": f"sotay_refresh={token}"}
+        )
+        assert refused.status_code == 403
+        assert refused.json()["type"] == "https://sotay.vn/problems/browser-header-required"
+
+        r = await client.post(
+            "/api/v1/auth/refresh", headers={"cookie": f"sotay_refresh={token}", **browser}
+        )
+        assert r.status_code == 200, r.text
+        rotated = r.cookies["sotay_refresh"]
+        me = await client.get(
+            "/api/v1/me", headers={"authorization": f"Bearer {r.json()['access_token']}"}
+        )
+        assert me.status_code == 200
+
+        r = await client.post(
+            "/api/v1/auth/logout", headers={"cookie": f"sotay_refresh={rotated}", **browser}
+        )
+        assert r.status_code == 204 and "max-age=0" in r.headers["set-cookie"].lower()
+        r = await client.post(
+            "/api/v1/auth/refresh", headers={"cookie": f"sotay_refresh={rotated}", **browser}
+        )
+        assert r.status_code == 401

@@ -23,6 +23,11 @@ class IdentitySettings(ServiceSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
     activation_code_ttl_days: int = Field(default=30, ge=1, le=365)
 
+    # Browser mode's refresh-token cookie (DESIGN.md §12). None: ``Secure`` unless the request
+    # came to localhost/127.0.0.1/[::1] (a developer's plain-http `make run`); in production
+    # None means always, and False is refused.
+    cookie_secure: bool | None = None
+
     # argon2id, OWASP minimum: m=19 MiB, t=2, p=1.
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)
@@ -45,7 +50,17 @@ class IdentitySettings(ServiceSettings):
             raise ValueError("data_key must decode to 32 bytes")
         if self.environment == "production" and self.data_key.get_secret_value() == _DEV_DATA_KEY:
             raise ValueError("refusing to start in production with the development data_key")
+        if self.environment == "production" and self.cookie_secure is False:
+            raise ValueError("refusing to start in production with cookie_secure=false")
         return self
+
+    def refresh_cookie_secure(self, host: str | None) -> bool:
+        """Whether the refresh-token cookie of a request that came to ``host`` is ``Secure``."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        if self.environment == "production":
+            return True
+        return host not in {"localhost", "127.0.0.1", "::1", "[::1]"}
 
     def data_key_bytes(self) -> bytes:
         return base64.b64decode(self.data_key.get_secret_value())

@@ -91,3 +91,22 @@ class SecondFactorMandatory(Forbidden):
 
 class SigningKeyConflict(Conflict):
     slug, title = "signing-key-conflict", "Không thể thay đổi khóa ký"
+
+
+class BrowserHeaderRequired(Forbidden):
+    """The refresh-token cookie came without the header a cross-site form cannot send."""
+
+    slug, title = "browser-header-required", "Thiếu tiêu đề của ứng dụng"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Mã làm mới trong cookie chỉ được chấp nhận cùng tiêu đề X-Sotay-Client: web "
+            "do ứng dụng Sổ tay Đảng viên gửi"
+        )
+
+
+class RefreshTokenMissing(Unauthorized):
+    slug, title = "invalid-refresh-token", "Mã làm mới không hợp lệ"
+
+    def __init__(self) -> None:
+        super().__init__("Không có mã làm mới (phiên đăng nhập đã kết thúc); đăng nhập lại")

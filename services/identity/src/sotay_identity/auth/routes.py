@@ -6,10 +6,17 @@ Problem types (``https://sotay.vn/problems/<slug>``):
 - ``second-factor-required`` (401): the account has TOTP and ``otp`` was not sent;
 - ``password-change-required`` (403): activation code or forced change — call ``POST password``;
 - ``account-locked`` / ``too-many-login-attempts`` (429 + ``Retry-After``): per account / source;
-- ``invalid-refresh-token`` (401): unknown, used (→ family revoked), revoked or expired;
+- ``invalid-refresh-token`` (401): unknown, used (→ family revoked), revoked, expired or absent;
+- ``browser-header-required`` (403): the refresh-token cookie came without ``X-Sotay-Client``;
 - ``weak-password`` (422); ``invalid-otp`` (400); ``second-factor-already-enabled`` /
   ``second-factor-not-pending`` (409); ``second-factor-mandatory`` (403);
   ``signing-key-conflict`` (409).
+
+Browser mode (DESIGN.md §12): a request carrying ``X-Sotay-Client: web`` gets its refresh token
+only in an ``HttpOnly; SameSite=Strict`` cookie scoped to ``/api/v1/auth`` (``Secure`` outside
+localhost), never in the JSON body; refresh and logout take the token from that cookie only
+together with the header. A cross-site form cannot set a custom header, and a cross-site script
+cannot either without a CORS preflight, which this API never grants.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from sotay_kit.auth import CurrentPrincipal, Principal, TokenVerifier, require_p
 
 from ..deps import Cipher, Settings, SourceAddress
 from . import keys, service
+from .problems import BrowserHeaderRequired, InvalidRefreshToken, RefreshTokenMissing
 from .schemas import (
     Jwks,
     LoginRequest,
+    LogoutRequest,
     Me,
     PasswordChangeRequest,
     RefreshRequest,
@@ -55,12 +64,67 @@ def _env(
 Env = Annotated[service.AuthEnv, Depends(_env)]
 
 
-def _tokens(pair: service.TokenPair, response: Response) -> TokenResponse:
+BROWSER_HEADER = "X-Sotay-Client"
+BROWSER_CLIENT = "web"
+REFRESH_COOKIE = "sotay_refresh"
+COOKIE_PATH = "/api/v1/auth"
+
+
+def _browser_mode(request: Request) -> bool:
+    return request.headers.get(BROWSER_HEADER) == BROWSER_CLIENT
+
+
+def _set_refresh_cookie(
+    response: Response, request: Request, settings: Settings, token: str | None
+) -> None:
+    """Set (``token``) or clear (None) the refresh-token cookie, with the same attributes."""
+    secure = settings.refresh_cookie_secure(request.url.hostname)
+    if token is None:
+        response.delete_cookie(
+            REFRESH_COOKIE, path=COOKIE_PATH, secure=secure, httponly=True, samesite="strict"
+        )
+    else:
+        response.set_cookie(
+            REFRESH_COOKIE,
+            token,
+            max_age=settings.refresh_token_ttl_seconds,
+            path=COOKIE_PATH,
+            secure=secure,
+            httponly=True,
+            samesite="strict",
+        )
+
+
+def _cleared_cookie(request: Request, settings: Settings) -> dict[str, str]:
+    scratch = Response()
+    _set_refresh_cookie(scratch, request, settings, None)
+    return {"set-cookie": scratch.headers["set-cookie"]}
+
+
+def _presented_token(request: Request, body: RefreshRequest | None) -> str | None:
+    """The refresh token of this request: the cookie in browser mode, else the JSON body.
+    A cookie without the browser header is refused rather than ignored, so a client missing
+    the header learns why instead of seeing its session end."""
+    if _browser_mode(request):
+        return request.cookies.get(REFRESH_COOKIE) or None
+    if body is not None and body.refresh_token:
+        return body.refresh_token
+    if REFRESH_COOKIE in request.cookies:
+        raise BrowserHeaderRequired()
+    return None
+
+
+def _tokens(
+    pair: service.TokenPair, request: Request, settings: Settings, response: Response
+) -> TokenResponse:
     response.headers.update(_NO_STORE)
+    browser = _browser_mode(request)
+    if browser:
+        _set_refresh_cookie(response, request, settings, pair.refresh_token)
     return TokenResponse(
         access_token=pair.access_token,
         expires_in=pair.expires_in,
-        refresh_token=pair.refresh_token,
+        refresh_token=None if browser else pair.refresh_token,
         second_factor_enrolment_required=pair.enrolment_required,
     )
 
@@ -68,22 +132,63 @@ def _tokens(pair: service.TokenPair, response: Response) -> TokenResponse:
 @router.post(
     "/api/v1/auth/login",
     response_model=TokenResponse,
+    response_model_exclude_none=True,
     summary="Đăng nhập bằng số thẻ đảng viên hoặc số điện thoại",
 )
-async def login(body: LoginRequest, env: Env, response: Response) -> TokenResponse:
+async def login(
+    body: LoginRequest, env: Env, request: Request, settings: Settings, response: Response
+) -> TokenResponse:
     pair = await service.login(env, body.username, body.password, body.otp)
-    return _tokens(pair, response)
+    return _tokens(pair, request, settings, response)
 
 
-@router.post("/api/v1/auth/refresh", response_model=TokenResponse, summary="Làm mới mã truy cập")
-async def refresh(body: RefreshRequest, env: Env, response: Response) -> TokenResponse:
-    return _tokens(await service.refresh(env, body.refresh_token), response)
+@router.post(
+    "/api/v1/auth/refresh",
+    response_model=TokenResponse,
+    response_model_exclude_none=True,
+    summary="Làm mới mã truy cập",
+)
+async def refresh(
+    env: Env,
+    request: Request,
+    settings: Settings,
+    response: Response,
+    body: RefreshRequest | None = None,
+) -> TokenResponse:
+    token = _presented_token(request, body)
+    if token is None:
+        raise RefreshTokenMissing()
+    try:
+        pair = await service.refresh(env, token)
+    except InvalidRefreshToken as exc:
+        if _browser_mode(request):  # the cookie is dead: drop it with the answer
+            exc.headers.update(_cleared_cookie(request, settings))
+        raise
+    return _tokens(pair, request, settings, response)
 
 
-@router.post("/api/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Đăng xuất")
-async def logout(body: RefreshRequest, env: Env, conn: DbConnection) -> Response:
-    await service.logout(conn, env, body.refresh_token)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/api/v1/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Đăng xuất (thiết bị này hoặc mọi thiết bị)",
+)
+async def logout(
+    env: Env,
+    conn: DbConnection,
+    request: Request,
+    settings: Settings,
+    body: LogoutRequest | None = None,
+) -> Response:
+    token = _presented_token(request, body)
+    if token is None and not _browser_mode(request):
+        raise RefreshTokenMissing()
+    if token is not None:
+        all_devices = body is not None and body.all_devices
+        await service.logout(conn, env, token, all_devices=all_devices)
+    answer = Response(status_code=status.HTTP_204_NO_CONTENT, headers=_NO_STORE)
+    if _browser_mode(request):
+        _set_refresh_cookie(answer, request, settings, None)
+    return answer
 
 
 async def _optional_principal(request: Request) -> Principal | None:

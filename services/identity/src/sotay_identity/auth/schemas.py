@@ -41,7 +41,11 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = Field(
+        default=None,
+        description="Mã làm mới; không có trong chế độ trình duyệt (tiêu đề X-Sotay-Client: web), "
+        "khi mã nằm trong cookie HttpOnly",
+    )
     second_factor_enrolment_required: bool = Field(
         default=False,
         description="Tài khoản quản trị/vận hành chưa đăng ký xác thực hai lớp: mã truy cập "
@@ -50,7 +54,18 @@ class TokenResponse(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="Bắt buộc, trừ chế độ trình duyệt (mã lấy từ cookie)",
+    )
+
+
+class LogoutRequest(RefreshRequest):
+    all_devices: bool = Field(
+        default=False, description="Đăng xuất khỏi mọi thiết bị (thu hồi mọi phiên của tôi)"
+    )
 
 
 class PasswordChangeRequest(BaseModel):

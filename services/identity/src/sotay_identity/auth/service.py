@@ -467,18 +467,23 @@ async def refresh(env: AuthEnv, refresh_token: str) -> TokenPair:
     return pair
 
 
-async def logout(conn: Connection, env: AuthEnv, refresh_token: str) -> None:
-    """Revoke the token's family. Unknown tokens are ignored (nothing to tell a caller)."""
+async def logout(
+    conn: Connection, env: AuthEnv, refresh_token: str, *, all_devices: bool = False
+) -> None:
+    """Revoke the token's family — or, with ``all_devices`` and a live token, every family of
+    its member (the token shows who asks). Unknown tokens are ignored (nothing to tell)."""
     row = await repository.find_refresh_token(conn, refresh_digest(refresh_token))
     if row is None:
         return
-    revoked = await repository.revoke_family(conn, row["family_id"])
+    live = row["used_at"] is None and row["revoked_at"] is None and not row["expired"]
+    if all_devices and live:  # a stale copy of a token must not sign the member out everywhere
+        revoked = await repository.revoke_member_tokens(conn, row["member_id"])
+        details: dict[str, Any] = {"all_devices": True, "revoked": revoked}
+    else:
+        revoked = await repository.revoke_family(conn, row["family_id"])
+        details = {"family_id": str(row["family_id"]), "revoked": revoked}
     await audit.record(
-        conn,
-        "auth.logout",
-        actor_id=row["member_id"],
-        source=env.source,
-        details={"family_id": str(row["family_id"]), "revoked": revoked},
+        conn, "auth.logout", actor_id=row["member_id"], source=env.source, details=details
     )
 
 
