@@ -15,6 +15,7 @@ from .auth.routes import router as auth_router
 from .crypto import DataCipher
 from .grants.routes import router as grants_router
 from .members.routes import router as members_router
+from .orgs.routes import me_router as my_cell_router
 from .orgs.routes import router as orgs_router
 from .settings import IdentitySettings
 
@@ -23,7 +24,7 @@ SPEC = ServiceSpec(
     version="0.1.0",
     description="Cây tổ chức, đảng viên, vai trò, đăng nhập và mã truy cập.",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    routers=[auth_router, orgs_router, members_router, grants_router, audit_router],
+    routers=[auth_router, my_cell_router, orgs_router, members_router, grants_router, audit_router],
 )
 
 

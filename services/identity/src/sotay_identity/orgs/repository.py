@@ -218,3 +218,38 @@ async def members_on_roll(
         after[1] if after else None,
         limit,
     )
+
+
+async def cell_roster(
+    conn: Connection, cell_id: UUID, *, after: tuple[str, UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """A cell's members on its roll, by folded name, each with the roles granted on the cell
+    itself. Only what fellow members know of each other: no contact or identity numbers."""
+    return await conn.fetch(
+        """
+        SELECT m.id, m.card_number, m.full_name, m.search_name,
+               ARRAY(SELECT g.role FROM role_grants g
+                     WHERE g.member_id = m.id AND g.org_id = $1 AND g.revoked_at IS NULL
+                     ORDER BY g.role) AS roles
+        FROM members m
+        WHERE m.cell_id = $1 AND m.status = ANY($2::text[])
+          AND ($3::text IS NULL OR (m.search_name, m.id) > ($3, $4::uuid))
+        ORDER BY m.search_name, m.id
+        LIMIT $5
+        """,
+        cell_id,
+        list(MEMBER_STATUSES_ON_ROLL),
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def member_cell(conn: Connection, member_id: UUID) -> UUID | None:
+    """The cell of a member still on a roll (None for one who left)."""
+    cell_id: UUID | None = await conn.fetchval(
+        "SELECT cell_id FROM members WHERE id = $1 AND status = ANY($2::text[])",
+        member_id,
+        list(MEMBER_STATUSES_ON_ROLL),
+    )
+    return cell_id

@@ -12,9 +12,30 @@ from sotay_kit.pagination import Cursor, Limit, Page
 
 from ..deps import SourceAddress
 from . import service
-from .schemas import OrgClose, OrgCreate, OrgMemberOut, OrgMove, OrgOut, OrgPatch, SecretaryOut
+from .schemas import (
+    CellMateOut,
+    OrgClose,
+    OrgCreate,
+    OrgMemberOut,
+    OrgMove,
+    OrgOut,
+    OrgPatch,
+    SecretaryOut,
+)
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["orgs"])
+me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
+
+
+@me_router.get(
+    "/cell/members",
+    response_model=Page[CellMateOut],
+    summary="Đảng viên chi bộ của tôi (họ tên, số thẻ, chức vụ)",
+)
+async def list_my_cell_members(
+    who: CurrentPrincipal, conn: DbConnection, limit: Limit = 100, cursor: Cursor = None
+) -> Page[CellMateOut]:
+    return await service.list_my_cell_members(conn, who, limit=limit, cursor=cursor)
 
 
 @router.get("/{org_id}", response_model=OrgOut)

@@ -77,6 +77,18 @@ class OrgMemberOut(BaseModel):
     cell_id: UUID
 
 
+class CellMateOut(BaseModel):
+    """A member of my cell as fellow members know them: name, card and roles in the cell."""
+
+    id: UUID
+    card_number: str
+    full_name: str
+    roles: list[str] = Field(
+        description="Vai trò được phân tại chi bộ (cell_secretary, cell_deputy, …); rỗng với "
+        "đảng viên không giữ chức vụ"
+    )
+
+
 class SecretaryOut(BaseModel):
     grant_id: UUID
     member_id: UUID

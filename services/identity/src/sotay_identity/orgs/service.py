@@ -23,7 +23,16 @@ from ..grants import service as grants_service
 from ..members import fields
 from . import repository
 from .access import ADMIN, ORG_NOT_FOUND, READ_ROLES, authorize, hide_unless_reachable
-from .schemas import OrgClose, OrgCreate, OrgMemberOut, OrgMove, OrgOut, OrgPatch, SecretaryOut
+from .schemas import (
+    CellMateOut,
+    OrgClose,
+    OrgCreate,
+    OrgMemberOut,
+    OrgMove,
+    OrgOut,
+    OrgPatch,
+    SecretaryOut,
+)
 
 KIND_LABELS: dict[OrgKind, str] = {
     OrgKind.PROVINCE: "đảng bộ tỉnh",
@@ -136,6 +145,35 @@ async def list_members(
     rows = rows[:limit]
     return Page(
         items=[OrgMemberOut.model_validate(dict(r)) for r in rows],
+        next_cursor=(
+            encode_cursor([rows[-1]["search_name"], str(rows[-1]["id"])]) if more else None
+        ),
+    )
+
+
+def _name_cursor(cursor: str | None) -> tuple[str, UUID] | None:
+    after_raw = decode_cursor(cursor)
+    if after_raw is None:
+        return None
+    try:
+        return (str(after_raw[0]), UUID(str(after_raw[1])))
+    except (TypeError, ValueError, IndexError, KeyError):
+        raise BadRequest("Con trỏ phân trang không hợp lệ") from None
+
+
+async def list_my_cell_members(
+    conn: Connection, who: Principal, *, limit: int, cursor: str | None
+) -> Page[CellMateOut]:
+    """The caller's own cell, read from their member record (not the token, which may predate
+    a transfer): a cell meets every month, its members know each other by name and role."""
+    cell_id = await repository.member_cell(conn, who.member_id)
+    if cell_id is None:
+        raise NotFound("Không tìm thấy chi bộ của bạn")
+    rows = await repository.cell_roster(conn, cell_id, after=_name_cursor(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        items=[CellMateOut.model_validate(dict(r)) for r in rows],
         next_cursor=(
             encode_cursor([rows[-1]["search_name"], str(rows[-1]["id"])]) if more else None
         ),
