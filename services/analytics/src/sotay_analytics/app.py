@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from sotay_kit import audit
 from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
 from . import metrics
@@ -19,7 +20,7 @@ SPEC = ServiceSpec(
     version="0.1.0",
     description="Báo cáo: mức độ tiếp cận văn bản, tham dự sinh hoạt, mức độ sử dụng.",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    routers=(reports_router,),
+    routers=(audit.router("analytics"), reports_router),
     consumers=BINDINGS,
 )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sotay_kit import audit
 from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
 from .delivery.channels import Email, Sms, WebPush, generate_vapid, load_vapid
@@ -35,7 +36,7 @@ SPEC = ServiceSpec(
     version="0.1.0",
     description="Thông báo: hộp thư trong ứng dụng, Web Push, email, SMS và nhắc việc.",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    routers=[inbox_router, preferences_router, push_router],
+    routers=[audit.router("notify"), inbox_router, preferences_router, push_router],
     consumers=bindings(Policy()),
 )
 

@@ -8,8 +8,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from sotay_kit.app import DbConnection, Resources
-from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.app import DbConnection, Resources, SourceAddress
+from sotay_kit.auth import CurrentPrincipal, Principal
+from sotay_kit.db import Connection
 from starlette.responses import Response
 
 from ..settings import AnalyticsSettings
@@ -54,8 +55,16 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-async def _answer(report: Report, fmt: Format, settings: AnalyticsSettings) -> ReportOut | Response:
+async def _answer(
+    report: Report,
+    fmt: Format,
+    settings: AnalyticsSettings,
+    conn: Connection,
+    who: Principal,
+    source: str,
+) -> ReportOut | Response:
     service.check_rows(len(report.rows), settings.report_max_rows)
+    await service.audit_access(conn, who, report, fmt, source)
     # Building a file is CPU work: off the event loop, so other requests keep being served.
     if fmt == "csv":
         return await asyncio.to_thread(to_csv, report)
@@ -75,6 +84,7 @@ async def document_reach(
     conn: DbConnection,
     now: Now,
     settings: Settings,
+    source: SourceAddress,
     org_id: OrgId = None,
     document_id: UUID | None = None,
     publication_id: UUID | None = None,
@@ -94,7 +104,7 @@ async def document_reach(
         months=months,
         now=now,
     )
-    return await _answer(report, format, settings)
+    return await _answer(report, format, settings, conn, who, source)
 
 
 @router.get(
@@ -108,6 +118,7 @@ async def attendance(
     conn: DbConnection,
     now: Now,
     settings: Settings,
+    source: SourceAddress,
     org_id: OrgId = None,
     from_month: FromQ = None,
     to_month: ToQ = None,
@@ -115,7 +126,7 @@ async def attendance(
 ) -> ReportOut | Response:
     months = service.period(from_month, to_month, now)
     report = await service.attendance(conn, who, org_id=org_id, months=months, now=now)
-    return await _answer(report, format, settings)
+    return await _answer(report, format, settings, conn, who, source)
 
 
 @router.get(
@@ -129,6 +140,7 @@ async def meetings(
     conn: DbConnection,
     now: Now,
     settings: Settings,
+    source: SourceAddress,
     org_id: OrgId = None,
     from_month: FromQ = None,
     to_month: ToQ = None,
@@ -138,7 +150,7 @@ async def meetings(
     report = await service.meetings(
         conn, who, org_id=org_id, months=months, now=now, max_rows=settings.report_max_rows
     )
-    return await _answer(report, format, settings)
+    return await _answer(report, format, settings, conn, who, source)
 
 
 @router.get(
@@ -152,11 +164,12 @@ async def adoption(
     conn: DbConnection,
     now: Now,
     settings: Settings,
+    source: SourceAddress,
     org_id: OrgId = None,
     format: FormatQ = "json",
 ) -> ReportOut | Response:
     report = await service.adoption(conn, who, org_id=org_id, now=now)
-    return await _answer(report, format, settings)
+    return await _answer(report, format, settings, conn, who, source)
 
 
 @router.get(
@@ -170,6 +183,7 @@ async def lagging(
     conn: DbConnection,
     now: Now,
     settings: Settings,
+    source: SourceAddress,
     org_id: OrgId = None,
     from_month: FromQ = None,
     to_month: ToQ = None,
@@ -188,4 +202,4 @@ async def lagging(
         now=now,
         max_rows=settings.report_max_rows,
     )
-    return await _answer(report, format, settings)
+    return await _answer(report, format, settings, conn, who, source)

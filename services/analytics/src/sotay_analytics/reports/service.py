@@ -12,6 +12,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from sotay_kit import audit
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
 from sotay_kit.errors import NotFound, Unprocessable
@@ -41,6 +42,31 @@ def check_rows(count: int, max_rows: int | None) -> None:
         raise ReportTooLarge(
             f"Báo cáo có hơn {max_rows} dòng; hãy thu hẹp tổ chức hoặc khoảng thời gian"
         )
+
+
+# Reports that name members: reading them is audited in every format.
+NAMING_REPORTS = frozenset({"lagging"})
+
+
+async def audit_access(
+    conn: Connection, who: Principal, report: Report, fmt: str, source: str | None
+) -> None:
+    """Audit a report that leaves the platform as a file (CSV/XLSX) or that names members; the
+    aggregate JSON reports people look at every day are not audited."""
+    if fmt == "json" and report.report not in NAMING_REPORTS:
+        return
+    await audit.record(
+        conn,
+        "analytics.report_read" if fmt == "json" else "analytics.report_exported",
+        actor_id=who.member_id,
+        target=report.report,
+        source=source,
+        details={
+            "format": fmt,
+            "org_id": report.org["org_id"] if report.org else None,
+            "rows": len(report.rows),
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter
-from sotay_kit.app import DbConnection
+from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal
 
 from ..deps import Now, Settings
@@ -44,6 +44,7 @@ async def put_member(
     conn: DbConnection,
     settings: Settings,
     now: Now,
+    source: SourceAddress,
 ) -> PreferencesOut:
-    """Ví dụ: bật SMS cho đảng viên không dùng điện thoại thông minh."""
-    return await service.put(conn, who, member_id, body, settings, now)
+    """Ví dụ: bật SMS cho đảng viên không dùng điện thoại thông minh (ghi nhật ký kiểm toán)."""
+    return await service.put(conn, who, member_id, body, settings, now, source)

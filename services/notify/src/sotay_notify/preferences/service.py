@@ -11,6 +11,7 @@ from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
+from sotay_kit import audit
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
 
@@ -73,6 +74,7 @@ async def put(
     body: PreferencesIn,
     settings: NotifySettings,
     now: datetime,
+    source: str | None = None,
 ) -> PreferencesOut:
     await _authorize(conn, who, member_id)
     if body.channels.email and body.email_address is None:
@@ -93,4 +95,18 @@ async def put(
         updated_by=who.member_id,
         now=now,
     )
+    if member_id != who.member_id:
+        # A manager set someone else's contact points: audited (channels only, no contact data).
+        await audit.record(
+            conn,
+            "notify.preferences_set_for_member",
+            actor_id=who.member_id,
+            target=str(member_id),
+            source=source,
+            details={
+                "webpush": body.channels.webpush,
+                "email": body.channels.email,
+                "sms": body.channels.sms,
+            },
+        )
     return _out(member_id, row, settings)

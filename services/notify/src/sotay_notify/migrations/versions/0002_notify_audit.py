@@ -1,0 +1,23 @@
+"""Notify: the hash-chained audit log (``sotay_kit.audit``) of sensitive actions — a manager
+changing another member's contact points and channels.
+
+Revision ID: notify_0002
+Revises: notify_0001
+Create Date: 2026-12-02
+"""
+
+from alembic import op
+from sotay_kit.audit import AUDIT_DDL
+
+revision = "notify_0002"
+down_revision = "notify_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(AUDIT_DDL)
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE audit_log; DROP FUNCTION audit_log_append_only()")
