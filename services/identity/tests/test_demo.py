@@ -30,8 +30,8 @@ async def test_small_province_loads_once_with_its_events(identity: Any) -> None:
     dsn = identity.settings.database_url
     creds = await demo.load(dsn, identity.settings, "small")
     assert creds is not None
-    assert set(creds) >= {"admin", "secretary", "member", "orgs"}
-    assert creds["admin"]["totp_secret"]
+    assert set(creds) >= {"admin", "operator", "secretary", "member", "orgs"}
+    assert creds["admin"]["totp_secret"] and creds["operator"]["totp_secret"]
     async with identity.pool.acquire() as conn:
         members = await conn.fetchval("SELECT count(*) FROM members")
         orgs = await conn.fetchval("SELECT count(*) FROM org_units")
@@ -52,8 +52,8 @@ async def test_small_province_loads_once_with_its_events(identity: Any) -> None:
     assert types == {
         "identity.org.created.v1": orgs,
         "identity.member.created.v1": members,
-        "identity.role.granted.v1": 2,
-        "identity.account.activated.v1": 3,  # the demo accounts are ready to use
+        "identity.role.granted.v1": 3,
+        "identity.account.activated.v1": 4,  # the demo accounts are ready to use
     }
     # The secretary leads the demo member's own cell.
     assert secretary_role == member_path

@@ -29,8 +29,9 @@ SPEC = ServiceSpec(
         "Thư viện văn bản, phát hành xuống tổ chức, theo dõi học tập, sổ tay nghiệp vụ và tin tức."
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    # study first: its static path /documents/to-study must win over /documents/{id}
-    routers=[study_router, library_router, handbook_router, news_router, audit.router("documents")],
+    # Static paths before /documents/{id}, which would take them: the audit log
+    # (/documents/audit) and study (/documents/to-study) first.
+    routers=[audit.router("documents"), study_router, library_router, handbook_router, news_router],
     consumers=[identity_binding()],
 )
 

@@ -11,8 +11,9 @@ every time), written in bulk with its events (``identity.org.created.v1``,
 service's projection receives the province like any other change. Loaded only into an empty
 database.
 
-Three demo accounts get passwords (written to ``demo-credentials.json``): an org admin at
-province level (with TOTP, as the policy requires), a cell secretary and a member of that cell.
+Four demo accounts get passwords (written to ``demo-credentials.json``): an org admin at
+province level and an operator of the province (the root: the audit logs are theirs), both with
+TOTP as the policy requires, a cell secretary and a member of that cell.
 Other members get activation digests of codes nobody knows: they exist to be counted, listed and
 notified, not to log in.
 """
@@ -396,16 +397,18 @@ async def _demo_accounts(
     in_village = [m for m in b.members if m[10] == village.id]
     admin_m = b.members[0]
     secretary_m, member_m = in_village[0], in_village[1]
+    operator_m = next(m for m in b.members if m not in (admin_m, secretary_m, member_m))
     now = datetime.now(UTC)
     events = []
     result: dict[str, Any] = {}
     for label, m, role, org in (
         ("admin", admin_m, "org_admin", province),
+        ("operator", operator_m, "operator", province),
         ("secretary", secretary_m, "cell_secretary", village),
         ("member", member_m, None, village),
     ):
         password = "Demo-" + secrets.token_urlsafe(9)
-        totp = pyotp.random_base32() if label == "admin" else None
+        totp = pyotp.random_base32() if label in ("admin", "operator") else None
         await conn.execute(
             "UPDATE accounts SET password_hash = $2, activation_digest = NULL, "
             "must_change_password = false, activated_at = now(), totp_secret_enc = $3, "

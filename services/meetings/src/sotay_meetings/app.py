@@ -20,8 +20,9 @@ SPEC = ServiceSpec(
         "Sinh hoạt chi bộ: lịch họp, trả lời tham dự, điểm danh, kết thúc họp và biên bản."
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    # The minutes router first: its paths are more specific than /{meeting_id}.
-    routers=[minutes_router, meetings_router, audit.router("meetings")],
+    # Static and more specific paths before /meetings/{meeting_id}, which would take them: the
+    # audit log (/meetings/audit) and the minutes first.
+    routers=[audit.router("meetings"), minutes_router, meetings_router],
     consumers=BINDINGS,
 )
 
