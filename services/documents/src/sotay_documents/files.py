@@ -165,10 +165,15 @@ def inspect(fh: IO[bytes], filename: str) -> FileInfo:
     worker thread."""
     content_type = sniff(fh)
     check_extension(filename, content_type)
-    text = ""
-    if content_type == PDF:
-        text = _pdf_text(fh)
-    elif content_type == DOCX:
-        text = _docx_text(fh)
+    text = extract_text(fh, content_type)
     fh.seek(0)
     return FileInfo(content_type, text)
+
+
+def extract_text(fh: IO[bytes], content_type: str) -> str:
+    """The text of a PDF or DOCX file ("" for other types). Blocking."""
+    if content_type == PDF:
+        return _pdf_text(fh)
+    if content_type == DOCX:
+        return _docx_text(fh)
+    return ""

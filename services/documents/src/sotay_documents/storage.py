@@ -71,6 +71,19 @@ class Storage:
             part_size=16 * 1024 * 1024,
         )
 
+    async def read(self, key: str) -> bytes:
+        """The whole object (a stored document file, at most the upload cap)."""
+
+        def get() -> bytes:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return bytes(response.read())
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await asyncio.to_thread(get)
+
     def presign(self, key: str, *, ttl: int, filename: str, content_type: str) -> str:
         """A GET URL valid ``ttl`` seconds that downloads the object under ``filename``."""
         ascii_name = (

@@ -62,13 +62,28 @@ async def blob_exists(conn: Connection, sha256: str) -> bool:
     return found
 
 
-async def insert_blob(conn: Connection, sha256: str, size: int, content_type: str) -> None:
+async def insert_blob(
+    conn: Connection, sha256: str, size: int, content_type: str, text: str | None = None
+) -> None:
     await conn.execute(
-        "INSERT INTO blobs (sha256, size, content_type) VALUES ($1, $2, $3) "
-        "ON CONFLICT (sha256) DO NOTHING",
+        "INSERT INTO blobs (sha256, size, content_type, text) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (sha256) DO UPDATE SET text = EXCLUDED.text WHERE blobs.text IS NULL",
         sha256,
         size,
         content_type,
+        text,
+    )
+
+
+async def blob_text(conn: Connection, sha256: str) -> str | None:
+    """The file's extracted text; None when stored before texts were kept."""
+    text: str | None = await conn.fetchval("SELECT text FROM blobs WHERE sha256 = $1", sha256)
+    return text
+
+
+async def set_blob_text(conn: Connection, sha256: str, text: str) -> None:
+    await conn.execute(
+        "UPDATE blobs SET text = $2 WHERE sha256 = $1 AND text IS NULL", sha256, text
     )
 
 

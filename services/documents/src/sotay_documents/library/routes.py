@@ -16,6 +16,7 @@ from . import service
 from .schemas import (
     DocumentOut,
     DocumentSummary,
+    DocumentTextOut,
     DownloadOut,
     Kind,
     PublicationOut,
@@ -117,6 +118,22 @@ async def download(
 ) -> DownloadOut:
     """Một đường dẫn tải tệp có chữ ký, hiệu lực ngắn (mặc định 5 phút)."""
     return await service.download(conn, who, storage, settings, document_id, version, source=source)
+
+
+@router.get(
+    "/{document_id}/text",
+    response_model=DocumentTextOut,
+    summary="Nội dung văn bản để đọc (tiêu đề mục và đoạn văn, văn bản thuần)",
+)
+async def read_text(
+    document_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    storage: ObjectStorage,
+    source: SourceAddress,
+    version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> DocumentTextOut:
+    return await service.read_text(conn, who, storage, document_id, version, source=source)
 
 
 @router.put("/{document_id}/bookmark", status_code=204)

@@ -173,6 +173,25 @@ class DownloadOut(BaseModel):
     sha256: str
 
 
+class TextBlockOut(BaseModel):
+    kind: Literal["heading", "paragraph"]
+    text: str = Field(description="Văn bản thuần (không phải HTML)")
+
+
+class DocumentTextOut(BaseModel):
+    """The reader view: the file's extracted text in headings and paragraphs."""
+
+    document_id: uuid.UUID
+    version: int
+    title: str
+    number: str | None
+    content_type: str
+    blocks: list[TextBlockOut] = Field(
+        description="Rỗng khi tệp không có lớp chữ (bản quét): mở tệp gốc"
+    )
+    characters: int = Field(description="Tổng số ký tự của các khối")
+
+
 class PublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -30,17 +30,20 @@ from ..access import PUBLISHER_ROLES, Scope
 from ..settings import DocumentsSettings
 from ..storage import Storage
 from ..uploads import ReceivedFile, parse_fields, receive_form
+from . import reader
 from . import repository as repo
 from .schemas import (
     DocumentMetadata,
     DocumentOut,
     DocumentSummary,
+    DocumentTextOut,
     DownloadOut,
     Kind,
     MyReadOut,
     PublicationOut,
     PublishIn,
     RetractIn,
+    TextBlockOut,
     VersionMetadata,
     VersionOut,
 )
@@ -124,7 +127,9 @@ async def upload_document(
         document_id = uuid.uuid4()
         title_s, head_s, text_s, number_s = _search_fields(meta.model_dump(), info.text)
         async with pool.acquire() as conn, conn.transaction():
-            await repo.insert_blob(conn, received.sha256, received.size, info.content_type)
+            await repo.insert_blob(
+                conn, received.sha256, received.size, info.content_type, info.text
+            )
             await repo.insert_document(
                 conn,
                 document_id=document_id,
@@ -192,7 +197,9 @@ async def upload_version(
             assert doc is not None
             number = doc["current_version"] + 1
             _, _, text_s, _ = _search_fields(dict(doc), info.text)
-            await repo.insert_blob(conn, received.sha256, received.size, info.content_type)
+            await repo.insert_blob(
+                conn, received.sha256, received.size, info.content_type, info.text
+            )
             await repo.insert_version(
                 conn,
                 document_id=document_id,
@@ -393,6 +400,66 @@ async def list_documents(
             [key.isoformat() if isinstance(key, datetime) else key, str(last["id"]), fuzzy]
         )
     return Page(items=items, next_cursor=next_cursor)
+
+
+# -- reader view ----------------------------------------------------------------------------
+
+
+async def _extracted_text(conn: Connection, storage: Storage, version: Any) -> str:
+    """The version's text, extracted from the stored file once if it predates kept texts."""
+    text = await repo.blob_text(conn, version["sha256"])
+    if text is not None:
+        return text
+    data = await storage.read(version["sha256"])
+
+    def extract() -> str:
+        import io
+
+        try:
+            return files.extract_text(io.BytesIO(data), version["content_type"])
+        except files.BrokenFile:  # accepted once, so not expected; then there is no text
+            return ""
+
+    text = await asyncio.to_thread(extract)
+    await repo.set_blob_text(conn, version["sha256"], text)
+    return text
+
+
+async def read_text(
+    conn: Connection,
+    who: Principal,
+    storage: Storage,
+    document_id: uuid.UUID,
+    version: int | None,
+    *,
+    source: str,
+) -> DocumentTextOut:
+    """Visible exactly to those who may open the document (and audited like its download)."""
+    doc = await visible_or_404(conn, who, document_id)
+    number = version or doc["current_version"]
+    v = await repo.version(conn, document_id, number)
+    if v is None:
+        raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    if doc["classification"] != "public":
+        await audit.record(
+            conn,
+            "documents.text_read",
+            actor_id=who.member_id,
+            target=str(document_id),
+            source=source,
+            details={"version": number, "classification": doc["classification"]},
+        )
+    text = await _extracted_text(conn, storage, v)
+    cut = reader.blocks(text, v["content_type"])
+    return DocumentTextOut(
+        document_id=document_id,
+        version=number,
+        title=doc["title"],
+        number=doc["number"],
+        content_type=v["content_type"],
+        blocks=[TextBlockOut(kind=b.kind, text=b.text) for b in cut],
+        characters=sum(len(b.text) for b in cut),
+    )
 
 
 # -- download -------------------------------------------------------------------------------
