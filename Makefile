@@ -18,15 +18,16 @@ env: $(UV)
 	$(UV) sync --frozen --all-packages
 
 run: env ## start the whole platform with its demo data; Ctrl-C stops it
-	$(UV) run --frozen python -m sotay_kit.devstack run --data $(DATA) --gateway-port $(GATEWAY_PORT) --demo $(DEMO)
+	$(UV) run --frozen python -m sotay_devstack run --data $(DATA) --gateway-port $(GATEWAY_PORT) --demo $(DEMO)
 
 test: env ## the whole test suite against real Postgres, NATS, S3 and gateway
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-lint: env
+lint: env ## ruff, mypy, the architecture's import contracts (pyproject.toml), contract drift
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy kit/src contracts/src services/identity/src services/documents/src services/meetings/src services/notify/src services/analytics/src
+	$(UV) run --frozen mypy kit/src contracts/src services/identity/src services/documents/src services/meetings/src services/notify/src services/analytics/src devstack/src
+	$(UV) run --frozen lint-imports
 	$(UV) run --frozen python -m sotay_contracts.generate --check
 
 fmt: env

@@ -1,1 +1,1 @@
-pytest_plugins = ["sotay_kit.testing.plugin"]
+pytest_plugins = ["sotay_devstack.testing"]

@@ -26,9 +26,9 @@ import asyncpg
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from sotay_devstack.servers import NATS_USERS, Nats, Postgres, free_port, generate_secret
 from sotay_kit import messaging, migrations
-from sotay_kit.devstack.servers import NATS_USERS, Nats, Postgres, free_port, generate_secret
-from sotay_kit.testing.plugin import EMPTY_VERSIONS
+from sotay_kit.testing.databases import EMPTY_VERSIONS
 from sotay_kit.topology import OPERATOR_NATS_USER
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -48,9 +48,9 @@ from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
+from sotay_devstack.servers import free_port
+from sotay_devstack.stack import Stack
 from sotay_identity.settings import IdentitySettings
-from sotay_kit.devstack.servers import free_port
-from sotay_kit.devstack.stack import Stack
 from sotay_kit.topology import SERVICES
 
 from . import documents

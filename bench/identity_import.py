@@ -28,9 +28,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+from sotay_devstack.demo import person_name
 from sotay_identity.app import SPEC, create_app
 from sotay_identity.crypto import DataCipher
-from sotay_identity.demo import person_name
 from sotay_identity.members import fields
 from sotay_identity.members.repository import MEMBER_COLUMNS
 from sotay_identity.settings import IdentitySettings

@@ -19,11 +19,11 @@ import httpx
 import pyotp
 import pytest
 from sotay_contracts import CloudEvent, Event, parse_event
+from sotay_devstack.servers import free_port
+from sotay_devstack.stack import Stack
+from sotay_devstack.testing import server_dir
 from sotay_kit import messaging
-from sotay_kit.devstack.servers import free_port
-from sotay_kit.devstack.stack import Stack
 from sotay_kit.testing.pdf import make_pdf as make_pdf  # re-exported for the e2e tests
-from sotay_kit.testing.plugin import server_dir
 from sotay_kit.topology import SERVICES
 
 

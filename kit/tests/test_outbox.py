@@ -15,10 +15,10 @@ import asyncpg
 import pytest
 from nats.js import JetStreamContext
 from sotay_contracts import CloudEvent
+from sotay_devstack.testing import Infra
 from sotay_kit import db, outbox
 from sotay_kit.outbox import OutboxRelay
 from sotay_kit.testing.events import read_event
-from sotay_kit.testing.plugin import Infra
 
 STREAM = "DOCUMENTS"
 

@@ -27,9 +27,14 @@ class ServiceInfo:
         return f"sotay_{self.name}"
 
     @property
+    def spec_module(self) -> str:
+        """Module holding the service's ``SPEC`` (read by ``python -m sotay_kit.provision``)."""
+        return f"{self.package}.app"
+
+    @property
     def app_factory(self) -> str:
         """Import string for uvicorn's ``--factory``."""
-        return f"sotay_{self.name}.app:create_app"
+        return f"{self.spec_module}:create_app"
 
     @property
     def database(self) -> str:

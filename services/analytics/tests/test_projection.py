@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from sotay_analytics import rebuild
 from sotay_contracts.events import documents as dev
 from sotay_contracts.events import meetings as mev
-from sotay_kit.testing.plugin import Infra
+from sotay_devstack.testing import Infra
 
 from .conftest import REPORT_NOW, AnalyticsApp, at, month_scenario
 

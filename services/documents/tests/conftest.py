@@ -20,11 +20,12 @@ from minio import Minio
 from nats.aio.client import Client as NATS
 from sotay_contracts import Event, new_cloud_event
 from sotay_contracts.events import identity as ev
+from sotay_devstack.testing import Infra, S3Info
 from sotay_documents.app import SPEC, create_app
 from sotay_documents.settings import DocumentsSettings
 from sotay_kit import messaging
+from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.testing.pdf import make_pdf
-from sotay_kit.testing.plugin import DatabaseFactory, Infra, S3Info
 from sotay_kit.testing.tokens import TokenFactory
 
 RESOLUTION_LINES = [

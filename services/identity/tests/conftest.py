@@ -12,9 +12,10 @@ import pytest
 import pytest_asyncio
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from sotay_devstack.testing import Infra
 from sotay_identity.app import SPEC, create_app
 from sotay_identity.settings import IdentitySettings
-from sotay_kit.testing.plugin import DatabaseFactory, Infra
+from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.text import fold
 
 # OWASP parameters, as in production: tests exercise the real cost.

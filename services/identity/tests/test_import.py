@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sotay_contracts import CloudEvent, parse_event
 from sotay_contracts.events.identity import MemberCreated
+from sotay_devstack.demo import person_name
 from sotay_identity.crypto import sha256
-from sotay_identity.demo import person_name
 from sotay_identity.members import activation, importer
 
 ADMIN = "Lê Văn Huyện"  # org_admin of district A

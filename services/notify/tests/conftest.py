@@ -29,10 +29,11 @@ from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from sotay_contracts import CloudEvent, Event, new_cloud_event
 from sotay_contracts.registry import parse_event
+from sotay_devstack.servers import free_port
+from sotay_devstack.testing import Infra
 from sotay_kit import messaging
 from sotay_kit.consumer import EventConsumer
-from sotay_kit.devstack.servers import free_port
-from sotay_kit.testing.plugin import DatabaseFactory, Infra
+from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.testing.tokens import TokenFactory
 from sotay_kit.testing.world import World
 from sotay_notify.app import create_app

@@ -18,7 +18,7 @@ from sotay_contracts.events.notify import (
     NotificationDelivered,
     NotificationFailed,
 )
-from sotay_kit.testing.plugin import Infra
+from sotay_devstack.testing import Infra
 from sotay_notify.delivery import repository as repo
 from sotay_notify.delivery import service as delivery
 from sotay_notify.delivery.channels import Result

@@ -145,8 +145,8 @@ def deploy_dir() -> Path:
     override = os.environ.get("SOTAY_DEPLOY_DIR")
     if override:
         return Path(override)
-    # kit/src/sotay_kit/devstack/servers.py → repository root is four levels up.
-    return Path(__file__).resolve().parents[4] / "deploy"
+    # devstack/src/sotay_devstack/servers.py → repository root is three levels up.
+    return Path(__file__).resolve().parents[3] / "deploy"
 
 
 def binary(name: str) -> Path:

@@ -36,11 +36,10 @@ import pyotp
 from argon2 import PasswordHasher
 from sotay_contracts import CloudEvent
 from sotay_contracts.events import identity as ev
+from sotay_identity.crypto import DataCipher, sha256
+from sotay_identity.settings import IdentitySettings
 from sotay_kit import db, outbox
 from sotay_kit.text import fold
-
-from .crypto import DataCipher, sha256
-from .settings import IdentitySettings
 
 Size = Literal["small", "full"]
 

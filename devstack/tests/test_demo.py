@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from sotay_contracts import CloudEvent, parse_event
-from sotay_identity import demo
+from sotay_devstack import demo
+from sotay_identity.settings import IdentitySettings
+from sotay_kit import db
 
 
 def test_full_province_has_the_reference_shape() -> None:
@@ -26,13 +27,16 @@ def test_full_province_has_the_reference_shape() -> None:
     assert len({m[1] for m in b.members}) == len(b.members)  # card numbers unique
 
 
-async def test_small_province_loads_once_with_its_events(identity: Any) -> None:
-    dsn = identity.settings.database_url
-    creds = await demo.load(dsn, identity.settings, "small")
+async def test_small_province_loads_once_with_its_events(
+    identity_settings: IdentitySettings,
+) -> None:
+    dsn = identity_settings.database_url
+    creds = await demo.load(dsn, identity_settings, "small")
     assert creds is not None
     assert set(creds) >= {"admin", "operator", "secretary", "member", "orgs"}
     assert creds["admin"]["totp_secret"] and creds["operator"]["totp_secret"]
-    async with identity.pool.acquire() as conn:
+    conn = await db.connect(dsn)
+    try:
         members = await conn.fetchval("SELECT count(*) FROM members")
         orgs = await conn.fetchval("SELECT count(*) FROM org_units")
         rows = await conn.fetch("SELECT headers, body FROM outbox ORDER BY seq")
@@ -45,6 +49,8 @@ async def test_small_province_loads_once_with_its_events(identity: Any) -> None:
             "SELECT o.path FROM members m JOIN org_units o ON o.id = m.cell_id WHERE m.id = $1",
             creds["member"]["member_id"],
         )
+    finally:
+        await conn.close()
     assert (members, orgs) == (creds["counts"]["members"], creds["counts"]["orgs"])
     types = Counter(
         parse_event(CloudEvent.from_nats(r["headers"], r["body"])).SUBJECT for r in rows
@@ -57,4 +63,4 @@ async def test_small_province_loads_once_with_its_events(identity: Any) -> None:
     }
     # The secretary leads the demo member's own cell.
     assert secretary_role == member_path
-    assert await demo.load(dsn, identity.settings, "small") is None
+    assert await demo.load(dsn, identity_settings, "small") is None

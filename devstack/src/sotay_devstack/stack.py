@@ -1,6 +1,6 @@
 """The local stack: every server and service of the platform on one machine, no Docker.
 
-``python -m sotay_kit.devstack run`` (what ``make run`` calls) starts PostgreSQL, NATS, S3 and
+``python -m sotay_devstack run`` (what ``make run`` calls) starts PostgreSQL, NATS, S3 and
 the gateway from their pip wheels, applies every service's migrations, provisions streams,
 consumers and buckets, starts the five services under a supervisor that restarts a crashed
 one, waits until all are ready, writes ``.data/stack.json`` and stops everything on Ctrl-C.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -30,16 +29,25 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 from minio import Minio
-
-from .. import messaging, migrations
-from ..app import ServiceSpec
-from ..messaging import ConsumerSpec
-from ..topology import (
+from sotay_analytics.app import SPEC as ANALYTICS
+from sotay_documents.app import SPEC as DOCUMENTS
+from sotay_identity.app import SPEC as IDENTITY
+from sotay_identity.settings import IdentitySettings
+from sotay_kit import messaging, migrations
+from sotay_kit.app import ServiceSpec
+from sotay_kit.messaging import ConsumerSpec
+from sotay_kit.provision import consumers_of
+from sotay_kit.topology import (
     GATEWAY_DEFAULT_PORT,
     OPERATOR_NATS_USER,
     SERVICES,
     ServiceInfo,
 )
+from sotay_meetings.app import SPEC as MEETINGS
+from sotay_notify.app import SPEC as NOTIFY
+
+from . import demo as demo_province
+from .demo import Size as DemoSize
 from .servers import (
     NATS_USERS,
     Caddy,
@@ -57,14 +65,21 @@ log = logging.getLogger("sotay.stack")
 DOCUMENTS_BUCKET = "sotay-documents"
 
 
-def _service_spec(service: ServiceInfo) -> ServiceSpec:
-    module = importlib.import_module(f"{service.package}.app")
-    spec: ServiceSpec = module.SPEC
-    return spec
+#: Every service's spec, by the name the topology gives it.
+SPECS: dict[str, ServiceSpec] = {
+    spec.name: spec
+    for spec in (
+        IDENTITY,
+        DOCUMENTS,
+        MEETINGS,
+        NOTIFY,
+        ANALYTICS,
+    )
+}
 
 
 def all_consumers() -> list[ConsumerSpec]:
-    return [b.spec for s in SERVICES for b in _service_spec(s).consumers]
+    return consumers_of(SPECS.values())
 
 
 def _vapid_private_key() -> str:
@@ -163,7 +178,7 @@ class Stack:
     service_ports: Mapping[str, int] = field(default_factory=dict)
     quiet: bool = False
     environment: str = "local"
-    demo: str | None = "small"  # the demo province's size; None loads nothing
+    demo: DemoSize | None = "small"  # the demo province's size; None loads nothing
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
@@ -201,9 +216,9 @@ class Stack:
             self.pg.create_database(svc.database)
         self._say("▸ migrations …")
         for svc in SERVICES:
-            migrations.upgrade(self.pg.dsn(svc.database), _service_spec(svc).versions_dir)
-        if self.demo:
-            self._load_demo()
+            migrations.upgrade(self.pg.dsn(svc.database), SPECS[svc.name].versions_dir)
+        if self.demo is not None:
+            self._load_demo(self.demo)
         self._say("▸ NATS JetStream …")
         self.nats = Nats(self.data_dir / "nats", free_port(), free_port(), s.nats_passwords)
         self.nats.start()
@@ -262,16 +277,12 @@ class Stack:
         finally:
             await nc.close()
 
-    def _load_demo(self) -> None:
-        """The demo province, loaded by identity's own loader when its database is empty."""
+    def _load_demo(self, size: DemoSize) -> None:
+        """The demo province, loaded when identity's database is empty."""
         assert self.pg is not None
-        demo = importlib.import_module("sotay_identity.demo")
-        settings_module = importlib.import_module("sotay_identity.settings")
         dsn = self.pg.dsn("identity")
-        settings = settings_module.IdentitySettings(
-            database_url=dsn, data_key=self.secrets.data_key
-        )
-        creds = asyncio.run(demo.load(dsn, settings, self.demo))
+        settings = IdentitySettings(database_url=dsn, data_key=self.secrets.data_key)
+        creds = asyncio.run(demo_province.load(dsn, settings, size))
         path = self.data_dir / "demo-credentials.json"
         if creds is not None:
             path.touch(mode=0o600, exist_ok=True)
@@ -417,7 +428,7 @@ def run(
     data_dir: Path,
     gateway_port: int,
     ports: Mapping[str, int] | None = None,
-    demo: str | None = "small",
+    demo: DemoSize | None = "small",
 ) -> None:
     """Run until SIGINT/SIGTERM. Services listen on their topology ports unless overridden."""
     if ports is None:

@@ -1,4 +1,4 @@
-"""Container entry point: ``SERVICE=<name> python -m sotay_kit.devstack.serve``.
+"""Container entry point: ``SERVICE=<name> python -m sotay_kit.serve``.
 
 Runs uvicorn with the service's app factory from :mod:`sotay_kit.topology`, on
 ``<PREFIX>HOST`` (default 0.0.0.0 in a container) and ``<PREFIX>PORT`` (default: the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..topology import SERVICE_BY_NAME
+from .topology import SERVICE_BY_NAME
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The local servers (sotay_kit.devstack.servers) start, bind 127.0.0.1 only and enforce auth.
+"""The local servers (sotay_devstack.servers) start, bind 127.0.0.1 only and enforce auth.
 
 Each server is started once for this module on free ports in a temporary directory.
 """
@@ -27,7 +27,7 @@ from minio import Minio
 from minio.error import S3Error
 from nats.aio.client import Client as NATS
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig, StreamSource
-from sotay_kit.devstack.servers import (
+from sotay_devstack.servers import (
     LOCALHOST,
     NATS_USERS,
     Caddy,
@@ -40,7 +40,7 @@ from sotay_kit.devstack.servers import (
     nats_password_env,
     wait_until,
 )
-from sotay_kit.testing.plugin import server_dir
+from sotay_devstack.testing import server_dir
 from sotay_kit.topology import (
     ANALYTICS_READER_NATS_USER,
     OPERATOR_NATS_USER,

@@ -1,28 +1,28 @@
-"""Pytest fixtures: real Postgres, NATS and S3, started once per session on free ports.
+"""Pytest plugin: real Postgres, NATS and S3, started once per session on free ports.
 
-A test gets a fresh database cloned from a migrated template (milliseconds, real migrations)
-and a JetStream whose streams were reset and re-provisioned for it.
+Loaded by the workspace's root ``conftest.py``. A test gets a fresh database cloned from a
+migrated template (milliseconds, real migrations; :mod:`sotay_kit.testing.databases`) and a
+JetStream whose streams were reset and re-provisioned for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from sotay_kit import messaging
+from sotay_kit.testing.databases import EMPTY_VERSIONS, DatabaseFactory, TemplateDatabases
+from sotay_kit.topology import OPERATOR_NATS_USER
 
-from sotay_kit import messaging, migrations
-from sotay_kit.devstack.servers import (
+from .servers import (
     NATS_USERS,
     Nats,
     Postgres,
@@ -30,9 +30,8 @@ from sotay_kit.devstack.servers import (
     free_port,
     generate_secret,
 )
-from sotay_kit.topology import OPERATOR_NATS_USER
 
-EMPTY_VERSIONS = Path(__file__).parent / "empty_versions"
+__all__ = ["DatabaseFactory", "Infra", "S3Info", "server_dir"]
 
 
 @dataclass
@@ -41,36 +40,20 @@ class Infra:
     pg: Postgres
     nats: Nats
     nats_passwords: dict[str, str]
-    _templates: dict[str, str] = field(default_factory=dict)
-    _template_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    databases: TemplateDatabases = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.databases = TemplateDatabases(self.pg.dsn)
 
     def nats_url(self, user: str = OPERATOR_NATS_USER) -> str:
         return self.nats.url_for(user)
 
     async def template(self, key: str, versions_dir: Path) -> str:
         """A migrated template database for ``key`` (created once per session)."""
-        async with self._template_lock:
-            if key not in self._templates:
-                name = f"tmpl_{key}"
-                await _admin(self.pg.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await _admin(self.pg.dsn(), f'CREATE DATABASE "{name}"')
-                await migrations.upgrade_async(self.pg.dsn(name), versions_dir)
-                self._templates[key] = name
-            return self._templates[key]
+        return await self.databases.template(key, versions_dir)
 
     async def fresh_database(self, key: str, versions_dir: Path) -> str:
-        template = await self.template(key, versions_dir)
-        name = f"t_{key}_{uuid.uuid4().hex[:10]}"
-        await _admin(self.pg.dsn(), f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        return name
-
-
-async def _admin(dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+        return await self.databases.fresh(key, versions_dir)
 
 
 @contextmanager
@@ -144,9 +127,6 @@ def _s3(root: Path) -> Iterator[S3Info]:
         server.stop()
 
 
-DatabaseFactory = Callable[[str, Path], Awaitable[str]]
-
-
 @pytest_asyncio.fixture
 async def make_database(infra: Infra) -> AsyncIterator[DatabaseFactory]:
     """``await make_database(key, versions_dir)`` → DSN of a fresh migrated database."""
@@ -159,7 +139,7 @@ async def make_database(infra: Infra) -> AsyncIterator[DatabaseFactory]:
 
     yield factory
     for name in created:
-        await _admin(infra.pg.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await infra.databases.drop(name)
 
 
 @pytest_asyncio.fixture

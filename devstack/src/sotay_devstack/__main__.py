@@ -1,4 +1,4 @@
-"""``python -m sotay_kit.devstack run [--data .data] [--gateway-port 8080]``"""
+"""``python -m sotay_devstack run [--data .data] [--gateway-port 8080] [--demo small]``"""
 
 from __future__ import annotations
 
@@ -6,26 +6,30 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..topology import GATEWAY_DEFAULT_PORT
+from sotay_kit.topology import GATEWAY_DEFAULT_PORT
+
+from .demo import Size
 from .stack import run
+
+DEMO_SIZES: dict[str, Size | None] = {"small": "small", "full": "full", "none": None}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m sotay_kit.devstack")
+    parser = argparse.ArgumentParser(prog="python -m sotay_devstack")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="start the whole platform; Ctrl-C stops it")
     run_p.add_argument("--data", type=Path, default=Path(".data"))
     run_p.add_argument("--gateway-port", type=int, default=GATEWAY_DEFAULT_PORT)
     run_p.add_argument(
         "--demo",
-        choices=["small", "full", "none"],
+        choices=list(DEMO_SIZES),
         default="small",
         help="demo province loaded into an empty database (full: 2,910 cells, ~60,000 members)",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.command == "run":
-        run(args.data, args.gateway_port, demo=None if args.demo == "none" else args.demo)
+        run(args.data, args.gateway_port, demo=DEMO_SIZES[args.demo])
 
 
 if __name__ == "__main__":
