@@ -3,8 +3,10 @@
 #   docker run -e SERVICE=documents … sotay
 FROM python:3.11-slim
 
-ARG UV_VERSION=0.13.9
-RUN pip install --no-cache-dir "uv==${UV_VERSION}"
+# uv at the version pyproject.toml pins ([tool.uv] required-version), as the Makefile installs it.
+COPY pyproject.toml /tmp/pin/
+RUN UV_VERSION="$(python -c 'import tomllib; print(tomllib.load(open("/tmp/pin/pyproject.toml", "rb"))["tool"]["uv"]["required-version"].lstrip("="))')" \
+    && pip install --no-cache-dir "uv==${UV_VERSION}"
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

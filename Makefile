@@ -2,7 +2,11 @@
 # uv comes from PyPI into .tools/, the environment from uv.lock, the servers from pip wheels.
 
 PYTHON ?= python3
-UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+# uv is pinned once, by pyproject.toml's [tool.uv] required-version; the Dockerfile reads the same
+# pin, and uv itself refuses to run the project at any other version.
+UV_VERSION := $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml', 'rb'))['tool']['uv']['required-version'].removeprefix('=='))")
+UV := $(CURDIR)/.tools/bin/uv
+UV_INSTALLED := .tools/uv-$(UV_VERSION).installed
 DATA ?= .data
 GATEWAY_PORT ?= 8080
 # Size of the demo province: small, full (2,910 cells, ~60,000 members) or none.
@@ -10,11 +14,12 @@ DEMO ?= small
 
 .PHONY: run test lint fmt bench contracts env clean
 
-$(CURDIR)/.tools/bin/uv:
+$(UV_INSTALLED):
 	$(PYTHON) -m venv .tools
-	.tools/bin/pip install --quiet --disable-pip-version-check uv
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	rm -f .tools/uv-*.installed && touch $@
 
-env: $(UV)
+env: $(UV_INSTALLED)
 	$(UV) sync --frozen --all-packages
 
 run: env ## start the whole platform with its demo data; Ctrl-C stops it

