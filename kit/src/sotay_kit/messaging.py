@@ -138,8 +138,9 @@ def external_consumer(team: str, *, subjects: Sequence[str] = ()) -> ConsumerSpe
         name=f"{EXTERNAL_PREFIX}{team}",
         stream=PUBLIC_STREAM,
         filter_subjects=tuple(subjects),
+        # No backoff here: ConsumerSpec.backoff is the delay of our own consumers' nak and never
+        # reaches the server; an external client redelivers after ack_wait or naks with its own.
         max_deliver=20,
-        backoff=(5.0, 30.0, 120.0, 600.0),
         ack_wait=60.0,
         max_ack_pending=10_000,
         description=f"external analytics consumer of team {team}",
