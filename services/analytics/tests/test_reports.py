@@ -255,7 +255,80 @@ async def test_csv_and_xlsx_carry_the_same_numbers(world: AnalyticsApp) -> None:
         "/api/v1/reports/meetings", params={**params, "format": "csv"}, headers=world.auth("b4")
     )
     text = resp.content.decode("utf-8-sig")
-    assert "Đủ số lượng" in text and ",Không\r\n" in text
+    assert "Đủ số lượng" in text and ",Không," in text
+
+
+# The node's own row in an org report (`org_self`): the file tells it by its org path.
+ROW_FLAGS = frozenset({"org_self"})
+
+
+def _json_cell(value: Any) -> tuple[str, Any]:
+    """What the CSV and the XLSX must hold for a JSON value: (CSV text, XLSX value). A boolean
+    reads as a word; a number stays the same number (a count in a yes/no column included)."""
+    if value is None:
+        return "", None
+    if isinstance(value, bool):
+        word = "Có" if value else "Không"
+        return word, word
+    if isinstance(value, int | float):
+        return str(value), value
+    return str(value), str(value)
+
+
+@pytest.mark.parametrize(
+    ("report", "org"),
+    [
+        ("document-reach", "commune"),
+        ("document-reach", "cell_a"),  # one row per member
+        ("attendance", "commune"),
+        ("attendance", "cell_a"),
+        ("meetings", "commune"),
+        ("adoption", "commune"),
+        ("adoption", "cell_a"),  # yes/no per member, counts in the total
+        ("lagging", "commune"),
+    ],
+)
+async def test_exports_carry_every_number_of_the_json(
+    world: AnalyticsApp, report: str, org: str
+) -> None:
+    """Every number of the JSON answer — each row's and the total's — is in the CSV and the
+    XLSX, in the column of its key; a JSON number without a column is a number lost."""
+    params = {"org_id": str(world.world.orgs[org]), **({} if report == "adoption" else MONTHS)}
+    data = await world.report(report, "b4", **params)
+    assert data["rows"] and data["total"] is not None
+    keys = [c["key"] for c in data["columns"]]
+    lines = [*data["rows"], data["total"]]
+
+    csv_resp = await world.client.get(
+        f"/api/v1/reports/{report}", params={**params, "format": "csv"}, headers=world.auth("b4")
+    )
+    assert csv_resp.status_code == 200, csv_resp.text
+    csv_table = list(csv.reader(io.StringIO(csv_resp.content.decode("utf-8-sig"))))
+    xlsx_resp = await world.client.get(
+        f"/api/v1/reports/{report}", params={**params, "format": "xlsx"}, headers=world.auth("b4")
+    )
+    assert xlsx_resp.status_code == 200, xlsx_resp.text
+    sheet = load_workbook(io.BytesIO(xlsx_resp.content)).active
+    assert sheet is not None
+    xlsx_table = [list(r) for r in sheet.iter_rows(values_only=True)]
+
+    labels = [c["label"] for c in data["columns"]]
+    assert csv_table[0] == labels and xlsx_table[0] == labels
+    assert len(csv_table) == len(xlsx_table) == 1 + len(lines)
+    assert csv_table[-1][0] == xlsx_table[-1][0] == "Tổng cộng"
+    compared = 0
+    for n, line in enumerate(lines, start=1):
+        for key, value in line.items():
+            if not isinstance(value, int | float) or key in ROW_FLAGS:
+                continue  # text and ids: only numbers (and yes/no) are checked here
+            assert key in keys, f"{report}: {key} = {value} has no column in the export"
+            col = keys.index(key)
+            want_csv, want_xlsx = _json_cell(value)
+            where = f"{report} line {n} {key}"
+            assert csv_table[n][col] == want_csv, (where, csv_table[n][col], value)
+            assert xlsx_table[n][col] == want_xlsx, (where, xlsx_table[n][col], value)
+            compared += 1
+    assert compared >= len(lines)
 
 
 async def test_business_gauges(world: AnalyticsApp) -> None:

@@ -47,7 +47,9 @@ def to_model(report: Report) -> ReportOut:
 def _cell(column: Column, value: Any) -> Any:
     if value is None:
         return ""
-    if column.kind == "bool":
+    if isinstance(value, bool):
+        # A yes/no of a row reads as a word; the total of a yes/no column is a count and stays
+        # a number ("2 meetings at quorum", not "Có").
         return "Có" if value else "Không"
     return value
 

@@ -90,6 +90,19 @@ class Report:
     generated_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A number only the total has (how many meetings or members, the ratios of a
+        # member-level adoption report) gets a column of its own, empty on the rows: a CSV or
+        # XLSX export carries every number of the JSON.
+        if self.total is None:
+            return
+        have = {c.key for c in self.columns}
+        self.columns = self.columns + [
+            TOTAL_ONLY_COLUMNS[key]
+            for key, value in self.total.items()
+            if key not in have and isinstance(value, int | float) and not isinstance(value, bool)
+        ]
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -565,6 +578,15 @@ MEMBER_ADOPTION_COLUMNS = [
     Column("active", "Hoạt động (30 ngày)", "bool"),
     Column("last_active_at", "Hoạt động gần nhất", "datetime"),
 ]
+# Columns for counts only a total has (see Report.__post_init__).
+TOTAL_ONLY_COLUMNS = {
+    c.key: c
+    for c in (
+        Column("meetings", "Số cuộc họp"),
+        Column("members", "Số đảng viên"),
+        *ADOPTION_COLUMNS,
+    )
+}
 
 
 def _iso(value: datetime | None) -> str | None:
