@@ -198,3 +198,45 @@ async def test_document_published_to_a_district_reaches_each_member_once(
     finally:
         await notify_db.close()
         await nc.close()
+
+
+async def test_two_documents_published_together_arrive_named(platform: Platform) -> None:
+    """Two resolutions published at once are two different notifications, each naming the
+    document's number and title (not two identical "Văn bản mới: nghị quyết")."""
+    district_id = platform.credentials["orgs"]["district_id"]
+    admin = await platform.auth("admin")
+    member = await platform.auth("member")
+    tag = uuid.uuid4().hex[:6]
+    documents = [
+        (f"{tag}1-NQ/HU", "Nghị quyết về phát triển kinh tế nông thôn mới"),
+        (f"{tag}2-NQ/HU", "Nghị quyết về công tác phát triển đảng viên"),
+    ]
+    publications: dict[str, tuple[str, str]] = {}
+    async with platform.client() as client:
+        for number, title in documents:
+            r = await client.post(
+                "/api/v1/documents",
+                data={"title": title, "number": number, "kind": "resolution"},
+                files={"file": ("nq.pdf", make_pdf([title]), "application/pdf")},
+                headers=admin,
+            )
+            assert r.status_code == 201, r.text
+            r = await client.post(
+                f"/api/v1/documents/{r.json()['id']}/publish",
+                json={"org_ids": [district_id], "study_required": True},
+                headers=admin,
+            )
+            assert r.status_code == 201, r.text
+            publications[r.json()["id"]] = (number, title)
+
+        async def arrived() -> Any:
+            r = await client.get("/api/v1/inbox", headers=member)
+            items = [i for i in r.json()["items"] if i["cause_id"] in publications]
+            return items if len(items) == len(publications) else None
+
+        items = await _until(arrived, "both publications in the member's inbox")
+    for item in items:
+        number, title = publications[item["cause_id"]]
+        assert item["title"] == f"Văn bản mới: {number} – {title}"
+        assert f"số {number} “{title}”" in item["body"]
+    assert len({i["title"] for i in items}) == 2

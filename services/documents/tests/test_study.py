@@ -38,7 +38,7 @@ async def _read_events(env: Any) -> list[dict[str, Any]]:
 async def test_publish_emits_the_audience_size_from_the_projection(
     env: Any, resolution: bytes
 ) -> None:
-    doc = await env.upload("admin", resolution, "nq.pdf", kind="rules")
+    doc = await env.upload("admin", resolution, "nq.pdf", kind="rules", number="07-QC/TU")
     deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     publication = await env.publish(
         "admin", doc["id"], "district_a", "cell_b1", study_required=True, study_deadline=deadline
@@ -55,6 +55,8 @@ async def test_publish_emits_the_audience_size_from_the_projection(
     assert event.study_required and event.study_deadline is not None
     assert event.kind.value == "regulation"  # quy chế → the contract's coarser kind
     assert event.publisher_org_id == env.org_ids["province"]
+    # What a notification names: the document's title and number (not its content).
+    assert (event.title, event.number) == ("Văn bản thử nghiệm", "07-QC/TU")
 
 
 async def test_progress_moves_forward_and_emits_throttled_read_events(

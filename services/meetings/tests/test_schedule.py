@@ -20,6 +20,7 @@ async def test_monthly_series_in_local_time_and_one_occurrence_moves_alone(
             "org_id": str(svc.world.orgs["cell_a"]),
             "kind": "regular",
             "title": "Sinh hoạt chi bộ thường kỳ",
+            "location": "Nhà văn hóa thôn Đông",
             # 4th of each month at 19:30 Hà Nội time, given in UTC on the wire.
             "starts_at": "2026-12-04T12:30:00Z",
             "ends_at": "2026-12-04T14:30:00Z",
@@ -71,8 +72,13 @@ async def test_monthly_series_in_local_time_and_one_occurrence_moves_alone(
     scheduled = [e for e in events if isinstance(e, mev.MeetingScheduled)]
     assert len(scheduled) == 12
     assert all(e.occurrence is not None and e.occurrence.rule == "monthly" for e in scheduled)
+    # What notifications name: the meeting's title and place travel with the plan.
+    assert {(e.title, e.location) for e in scheduled} == {
+        ("Sinh hoạt chi bộ thường kỳ", "Nhà văn hóa thôn Đông")
+    }
     [updated] = [e for e in events if isinstance(e, mev.MeetingUpdated)]
     assert updated.meeting_id == uuid.UUID(feb["id"])
+    assert updated.title == "Sinh hoạt chi bộ tháng 2 (dời sau Tết)"
     assert set(updated.changed_fields) == {"starts_at", "ends_at"}
     assert updated.revision == 2 and updated.occurrence is not None
     [cancelled] = [e for e in events if isinstance(e, mev.MeetingCancelled)]

@@ -82,6 +82,14 @@ class DocumentPublished(Event):
     published_by: uuid.UUID = Field(description="Member id of the publisher.")
     publisher_org_id: uuid.UUID = Field(description="Committee the document is published by.")
     occurred_at: AwareDatetime
+    # Added in v1 (optional): what the document is, so a notification can name it. Titles and
+    # numbers of party documents are not personal data; the content never travels.
+    title: str | None = Field(
+        default=None, max_length=500, description="The document's title (trích yếu)."
+    )
+    number: str | None = Field(
+        default=None, max_length=100, description="The document's number, e.g. 05-NQ/HU."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

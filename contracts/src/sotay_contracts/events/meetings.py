@@ -101,6 +101,12 @@ class _MeetingPlan(Event):
     )
     revision: Revision
     occurred_at: AwareDatetime
+    # Added in v1 (optional): what and where, so a notification can name the meeting. A
+    # meeting's title and place are not personal data.
+    title: str | None = Field(default=None, max_length=300, description="The meeting's title.")
+    location: str | None = Field(
+        default=None, max_length=300, description="Where it is held (empty when not set)."
+    )
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:

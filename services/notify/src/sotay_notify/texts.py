@@ -1,9 +1,11 @@
 """What notifications say, in Vietnamese (NFC), and where they link to.
 
-Events carry ids, org paths and facts only, so a notification names the kind of meeting or
-document, the organisation (from the identity projection) and the time in Asia/Ho_Chi_Minh;
-the deep link opens the thing itself in the app. Nothing here is secret: email and SMS bodies
-are built from the same text.
+Events carry ids, org paths and facts, so a notification names the meeting (its title, the
+organisation from the identity projection, the time in Asia/Ho_Chi_Minh and the place) or the
+document (its number and title) — six resolutions published at once arrive as six different
+notifications. Events published before those optional fields existed fall back to the kind of
+meeting or document. The deep link opens the thing itself in the app. Nothing here is secret:
+email and SMS bodies are built from the same text.
 """
 
 from __future__ import annotations
@@ -64,6 +66,38 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+TITLE_NAME_MAX = 120  # a push notification's title shows one or two lines
+
+
+def _clip(text: str, limit: int = TITLE_NAME_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _meeting_name(label: str, meeting_title: str | None) -> str:
+    return _clip(meeting_title) if meeting_title else label
+
+
+def _at(location: str | None) -> str:
+    return f" tại {location}" if location else ""
+
+
+def _document_name(label: str, title: str | None, number: str | None) -> str:
+    """Short, for a notification title: ``05-NQ/HU – Nghị quyết về …``."""
+    if title and number:
+        return _clip(f"{number} – {title}")
+    if title:
+        return _clip(title)
+    if number:
+        return f"{label} {number}"
+    return label
+
+
+def _document_phrase(label: str, title: str | None, number: str | None) -> str:
+    """For a body: ``nghị quyết số 05-NQ/HU “Nghị quyết về …”``."""
+    phrase = label + (f" số {number}" if number else "")
+    return phrase + (f" “{_clip(title, 300)}”" if title else "")
+
+
 def when(value: datetime) -> str:
     """``19:30 ngày 04/12/2026`` in Hà Nội time."""
     local = value.astimezone(LOCAL_TZ)
@@ -83,7 +117,14 @@ def _org(title: str | None) -> str:
 
 
 def meeting_scheduled(
-    meeting_id: UUID, kind: str, org_title: str | None, starts_at: datetime, *, series: bool
+    meeting_id: UUID,
+    kind: str,
+    org_title: str | None,
+    starts_at: datetime,
+    *,
+    series: bool,
+    meeting_title: str | None = None,
+    location: str | None = None,
 ) -> Content:
     label = MEETING_KINDS.get(kind, "Cuộc họp")
     extra = " Lịch họp lặp lại hằng tháng." if series else ""
@@ -91,9 +132,9 @@ def meeting_scheduled(
         NotificationCause.MEETING_SCHEDULED,
         meeting_id,
         "scheduled",
-        nfc(f"Lịch họp mới: {label}"),
+        nfc(f"Lịch họp mới: {_meeting_name(label, meeting_title)}"),
         nfc(
-            f"{label} của {_org(org_title)} vào lúc {when(starts_at)}.{extra} "
+            f"{label} của {_org(org_title)} vào lúc {when(starts_at)}{_at(location)}.{extra} "
             "Vui lòng xác nhận tham dự."
         ),
         meeting_link(meeting_id),
@@ -108,30 +149,46 @@ def meeting_updated(
     starts_at: datetime,
     revision: int,
     changed: Sequence[str],
+    *,
+    meeting_title: str | None = None,
+    location: str | None = None,
 ) -> Content:
     label = MEETING_KINDS.get(kind, "Cuộc họp")
     what = ", ".join(dict.fromkeys(FIELD_NAMES.get(c, c) for c in changed)) or "nội dung"
+    place = f" Địa điểm: {location}." if location else ""
     return Content(
         NotificationCause.MEETING_UPDATED,
         meeting_id,
         f"updated:r{revision}",
-        nfc(f"Thay đổi cuộc họp: {label}"),
-        nfc(f"{label} của {_org(org_title)} đã thay đổi ({what}). Thời gian: {when(starts_at)}."),
+        nfc(f"Thay đổi cuộc họp: {_meeting_name(label, meeting_title)}"),
+        nfc(
+            f"{label} của {_org(org_title)} đã thay đổi ({what}). "
+            f"Thời gian: {when(starts_at)}.{place}"
+        ),
         meeting_link(meeting_id),
         urgent="starts_at" in changed or "location" in changed,
     )
 
 
 def meeting_cancelled(
-    meeting_id: UUID, kind: str, org_title: str | None, starts_at: datetime, *, soon: bool
+    meeting_id: UUID,
+    kind: str,
+    org_title: str | None,
+    starts_at: datetime,
+    *,
+    soon: bool,
+    meeting_title: str | None = None,
+    location: str | None = None,
 ) -> Content:
     label = MEETING_KINDS.get(kind, "Cuộc họp")
     return Content(
         NotificationCause.MEETING_CANCELLED,
         meeting_id,
         "cancelled",
-        nfc(f"Hủy cuộc họp: {label}"),
-        nfc(f"{label} của {_org(org_title)} dự kiến lúc {when(starts_at)} đã bị hủy."),
+        nfc(f"Hủy cuộc họp: {_meeting_name(label, meeting_title)}"),
+        nfc(
+            f"{label} của {_org(org_title)} dự kiến lúc {when(starts_at)}{_at(location)} đã bị hủy."
+        ),
         meeting_link(meeting_id),
         urgent=soon,
     )
@@ -151,15 +208,18 @@ def meeting_reminder(
     org_title: str | None,
     starts_at: datetime,
     minutes_before: int,
+    *,
+    meeting_title: str | None = None,
+    location: str | None = None,
 ) -> Content:
     label = MEETING_KINDS.get(kind, "Cuộc họp")
     return Content(
         NotificationCause.MEETING_REMINDER,
         meeting_id,
         f"reminder:{minutes_before}m:{int(starts_at.timestamp())}",
-        nfc(f"Nhắc lịch họp: {label}"),
+        nfc(f"Nhắc lịch họp: {_meeting_name(label, meeting_title)}"),
         nfc(
-            f"{label} của {_org(org_title)} bắt đầu lúc {when(starts_at)} "
+            f"{label} của {_org(org_title)} bắt đầu lúc {when(starts_at)}{_at(location)} "
             f"(còn {_before(minutes_before)})."
         ),
         meeting_link(meeting_id),
@@ -168,14 +228,22 @@ def meeting_reminder(
 
 
 def minutes_signed(
-    minutes_id: UUID, meeting_id: UUID, kind: str, org_title: str | None, starts_at: datetime
+    minutes_id: UUID,
+    meeting_id: UUID,
+    kind: str,
+    org_title: str | None,
+    starts_at: datetime,
+    *,
+    meeting_title: str | None = None,
 ) -> Content:
     label = MEETING_KINDS.get(kind, "Cuộc họp")
     return Content(
         NotificationCause.MINUTES_SIGNED,
         minutes_id,
         "signed",
-        "Biên bản cuộc họp đã được ký",
+        nfc(f"Biên bản đã được ký: {meeting_title}")
+        if meeting_title
+        else "Biên bản cuộc họp đã được ký",
         nfc(f"Biên bản {label.lower()} của {_org(org_title)} lúc {when(starts_at)} đã được ký."),
         f"/meetings/{meeting_id}/minutes",
     )
@@ -188,6 +256,9 @@ def document_published(
     publisher_title: str | None,
     study_deadline: datetime | None,
     study_required: bool,
+    *,
+    title: str | None = None,
+    number: str | None = None,
 ) -> Content:
     label = DOCUMENT_KINDS.get(kind, "văn bản")
     if study_deadline is not None:
@@ -196,41 +267,65 @@ def document_published(
         study = " Yêu cầu học tập."
     else:
         study = ""
+    what = _document_phrase(label, title, number) if title or number else f"{label} mới"
     return Content(
         NotificationCause.DOCUMENT_PUBLISHED,
         publication_id,
         "published",
-        nfc(f"Văn bản mới: {label}"),
-        nfc(f"{_org(publisher_title)} đã phát hành {label} mới.{study}"),
+        nfc(f"Văn bản mới: {_document_name(label, title, number)}"),
+        nfc(f"{_org(publisher_title)} đã phát hành {what}.{study}"),
         document_link(document_id),
     )
 
 
 def study_reminder(
-    publication_id: UUID, document_id: UUID, kind: str, deadline: datetime, minutes_before: int
+    publication_id: UUID,
+    document_id: UUID,
+    kind: str,
+    deadline: datetime,
+    minutes_before: int,
+    *,
+    title: str | None = None,
+    number: str | None = None,
 ) -> Content:
     label = DOCUMENT_KINDS.get(kind, "văn bản")
+    named = title or number
     return Content(
         NotificationCause.STUDY_DEADLINE_REMINDER,
         publication_id,
         f"study:{minutes_before}m:{int(deadline.timestamp())}",
-        "Nhắc học tập văn bản",
+        nfc(f"Nhắc học tập: {_document_name(label, title, number)}")
+        if named
+        else "Nhắc học tập văn bản",
         nfc(
-            f"Bạn chưa hoàn thành học tập {label} được giao; hạn chót {when(deadline)} "
-            f"(còn {_before(minutes_before)})."
+            f"Bạn chưa hoàn thành học tập {_document_phrase(label, title, number)} được giao; "
+            f"hạn chót {when(deadline)} (còn {_before(minutes_before)})."
         ),
         document_link(document_id),
     )
 
 
-def document_retracted(document_id: UUID, publication_id: UUID | None, kind: str) -> Content:
+def document_retracted(
+    document_id: UUID,
+    publication_id: UUID | None,
+    kind: str,
+    *,
+    title: str | None = None,
+    number: str | None = None,
+) -> Content:
     label = DOCUMENT_KINDS.get(kind, "văn bản")
+    if title or number:
+        heading = nfc(f"Văn bản đã bị thu hồi: {_document_name(label, title, number)}")
+        phrase = _document_phrase(label, title, number)
+        body = f"{phrase[:1].upper()}{phrase[1:]} bạn đã nhận đã bị thu hồi."
+    else:
+        heading, body = "Văn bản đã bị thu hồi", f"Một {label} bạn đã nhận đã bị thu hồi."
     return Content(
         NotificationCause.DOCUMENT_RETRACTED,
         document_id,
         f"retracted:{publication_id or 'all'}",
-        "Văn bản đã bị thu hồi",
-        nfc(f"Một {label} bạn đã nhận đã bị thu hồi."),
+        heading,
+        nfc(body),
         document_link(document_id),
     )
 

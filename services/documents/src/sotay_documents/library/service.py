@@ -592,6 +592,8 @@ async def publish(
             published_by=who.member_id,
             publisher_org_id=publisher_id,
             occurred_at=now,
+            title=doc["title"],
+            number=doc["number"],
         ),
     )
     log.info(

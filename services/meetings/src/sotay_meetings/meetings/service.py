@@ -321,6 +321,8 @@ def _plan_event(
         occurrence=occurrence,
         revision=revision,
         occurred_at=now,
+        title=meeting["title"],
+        location=meeting["location"] or None,
         **extra,
     )
 

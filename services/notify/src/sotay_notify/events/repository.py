@@ -142,6 +142,8 @@ async def upsert_meeting(
     invitee_ids: list[UUID],
     status: str,
     revision: int,
+    title: str | None = None,
+    location: str | None = None,
 ) -> tuple[bool, list[UUID]]:
     """Store the meeting's plan unless a newer revision is known. Returns (applied, the
     invitees before this change)."""
@@ -152,11 +154,13 @@ async def upsert_meeting(
         return False, list(before["invitee_ids"])
     await conn.execute(
         "INSERT INTO meetings (meeting_id, org_id, org_path, kind, starts_at, ends_at, "
-        "invitee_ids, status, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "invitee_ids, status, revision, title, location) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
         "ON CONFLICT (meeting_id) DO UPDATE SET org_id = excluded.org_id, "
         "org_path = excluded.org_path, kind = excluded.kind, starts_at = excluded.starts_at, "
         "ends_at = excluded.ends_at, invitee_ids = excluded.invitee_ids, "
-        "status = excluded.status, revision = excluded.revision",
+        "status = excluded.status, revision = excluded.revision, title = excluded.title, "
+        "location = excluded.location",
         meeting_id,
         org_id,
         org_path,
@@ -166,6 +170,8 @@ async def upsert_meeting(
         invitee_ids,
         status,
         revision,
+        title,
+        location,
     )
     return True, list(before["invitee_ids"]) if before is not None else []
 
@@ -187,10 +193,13 @@ async def insert_publication(
     audience_paths: list[str],
     publisher_org_id: UUID,
     study_deadline: datetime | None,
+    title: str | None = None,
+    number: str | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO publications (publication_id, document_id, version, kind, audience_paths, "
-        "publisher_org_id, study_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "publisher_org_id, study_deadline, title, number) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
         "ON CONFLICT (publication_id) DO NOTHING",
         publication_id,
         document_id,
@@ -199,6 +208,8 @@ async def insert_publication(
         audience_paths,
         publisher_org_id,
         study_deadline,
+        title,
+        number,
     )
 
 
@@ -215,7 +226,7 @@ async def retract(
     return await conn.fetch(
         "UPDATE publications SET retracted_at = $3 WHERE document_id = $1 "
         "AND ($2::uuid IS NULL OR publication_id = $2) AND retracted_at IS NULL "
-        "RETURNING publication_id, kind",
+        "RETURNING publication_id, kind, title, number",
         document_id,
         publication_id,
         at,

@@ -83,6 +83,8 @@ async def meeting_scheduled(conn: Connection, policy: Policy, e: mev.MeetingSche
         invitee_ids=e.invitee_member_ids,
         status="scheduled",
         revision=e.revision,
+        title=e.title,
+        location=e.location,
     )
     if not applied:
         return
@@ -93,7 +95,13 @@ async def meeting_scheduled(conn: Connection, policy: Policy, e: mev.MeetingSche
         return
     title = await repo.org_title(conn, e.org_id)
     content = texts.meeting_scheduled(
-        e.meeting_id, e.kind.value, title, e.starts_at, series=e.occurrence is not None
+        e.meeting_id,
+        e.kind.value,
+        title,
+        e.starts_at,
+        series=e.occurrence is not None,
+        meeting_title=e.title,
+        location=e.location,
     )
     await _to_members(conn, content, e.invitee_member_ids)
 
@@ -110,6 +118,8 @@ async def meeting_updated(conn: Connection, policy: Policy, e: mev.MeetingUpdate
         invitee_ids=e.invitee_member_ids,
         status="scheduled",
         revision=e.revision,
+        title=e.title,
+        location=e.location,
     )
     if not applied:
         return
@@ -123,13 +133,28 @@ async def meeting_updated(conn: Connection, policy: Policy, e: mev.MeetingUpdate
     if added:
         await _to_members(
             conn,
-            texts.meeting_scheduled(e.meeting_id, e.kind.value, title, e.starts_at, series=False),
+            texts.meeting_scheduled(
+                e.meeting_id,
+                e.kind.value,
+                title,
+                e.starts_at,
+                series=False,
+                meeting_title=e.title,
+                location=e.location,
+            ),
             added,
         )
     changed = [c for c in e.changed_fields if c != "invitees"]
     if changed and staying:
         content = texts.meeting_updated(
-            e.meeting_id, e.kind.value, title, e.starts_at, e.revision, changed
+            e.meeting_id,
+            e.kind.value,
+            title,
+            e.starts_at,
+            e.revision,
+            changed,
+            meeting_title=e.title,
+            location=e.location,
         )
         await _to_members(conn, content, staying)
 
@@ -146,6 +171,8 @@ async def meeting_cancelled(conn: Connection, e: mev.MeetingCancelled) -> None:
         invitee_ids=e.invitee_member_ids,
         status="cancelled",
         revision=e.revision,
+        title=e.title,
+        location=e.location,
     )
     if not applied:
         return
@@ -154,7 +181,15 @@ async def meeting_cancelled(conn: Connection, e: mev.MeetingCancelled) -> None:
         return
     title = await repo.org_title(conn, e.org_id)
     soon = e.starts_at - e.occurred_at <= CANCEL_URGENT_WITHIN
-    content = texts.meeting_cancelled(e.meeting_id, e.kind.value, title, e.starts_at, soon=soon)
+    content = texts.meeting_cancelled(
+        e.meeting_id,
+        e.kind.value,
+        title,
+        e.starts_at,
+        soon=soon,
+        meeting_title=e.title,
+        location=e.location,
+    )
     await _to_members(conn, content, e.invitee_member_ids)
 
 
@@ -168,7 +203,12 @@ async def minutes_signed(conn: Connection, e: mev.MinutesSigned) -> None:
         return
     title = await repo.org_title(conn, e.org_id)
     content = texts.minutes_signed(
-        e.minutes_id, e.meeting_id, meeting["kind"], title, meeting["starts_at"]
+        e.minutes_id,
+        e.meeting_id,
+        meeting["kind"],
+        title,
+        meeting["starts_at"],
+        meeting_title=meeting["title"],
     )
     await _to_members(conn, content, list(meeting["invitee_ids"]))
 
@@ -196,6 +236,8 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
         audience_paths=paths,
         publisher_org_id=e.publisher_org_id,
         study_deadline=e.study_deadline,
+        title=e.title,
+        number=e.number,
     )
     if e.study_deadline is not None:
         for minutes in policy.study_reminder_minutes:
@@ -212,6 +254,8 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
         title,
         e.study_deadline,
         e.study_required,
+        title=e.title,
+        number=e.number,
     )
     written = await repo.fan_out(
         conn, content, repo.AUDIENCE_SUBTREES, paths, repo.active_statuses(), now=_now()
@@ -229,7 +273,10 @@ async def document_retracted(conn: Connection, e: dev.DocumentRetracted) -> None
         return
     for r in rows:
         await reminders.cancel(conn, "study", r["publication_id"])
-    content = texts.document_retracted(e.document_id, e.publication_id, rows[0]["kind"])
+    first = rows[0]
+    content = texts.document_retracted(
+        e.document_id, e.publication_id, first["kind"], title=first["title"], number=first["number"]
+    )
     written = await repo.fan_out(
         conn,
         content,

@@ -52,7 +52,13 @@ async def _fire(conn: Connection, reminder: Any, now: datetime) -> None:
             return
         title = await events_repo.org_title(conn, meeting["org_id"])
         content = texts.meeting_reminder(
-            meeting["meeting_id"], meeting["kind"], title, meeting["starts_at"], minutes
+            meeting["meeting_id"],
+            meeting["kind"],
+            title,
+            meeting["starts_at"],
+            minutes,
+            meeting_title=meeting["title"],
+            location=meeting["location"],
         )
         written = await events_repo.fan_out(
             conn,
@@ -68,7 +74,13 @@ async def _fire(conn: Connection, reminder: Any, now: datetime) -> None:
             await _skip(conn, reminder, now, "retracted")
             return
         content = texts.study_reminder(
-            pub["publication_id"], pub["document_id"], pub["kind"], pub["study_deadline"], minutes
+            pub["publication_id"],
+            pub["document_id"],
+            pub["kind"],
+            pub["study_deadline"],
+            minutes,
+            title=pub["title"],
+            number=pub["number"],
         )
         # Only those who have not studied it yet.
         written = await events_repo.fan_out(

@@ -1,0 +1,111 @@
+"""Notifications say what they are about: six resolutions published together arrive as six
+different notifications, each naming the document's number and title; meeting notices name the
+meeting, its time in Asia/Ho_Chi_Minh and its place — reminders and retractions too."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sotay_contracts.events import documents as dev
+from sotay_contracts.events import meetings as mev
+
+from .conftest import NotifyApp, at
+from .test_inbox import published, scheduled
+
+RESOLUTIONS = [
+    (f"0{i}-NQ/TU", f"Nghị quyết về nhiệm vụ trọng tâm số {i} năm 2027") for i in range(1, 7)
+]
+
+
+async def test_six_resolutions_arrive_as_six_named_notifications(svc: NotifyApp) -> None:
+    for number, title in RESOLUTIONS:
+        await svc.publish(published(svc, "cell_a", title=title, number=number))
+    items = (await svc.inbox("a1"))["items"]
+    assert sorted(i["title"] for i in items) == sorted(
+        f"Văn bản mới: {number} – {title}" for number, title in RESOLUTIONS
+    )
+    for item in items:
+        number = item["title"].removeprefix("Văn bản mới: ").split(" – ")[0]
+        assert f"nghị quyết số {number} “Nghị quyết về" in item["body"]
+        assert "học tập trước" in item["body"]
+
+
+async def test_a_long_title_is_shortened_in_the_heading_only(svc: NotifyApp) -> None:
+    title = "Nghị quyết về " + "tăng cường công tác xây dựng Đảng " * 8
+    await svc.publish(published(svc, "cell_a", title=title.strip(), number="21-NQ/TW"))
+    [item] = (await svc.inbox("a1"))["items"]
+    assert len(item["title"]) <= len("Văn bản mới: ") + 120 and item["title"].endswith("…")
+    assert title.strip()[:200] in item["body"]
+
+
+async def test_meeting_notices_name_the_meeting_its_time_and_place(svc: NotifyApp) -> None:
+    event = scheduled(svc, title="Sinh hoạt chi bộ tháng 12/2026", location="Nhà văn hóa thôn Đông")
+    await svc.publish(event)
+    [item] = (await svc.inbox("a1"))["items"]
+    assert item["title"] == "Lịch họp mới: Sinh hoạt chi bộ tháng 12/2026"
+    assert "19:30 ngày 04/12/2026 tại Nhà văn hóa thôn Đông" in item["body"]
+
+    await svc.tick(event.starts_at - timedelta(hours=24))
+    reminder = (await svc.inbox("a1"))["items"][0]
+    assert reminder["title"] == "Nhắc lịch họp: Sinh hoạt chi bộ tháng 12/2026"
+    assert "tại Nhà văn hóa thôn Đông (còn 1 ngày)" in reminder["body"]
+
+    moved = mev.MeetingUpdated(
+        **event.model_dump(exclude={"scheduled_by", "revision", "occurred_at", "location"}),
+        location="Hội trường xã An Phú",
+        revision=2,
+        occurred_at=at(hours=1),
+        changed_fields=["location"],
+        updated_by=event.invitee_member_ids[0],
+    )
+    await svc.publish(moved)
+    update = (await svc.inbox("a1"))["items"][0]
+    assert update["title"] == "Thay đổi cuộc họp: Sinh hoạt chi bộ tháng 12/2026"
+    assert "(địa điểm)" in update["body"] and "Địa điểm: Hội trường xã An Phú." in update["body"]
+
+    await svc.publish(
+        mev.MeetingCancelled(
+            **moved.model_dump(exclude={"revision", "occurred_at", "changed_fields", "updated_by"}),
+            revision=3,
+            occurred_at=at(hours=2),
+            reason_code=mev.CancellationReason.FORCE_MAJEURE,
+            cancelled_by=event.invitee_member_ids[0],
+        )
+    )
+    gone = (await svc.inbox("a1"))["items"][0]
+    assert gone["title"] == "Hủy cuộc họp: Sinh hoạt chi bộ tháng 12/2026"
+    assert "tại Hội trường xã An Phú đã bị hủy" in gone["body"]
+
+
+async def test_study_reminder_and_retraction_name_the_document(svc: NotifyApp) -> None:
+    event = published(
+        svc,
+        "cell_a",
+        kind=dev.DocumentKind.PLAN,
+        title="Kế hoạch học tập chuyên đề 2027",
+        number="12-KH/ĐU",
+    )
+    await svc.publish(event)
+    await svc.tick(at(days=7))
+    reminder = (await svc.inbox("a2"))["items"][0]
+    assert reminder["title"] == "Nhắc học tập: 12-KH/ĐU – Kế hoạch học tập chuyên đề 2027"
+    assert (
+        "hạn chót" in reminder["body"] and "“Kế hoạch học tập chuyên đề 2027”" in (reminder["body"])
+    )
+    await svc.publish(
+        dev.DocumentRetracted(
+            document_id=event.document_id,
+            publication_id=event.publication_id,
+            reason_code=dev.RetractionReason.PUBLISHED_IN_ERROR,
+            retracted_by=uuid.uuid4(),
+            occurred_at=at(days=8),
+        )
+    )
+    retracted = (await svc.inbox("a2"))["items"][0]
+    assert retracted["title"] == (
+        "Văn bản đã bị thu hồi: 12-KH/ĐU – Kế hoạch học tập chuyên đề 2027"
+    )
+    assert retracted["body"] == (
+        "Kế hoạch số 12-KH/ĐU “Kế hoạch học tập chuyên đề 2027” bạn đã nhận đã bị thu hồi."
+    )
