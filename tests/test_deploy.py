@@ -310,12 +310,16 @@ def test_caddy_routes_every_resource_to_its_service(caddy_json: dict[str, Any]) 
     assert table == expected
 
 
+def _paths(route: dict[str, Any]) -> list[str]:
+    return [p for m in route.get("match", []) for p in m.get("path", [])]
+
+
 def test_caddy_fallback_is_problem_json_and_request_id_is_set(caddy_json: dict[str, Any]) -> None:
     routes = _gateway_routes(caddy_json)
     handlers = [h for r in routes for h in _walk_handlers(r.get("handle", []))]
-    fallbacks = [r for r in routes if not r.get("match")]
+    api_fallbacks = [r for r in routes if _paths(r) == ["/api/*"]]
     static = [
-        h for r in fallbacks for h in _walk_handlers(r.get("handle", []))
+        h for r in api_fallbacks for h in _walk_handlers(r.get("handle", []))
         if h.get("handler") == "static_response"
     ]  # fmt: skip
     [not_found] = [h for h in static if h.get("status_code") == 404]
@@ -338,6 +342,44 @@ def test_caddy_fallback_is_problem_json_and_request_id_is_set(caddy_json: dict[s
     # Metrics only on their own listener, never on the gateway.
     assert not any(h.get("handler") == "metrics" for h in handlers)
     assert caddy_json["admin"]["listen"] == "127.0.0.1:12019"
+
+
+def _response_headers(handlers: list[dict[str, Any]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for h in handlers:
+        if h.get("handler") == "headers":
+            merged.update(h.get("response", {}).get("set", {}))
+    return merged
+
+
+def test_caddy_serves_the_web_app_with_security_headers(caddy_json: dict[str, Any]) -> None:
+    """Every path outside /api/ is the web app: files from WEB_ROOT, index.html for the app's
+    own paths, hashed assets cached for good, and the security headers of DESIGN.md §12."""
+    routes = _gateway_routes(caddy_json)
+    handlers = [h for r in routes for h in _walk_handlers(r.get("handle", []))]
+    headers = _response_headers(handlers)
+    [csp] = headers["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert directives["script-src"] == ["'self'"]
+    assert not any("unsafe" in v for values in directives.values() for v in values)
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert "camera=(self)" in headers["Permissions-Policy"][0]
+    assert headers["X-Content-Type-Options"] == ["nosniff"]
+    assert headers["Referrer-Policy"]
+
+    [app] = [
+        r for r in routes
+        if not r.get("match")
+        and any(h.get("handler") == "file_server" for h in _walk_handlers(r["handle"]))
+    ]  # fmt: skip
+    app_handlers = list(_walk_handlers(app["handle"]))
+    # History fallback: a path that is no file is answered with index.html.
+    assert '"try_files": ["{http.request.uri.path}", "/index.html"]' in json.dumps(app)
+    assert _response_headers(app_handlers)["Cache-Control"] == ["no-cache"]
+    [assets] = [r for r in routes if _paths(r) == ["/assets/*"]]
+    assets_handlers = list(_walk_handlers(assets["handle"]))
+    assert "immutable" in _response_headers(assets_handlers)["Cache-Control"][0]
+    assert any(h.get("handler") == "file_server" for h in assets_handlers)
 
 
 # ============================================================================================

