@@ -1,0 +1,34 @@
+// The API's shapes, from the types generated out of the services' OpenAPI documents.
+import type { components as Documents } from "./generated/documents";
+import type { components as Identity } from "./generated/identity";
+import type { components as Meetings } from "./generated/meetings";
+import type { components as Notify } from "./generated/notify";
+
+export type Me = Identity["schemas"]["Me"];
+export type Membership = Identity["schemas"]["MembershipOut"];
+export type OrgMember = Identity["schemas"]["OrgMemberOut"];
+export type TotpEnrolment = Identity["schemas"]["TotpEnrolment"];
+
+export type MeetingSummary = Meetings["schemas"]["MeetingSummary"];
+export type Meeting = Meetings["schemas"]["MeetingOut"];
+export type RsvpIn = Meetings["schemas"]["RsvpIn"];
+export type Attendance = Meetings["schemas"]["AttendanceOut"];
+
+export type DocumentSummary = Documents["schemas"]["DocumentSummary"];
+export type DocumentDetail = Documents["schemas"]["DocumentOut"];
+export type ToStudy = Documents["schemas"]["ToStudyItem"];
+export type ProgressIn = Documents["schemas"]["ProgressIn"];
+export type Download = Documents["schemas"]["DownloadOut"];
+export type Article = Documents["schemas"]["ArticleOut"];
+export type ArticleSummary = Documents["schemas"]["ArticleSummary"];
+export type Category = Documents["schemas"]["CategoryOut"];
+export type News = Documents["schemas"]["NewsOut"];
+
+export type Notification = Notify["schemas"]["NotificationOut"];
+export type InboxPage = Notify["schemas"]["InboxPage"];
+export type Preferences = Notify["schemas"]["PreferencesOut"];
+
+export interface Page<T> {
+  items: T[];
+  next_cursor?: string | null;
+}

@@ -1,0 +1,100 @@
+import { useEffect, useState } from "preact/hooks";
+import { t } from "./i18n/vi";
+import { observe, type SyncState } from "./offline/store";
+import { booting, me } from "./session";
+import { Documents, DocumentReader } from "./screens/Documents";
+import { Home } from "./screens/Home";
+import { Inbox } from "./screens/Inbox";
+import { MeetingDetail, Meetings } from "./screens/Meetings";
+import { Profile } from "./screens/Profile";
+import { Handbook, HandbookArticle, NewsItem, NewsList } from "./screens/Reading";
+import { SignIn } from "./screens/SignIn";
+import { Loading, Screen } from "./ui/common";
+import { match, useLocation } from "./ui/router";
+
+const NAV = [
+  ["/", t.nav.home],
+  ["/meetings", t.nav.meetings],
+  ["/documents", t.nav.documents],
+  ["/inbox", t.nav.inbox],
+  ["/profile", t.nav.profile],
+] as const;
+
+function screenFor(path: string) {
+  let p: Record<string, string> | null;
+  if (path === "/" || path === "") return <Home />;
+  if (match("/meetings", path)) return <Meetings />;
+  if ((p = match("/meetings/:id", path))) return <MeetingDetail id={p.id} />;
+  if (match("/documents", path)) return <Documents />;
+  if ((p = match("/documents/:id", path))) return <DocumentReader id={p.id} />;
+  if (match("/handbook", path)) return <Handbook />;
+  if ((p = match("/handbook/:slug", path))) return <HandbookArticle slug={p.slug} />;
+  if (match("/news", path)) return <NewsList />;
+  if ((p = match("/news/:id", path))) return <NewsItem id={p.id} />;
+  if (match("/inbox", path)) return <Inbox />;
+  if (match("/profile", path)) return <Profile />;
+  return (
+    <Screen title={t.notFound}>
+      <p>
+        <a href="/">{t.nav.home}</a>
+      </p>
+    </Screen>
+  );
+}
+
+function current(path: string, href: string): boolean {
+  return href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
+}
+
+/** What is offline and what waits to be sent, always visible while it matters. */
+function Banner() {
+  const [sync, setSync] = useState<SyncState | null>(null);
+  useEffect(() => observe(setSync), []);
+  if (!sync || (sync.online && !sync.servedFromDevice && sync.waiting === 0)) {
+    return <div role="status" class="banner-slot" />;
+  }
+  return (
+    <div role="status" class="banner">
+      {(!sync.online || sync.servedFromDevice) && <p>{t.offline.offline}</p>}
+      {sync.waiting > 0 && <p>{t.offline.waiting(sync.waiting)}</p>}
+    </div>
+  );
+}
+
+export function App() {
+  const location = useLocation();
+  if (booting.value) return <Loading />;
+  if (!me.value) return <SignIn />;
+  const path = location.pathname;
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t.skipToContent}
+      </a>
+      <header class="top">
+        <a href="/" class="brand">
+          {t.appName}
+        </a>
+        <nav aria-label={t.nav.label} class="more">
+          <a href="/handbook" aria-current={current(path, "/handbook") ? "page" : undefined}>
+            {t.nav.handbook}
+          </a>
+          <a href="/news" aria-current={current(path, "/news") ? "page" : undefined}>
+            {t.nav.news}
+          </a>
+        </nav>
+      </header>
+      <Banner />
+      <main id="main" tabIndex={-1}>
+        {screenFor(path)}
+      </main>
+      <nav class="tabbar" aria-label={t.nav.label}>
+        {NAV.map(([href, label]) => (
+          <a key={href} href={href} aria-current={current(path, href) ? "page" : undefined}>
+            {label}
+          </a>
+        ))}
+      </nav>
+    </>
+  );
+}

@@ -1,0 +1,92 @@
+import type { InboxPage, MeetingSummary, News, Page, ToStudy } from "../api/types";
+import { t } from "../i18n/vi";
+import { cachedGet } from "../offline/store";
+import { me } from "../session";
+import { Screen, Show, useAsync } from "../ui/common";
+import { day, when } from "../ui/format";
+import { StudyItem } from "./Documents";
+import { MeetingCard } from "./Meetings";
+
+export function Home() {
+  const meetings = useAsync(
+    () => cachedGet<Page<MeetingSummary>>("/api/v1/meetings", { scope: "mine", when: "upcoming", limit: 1 }),
+    [],
+  );
+  const study = useAsync(() => cachedGet<ToStudy[]>("/api/v1/documents/to-study"), []);
+  const inbox = useAsync(() => cachedGet<InboxPage>("/api/v1/inbox", { unread: true, limit: 5 }), []);
+  const news = useAsync(() => cachedGet<Page<News>>("/api/v1/news", { limit: 3 }), []);
+  return (
+    <Screen title={t.home.greeting(me.value?.full_name ?? "")}>
+      <section aria-labelledby="next-meeting" class="card">
+        <h2 id="next-meeting">{t.home.nextMeeting}</h2>
+        <Show state={meetings}>
+          {(page) =>
+            page.items.length ? <MeetingCard meeting={page.items[0]} /> : <p>{t.home.noMeeting}</p>
+          }
+        </Show>
+      </section>
+      <section aria-labelledby="to-study" class="card">
+        <h2 id="to-study">{t.home.toStudy}</h2>
+        <Show state={study}>
+          {(items) =>
+            items.length ? (
+              <ul class="list">
+                {items.map((item) => (
+                  <StudyItem key={item.document_id} item={item} />
+                ))}
+              </ul>
+            ) : (
+              <p>{t.home.noStudy}</p>
+            )
+          }
+        </Show>
+      </section>
+      <section aria-labelledby="unread" class="card">
+        <h2 id="unread">{t.home.unread}</h2>
+        <Show state={inbox}>
+          {(page) =>
+            page.items.length ? (
+              <ul class="list">
+                {page.items.map((n) => (
+                  <li key={n.id}>
+                    <a class="row-link" href={n.link || "/inbox"}>
+                      <strong>{n.title}</strong>
+                      <span>{n.body}</span>
+                      <small>{when(n.created_at)}</small>
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p>{t.home.noUnread}</p>
+            )
+          }
+        </Show>
+        <p>
+          <a href="/inbox">{t.home.allInbox}</a>
+        </p>
+      </section>
+      <section aria-labelledby="latest-news" class="card">
+        <h2 id="latest-news">{t.home.news}</h2>
+        <Show state={news}>
+          {(page) =>
+            page.items.length ? (
+              <ul class="list">
+                {page.items.map((n) => (
+                  <li key={n.id}>
+                    <a class="row-link" href={`/news/${n.id}`}>
+                      <strong>{n.title}</strong>
+                      <small>{day(n.published_at)}</small>
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p>{t.home.noNews}</p>
+            )
+          }
+        </Show>
+      </section>
+    </Screen>
+  );
+}

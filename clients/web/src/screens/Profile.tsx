@@ -1,0 +1,211 @@
+import { useState } from "preact/hooks";
+import { api, get, post } from "../api/client";
+import type { Membership, OrgMember, Page, TotpEnrolment } from "../api/types";
+import { t } from "../i18n/vi";
+import { cachedGet } from "../offline/store";
+import { me, signOut } from "../session";
+import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
+import { day } from "../ui/format";
+import { SafeHtml } from "../ui/html";
+import { navigate } from "../ui/router";
+import { TEXT_SIZES, setTextSize, setTheme, textSize, theme } from "../ui/settings";
+
+export function Profile() {
+  const profile = me.value!;
+  const history = useAsync(
+    () => cachedGet<Page<Membership>>(`/api/v1/members/${profile.id}/memberships`),
+    [profile.id],
+  );
+  const cell = useAsync(
+    () => cachedGet<Page<OrgMember>>(`/api/v1/orgs/${profile.cell.id}/members`, { limit: 200 }),
+    [profile.cell.id],
+  );
+
+  async function leave(everywhere: boolean) {
+    await signOut(everywhere);
+    navigate("/", true);
+  }
+
+  return (
+    <Screen title={profile.full_name}>
+      <dl class="facts">
+        <dt>{t.profile.card}</dt>
+        <dd>{profile.card_number}</dd>
+        <dt>{t.profile.cell}</dt>
+        <dd>{profile.cell.title}</dd>
+        <dt>{t.profile.orgPath}</dt>
+        <dd>{profile.org_path.map((o) => o.title).join(" › ")}</dd>
+        {profile.roles.length > 0 && (
+          <>
+            <dt>{t.profile.roles}</dt>
+            <dd>
+              {profile.roles.map((r) => `${t.roleNames[r.role] ?? r.role} (${r.org.title})`).join("; ")}
+            </dd>
+          </>
+        )}
+      </dl>
+
+      <section aria-labelledby="my-cell" class="card">
+        <h2 id="my-cell">{t.profile.myCell}</h2>
+        <Show state={cell}>
+          {(page) => (
+            <ul class="plain">
+              {page.items.map((m) => (
+                <li key={m.id}>{m.full_name}</li>
+              ))}
+            </ul>
+          )}
+        </Show>
+      </section>
+
+      <section aria-labelledby="history" class="card">
+        <h2 id="history">{t.profile.history}</h2>
+        <Show state={history}>
+          {(page) => (
+            <ul class="plain">
+              {page.items.map((m) => (
+                <li key={`${m.cell_id}-${m.started_on}`}>
+                  {m.cell_title} — {t.profile.since(day(m.started_on))}
+                  {m.ended_on ? ` ${t.profile.until(day(m.ended_on))}` : ""}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Show>
+      </section>
+
+      <section aria-labelledby="display" class="card">
+        <h2 id="display">{t.profile.display}</h2>
+        <div class="stack">
+          <label for="text-size">{t.profile.textSize}</label>
+          <select id="text-size" value={String(textSize.value)} onChange={(e) => setTextSize(Number(e.currentTarget.value))}>
+            {TEXT_SIZES.map((size, i) => (
+              <option key={size} value={String(i)}>
+                {size}%
+              </option>
+            ))}
+          </select>
+          <label for="theme">{t.profile.theme}</label>
+          <select id="theme" value={theme.value} onChange={(e) => setTheme(e.currentTarget.value)}>
+            {Object.entries(t.profile.themes).map(([k, label]) => (
+              <option key={k} value={k}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </section>
+
+      <section aria-labelledby="security" class="card">
+        <h2 id="security">{t.profile.security}</h2>
+        <ChangePassword />
+        <SecondFactor />
+      </section>
+
+      <div class="stack">
+        <button type="button" class="button secondary" onClick={() => leave(false)}>
+          {t.profile.signOut}
+        </button>
+        <button type="button" class="button secondary" onClick={() => leave(true)}>
+          {t.profile.signOutAll}
+        </button>
+      </div>
+    </Screen>
+  );
+}
+
+function ChangePassword() {
+  const [message, setMessage] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  async function submit(event: Event) {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    setError(null);
+    setMessage("");
+    if (data.get("new-password") !== data.get("new-password-again")) {
+      setMessage(t.signIn.mismatch);
+      return;
+    }
+    try {
+      await api("POST", "/api/v1/auth/password", {
+        body: { current_password: data.get("current-password"), new_password: data.get("new-password") },
+      });
+      form.reset();
+      setMessage(t.profile.passwordChanged);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <form class="stack" onSubmit={submit}>
+      <h3>{t.profile.changePassword}</h3>
+      <input type="hidden" name="username" autoComplete="username" value={me.value?.card_number} />
+      <label for="current-password">{t.profile.currentPassword}</label>
+      <input id="current-password" name="current-password" type="password" autoComplete="current-password" required />
+      <label for="new-password">{t.signIn.newPassword}</label>
+      <input id="new-password" name="new-password" type="password" autoComplete="new-password" required />
+      <label for="new-password-again">{t.signIn.newPasswordAgain}</label>
+      <input id="new-password-again" name="new-password-again" type="password" autoComplete="new-password" required />
+      {error !== null && <ErrorBox error={error} />}
+      <p role="status" class="status">
+        {message}
+      </p>
+      <button type="submit" class="button secondary">
+        {t.profile.changePassword}
+      </button>
+    </form>
+  );
+}
+
+function SecondFactor() {
+  const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
+  const [enabled, setEnabled] = useState(me.value?.second_factor.enabled ?? false);
+  const [error, setError] = useState<unknown>(null);
+  async function start() {
+    setError(null);
+    try {
+      setEnrolment(await post<TotpEnrolment>("/api/v1/auth/totp"));
+    } catch (e) {
+      setError(e);
+    }
+  }
+  async function confirm(event: Event) {
+    event.preventDefault();
+    const otp = new FormData(event.currentTarget as HTMLFormElement).get("otp");
+    try {
+      await post("/api/v1/auth/totp/confirm", { otp });
+      setEnrolment(null);
+      setEnabled(true);
+      me.value = await get("/api/v1/me");
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <div class="stack">
+      <h3>{t.profile.totp}</h3>
+      <p role="status">{enabled ? t.profile.totpOn : t.profile.totpOff}</p>
+      {!enabled && !enrolment && (
+        <button type="button" class="button secondary" onClick={start}>
+          {t.profile.totpStart}
+        </button>
+      )}
+      {enrolment && (
+        <form class="stack" onSubmit={confirm}>
+          <p>{t.profile.totpScan}</p>
+          <SafeHtml html={enrolment.qr_svg} class="qr" svg />
+          <p>
+            {t.profile.totpSecret} <code>{enrolment.secret}</code>
+          </p>
+          <label for="totp-otp">{t.signIn.otp}</label>
+          <input id="totp-otp" name="otp" autoComplete="one-time-code" inputMode="numeric" required />
+          <button type="submit" class="button">
+            {t.profile.totpConfirm}
+          </button>
+        </form>
+      )}
+      {error !== null && <ErrorBox error={error} />}
+    </div>
+  );
+}
