@@ -75,7 +75,7 @@ export function App() {
         <a href="/" class="brand">
           {t.appName}
         </a>
-        <nav aria-label={t.nav.label} class="more">
+        <nav aria-label={t.nav.more} class="more">
           <a href="/handbook" aria-current={current(path, "/handbook") ? "page" : undefined}>
             {t.nav.handbook}
           </a>

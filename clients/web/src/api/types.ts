@@ -6,7 +6,7 @@ import type { components as Notify } from "./generated/notify";
 
 export type Me = Identity["schemas"]["Me"];
 export type Membership = Identity["schemas"]["MembershipOut"];
-export type OrgMember = Identity["schemas"]["OrgMemberOut"];
+export type CellMate = Identity["schemas"]["CellMateOut"];
 export type TotpEnrolment = Identity["schemas"]["TotpEnrolment"];
 
 export type MeetingSummary = Meetings["schemas"]["MeetingSummary"];

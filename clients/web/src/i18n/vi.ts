@@ -14,6 +14,7 @@ export const t = {
 
   nav: {
     label: "Điều hướng chính",
+    more: "Đọc thêm",
     home: "Trang chủ",
     meetings: "Sinh hoạt",
     documents: "Văn bản",

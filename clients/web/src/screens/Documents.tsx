@@ -138,18 +138,14 @@ export function Documents() {
   );
 }
 
-interface ReaderText {
-  text?: string;
-  paragraphs?: string[];
-  version?: number;
+/** GET /api/v1/documents/{id}/text: the file's extracted text, headings and paragraphs. */
+interface TextBlock {
+  kind: "heading" | "paragraph";
+  text: string;
 }
-
-function paragraphsOf(body: ReaderText): string[] {
-  if (body.paragraphs) return body.paragraphs;
-  return (body.text ?? "")
-    .split(/\n\s*\n/)
-    .map((p) => p.trim())
-    .filter(Boolean);
+interface DocumentText {
+  version: number;
+  blocks: TextBlock[];
 }
 
 /** The document's facts, its text to read (scroll posts progress), the original file, bookmark. */
@@ -157,7 +153,7 @@ export function DocumentReader({ id }: { id: string }) {
   const doc = useAsync(() => cachedGet<DocumentDetail>(`/api/v1/documents/${id}`), [id]);
   const text = useAsync(async () => {
     try {
-      return paragraphsOf(await cachedGet<ReaderText>(`/api/v1/documents/${id}/text`));
+      return (await cachedGet<DocumentText>(`/api/v1/documents/${id}/text`)).blocks;
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return [];
       throw e;
@@ -258,12 +254,10 @@ export function DocumentReader({ id }: { id: string }) {
           </div>
           {fileError !== null && <ErrorBox error={fileError} />}
           <Show state={text}>
-            {(paragraphs) =>
-              paragraphs.length ? (
+            {(blocks) =>
+              blocks.length ? (
                 <div ref={article} class="reader" lang="vi">
-                  {paragraphs.map((p, i) => (
-                    <p key={i}>{p}</p>
-                  ))}
+                  {blocks.map((b, i) => (b.kind === "heading" ? <h2 key={i}>{b.text}</h2> : <p key={i}>{b.text}</p>))}
                 </div>
               ) : (
                 <p>{t.documents.noText}</p>

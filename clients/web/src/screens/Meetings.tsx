@@ -120,7 +120,14 @@ export function MeetingDetail({ id }: { id: string }) {
           {m.status !== "closed" && m.status !== "cancelled" && m.me && m.me.standing !== "exempt" && (
             <>
               <Reply meeting={m} onDone={meeting.reload} />
-              {!m.me.checked_in_at && <CheckIn meeting={m} onDone={meeting.reload} />}
+              {m.me.checked_in_at ? (
+                <section aria-labelledby="checkin" class="card">
+                  <h2 id="checkin">{t.meetings.checkin}</h2>
+                  <p role="status">{t.meetings.checkedIn}</p>
+                </section>
+              ) : (
+                <CheckIn meeting={m} onDone={meeting.reload} />
+              )}
             </>
           )}
         </Screen>

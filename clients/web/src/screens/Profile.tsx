@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, get, post } from "../api/client";
-import type { Membership, OrgMember, Page, TotpEnrolment } from "../api/types";
+import type { CellMate, Membership, Page, TotpEnrolment } from "../api/types";
 import { t } from "../i18n/vi";
 import { cachedGet } from "../offline/store";
 import { me, signOut } from "../session";
@@ -16,10 +16,7 @@ export function Profile() {
     () => cachedGet<Page<Membership>>(`/api/v1/members/${profile.id}/memberships`),
     [profile.id],
   );
-  const cell = useAsync(
-    () => cachedGet<Page<OrgMember>>(`/api/v1/orgs/${profile.cell.id}/members`, { limit: 200 }),
-    [profile.cell.id],
-  );
+  const cell = useAsync(() => cachedGet<Page<CellMate>>("/api/v1/me/cell/members", { limit: 200 }), []);
 
   async function leave(everywhere: boolean) {
     await signOut(everywhere);
@@ -51,7 +48,10 @@ export function Profile() {
           {(page) => (
             <ul class="plain">
               {page.items.map((m) => (
-                <li key={m.id}>{m.full_name}</li>
+                <li key={m.id}>
+                  {m.full_name}
+                  {m.roles.length > 0 && ` — ${m.roles.map((r) => t.roleNames[r] ?? r).join(", ")}`}
+                </li>
               ))}
             </ul>
           )}

@@ -1,0 +1,682 @@
+"""The members' web app in a real browser (Debian's chromium driven by Playwright) against the
+platform of tests/conftest.py: every server and service behind the gateway, which serves the app.
+
+A phone viewport (360×740, touch); axe-core checks every screen against WCAG 2.2 AA (0
+violations) and a screenshot of every screen is kept under test-artifacts/screens/. The data
+each test needs (members, meetings, documents) is created through the API, as a secretary or
+the province's admin would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import segno
+from PIL import Image
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from .conftest import NEW_PASSWORD, NewMember, Platform, make_pdf, new_member, wait_until
+
+pytestmark = pytest.mark.e2e
+# A busy machine runs the whole stack and the browser: give each expectation some room.
+expect.set_options(timeout=20_000)
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "clients" / "web"
+AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
+SCREENS = ROOT / "test-artifacts" / "screens"
+PHONE = {"width": 360, "height": 740}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
+JWT = re.compile(r"eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}")
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    assert Path(path).exists(), "the browser tests need Debian's 'chromium' (make test installs it)"
+    return path
+
+
+@dataclass
+class Browsing:
+    browser: Browser
+    camera: Path  # the fake camera's video file (.y4m), rewritten by the check-in test
+
+    async def phone(self, platform: Platform) -> BrowserContext:
+        context = await self.browser.new_context(
+            base_url=platform.gateway,
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="vi-VN",
+            timezone_id="Asia/Ho_Chi_Minh",
+        )
+        await context.grant_permissions(["camera"], origin=platform.gateway)
+        context.set_default_timeout(20_000)
+        return context
+
+
+def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
+    """A YUV4MPEG2 (4:2:0) video of ``image`` for Chromium's fake camera (it loops the file)."""
+    width, height = (image.width // 2) * 2, (image.height // 2) * 2
+    ycbcr = image.convert("RGB").resize((width, height)).convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    half = (width // 2, height // 2)
+    frame = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + frame)
+
+
+@pytest.fixture(scope="module")
+async def browsing(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Browsing]:
+    assert (WEB / "dist" / "index.html").exists(), "build the web app first: make web"
+    assert AXE.exists(), "clients/web/node_modules is missing: make web"
+    camera = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    write_y4m(camera, Image.new("RGB", (640, 480), "white"), frames=1)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=chromium(),
+            args=[
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={camera}",
+            ],
+        )
+        try:
+            yield Browsing(browser, camera)
+        finally:
+            await browser.close()
+
+
+async def screen(page: Page, name: str) -> None:
+    """A screen is ready (nothing loading): keep its screenshot and check it with axe-core."""
+    await expect(page.locator(".loading")).to_have_count(0)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol, which the page's CSP does not govern.
+        await page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    result = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => ({id: v.id, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))",
+        AXE_TAGS,
+    )
+    assert result == [], f"{name}: axe-core violations {json.dumps(result, ensure_ascii=False)}"
+    # Touch targets: every link and button on the screen is at least 44×44 CSS px (WCAG 2.5.5
+    # enhanced, as the issue asks), except links inside running text.
+    small = await page.evaluate(
+        """() => [...document.querySelectorAll('button, a, input, select, summary')]
+        .filter(e => e.offsetParent !== null && !e.closest('p, .prose, .reader, dd')
+                 && e.type !== 'hidden' && e.type !== 'checkbox' && e.type !== 'radio')
+        .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])
+        .filter(([, r]) => r.height < 44 || r.width < 44)
+        .map(([h, r]) => `${h} ${Math.round(r.width)}×${Math.round(r.height)}`)"""
+    )
+    assert small == [], f"{name}: touch targets under 44 px: {small}"
+
+
+async def sign_in(page: Page, username: str, password: str) -> None:
+    await page.goto("/")
+    await page.get_by_label("Số thẻ đảng viên hoặc số điện thoại").fill(username)
+    await page.get_by_label("Mật khẩu hoặc mã kích hoạt").fill(password)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page.get_by_role("heading", level=1, name=re.compile("^Xin chào"))).to_be_visible()
+
+
+async def script_readable_storage(page: Page) -> str:
+    """Everything a script of the page can read from storage, as one string."""
+    dump: str = await page.evaluate(
+        """async () => {
+        const out = {local: {...localStorage}, session: {...sessionStorage},
+                     cookie: document.cookie, idb: {}, caches: {}};
+        for (const info of await indexedDB.databases()) {
+          const db = await new Promise((ok, ko) => {
+            const r = indexedDB.open(info.name);
+            r.onsuccess = () => ok(r.result); r.onerror = ko; });
+          for (const name of db.objectStoreNames) {
+            const store = db.transaction(name).objectStore(name);
+            const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()].map(
+              r => new Promise(ok => { r.onsuccess = () => ok(r.result); })));
+            out.idb[`${info.name}/${name}`] = {keys, values};
+          }
+          db.close();
+        }
+        for (const name of await caches.keys()) {
+          const cache = await caches.open(name);
+          out.caches[name] = {};
+          for (const req of await cache.keys()) {
+            const body = await (await cache.match(req)).text();
+            out.caches[name][req.url] = body.slice(0, 200000);
+          }
+        }
+        return JSON.stringify(out);
+    }"""
+    )
+    return dump
+
+
+# ── data through the API ────────────────────────────────────────────────────────────────────
+
+
+async def member_in_demo_cell(
+    platform: Platform, client: httpx.AsyncClient, name: str
+) -> NewMember:
+    return await new_member(platform, client, platform.credentials["orgs"]["cell_id"], name)
+
+
+async def meeting_for(
+    platform: Platform,
+    client: httpx.AsyncClient,
+    members: list[NewMember],
+    *,
+    title: str,
+    starts_in: timedelta,
+    document_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """The demo cell's secretary schedules a meeting; the roster is refreshed until the
+    meetings service has every new member of the cell on it."""
+    secretary = await platform.auth("secretary")
+    starts = (datetime.now(UTC) + starts_in).replace(microsecond=0)
+    r = await client.post(
+        "/api/v1/meetings",
+        json={
+            "org_id": platform.credentials["orgs"]["cell_id"],
+            "kind": "regular",
+            "title": title,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "location": "Nhà văn hóa thôn Đông",
+            "agenda": ["Thông báo thời sự", "Học tập nghị quyết"],
+            "document_ids": document_ids or [],
+        },
+        headers=secretary,
+    )
+    assert r.status_code == 201, r.text
+    [meeting] = r.json()["meetings"]
+
+    async def on_roster() -> bool:
+        r = await client.patch(
+            f"/api/v1/meetings/{meeting['id']}", json={"refresh_roster": True}, headers=secretary
+        )
+        assert r.status_code == 200, r.text
+        roster = {i["member_id"] for i in r.json()["roster"] or []}
+        return all(m.member_id in roster for m in members)
+
+    await wait_until(on_roster, "the new members on the meeting's roster")
+    return dict(meeting)
+
+
+async def required_document(
+    platform: Platform, client: httpx.AsyncClient, title: str, number: str, lines: list[str]
+) -> str:
+    """A resolution of the province published to the demo cell as required study."""
+    admin = await platform.auth("admin")
+    orgs = platform.credentials["orgs"]
+    r = await client.post(
+        "/api/v1/documents",
+        data={
+            "title": title,
+            "kind": "resolution",
+            "number": number,
+            "issuer": "Ban Thường vụ Tỉnh ủy",
+            "issued_on": "2026-11-20",
+            "summary": "Tài liệu học tập bắt buộc",
+            "classification": "internal",
+            "org_id": orgs["province_id"],
+        },
+        files={"file": ("nghi-quyet.pdf", make_pdf(lines), "application/pdf")},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    doc_id = str(r.json()["id"])
+    r = await client.post(
+        f"/api/v1/documents/{doc_id}/publish",
+        json={
+            "org_ids": [orgs["cell_id"]],
+            "study_required": True,
+            "study_deadline": (datetime.now(UTC) + timedelta(days=20)).isoformat(),
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    return doc_id
+
+
+LONG_TEXT = [
+    f"Điều {i}. Chi bộ tổ chức sinh hoạt định kỳ mỗi tháng một lần, nâng cao chất lượng "
+    "sinh hoạt, phát huy dân chủ, tự phê bình và phê bình trong Đảng."
+    for i in range(1, 41)
+]
+
+
+# ── the gateway serves the app ─────────────────────────────────────────────────────────────
+
+
+async def test_gateway_serves_the_app_with_history_fallback_and_security_headers(
+    platform: Platform,
+) -> None:
+    async with platform.client() as client:
+        index = await client.get("/")
+        deep = await client.get("/meetings/0d8f0000-0000-7000-8000-000000000000")
+        worker = await client.get("/sw.js")
+        api_404 = await client.get("/api/v1/no-such-thing")
+        script = re.search(r'src="(/assets/[^"]+\.js)"', index.text)
+        assert script, index.text
+        asset = await client.get(script.group(1))
+        missing_asset = await client.get("/assets/no-such-file.js")
+    assert index.status_code == 200 and '<html lang="vi">' in index.text
+    assert deep.status_code == 200 and deep.text == index.text
+    assert index.headers["cache-control"] == "no-cache"
+    assert worker.status_code == 200 and worker.headers["cache-control"] == "no-cache"
+    assert "javascript" in worker.headers["content-type"]
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert missing_asset.status_code == 404
+    assert api_404.status_code == 404
+    assert api_404.headers["content-type"].startswith("application/problem+json")
+    csp = index.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "camera=(self)" in index.headers["permissions-policy"]
+    assert index.headers["x-content-type-options"] == "nosniff"
+    assert index.headers["referrer-policy"]
+
+
+# ── sign-in ─────────────────────────────────────────────────────────────────────────────────
+
+
+async def test_member_activates_with_the_printed_code_and_no_token_is_readable(
+    platform: Platform, browsing: Browsing
+) -> None:
+    card = f"WEB{uuid.uuid4().hex[:9].upper()}"
+    async with platform.client() as client:
+        r = await client.post(
+            "/api/v1/members",
+            json={
+                "card_number": card,
+                "full_name": "Hoàng Thị Kích Hoạt",
+                "cell_id": platform.credentials["orgs"]["cell_id"],
+            },
+            headers=await platform.auth("admin"),
+        )
+        assert r.status_code == 201, r.text
+        code = r.json()["activation_code"]
+
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    tokens: list[str] = []
+
+    async def keep_tokens(response: Any) -> None:
+        if response.url.endswith(("/api/v1/auth/login", "/api/v1/auth/refresh")) and response.ok:
+            tokens.append((await response.json())["access_token"])
+
+    page.on("response", keep_tokens)
+    try:
+        await page.goto("/")
+        await screen(page, "sign-in")
+        await page.get_by_label("Số thẻ đảng viên hoặc số điện thoại").fill(card)
+        # A wrong password first: the member reads the API's Vietnamese problem, not a code.
+        await page.get_by_label("Mật khẩu hoặc mã kích hoạt").fill("sai-ma-kich-hoat")
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await expect(page.get_by_role("alert")).to_contain_text("không đúng")
+        await screen(page, "sign-in-error")
+
+        await page.get_by_label("Mật khẩu hoặc mã kích hoạt").fill(code)
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await expect(page.get_by_role("heading", name="Đặt mật khẩu của bạn")).to_be_visible()
+        await screen(page, "sign-in-choose-password")
+        await page.get_by_label("Mật khẩu mới", exact=True).fill(NEW_PASSWORD)
+        await page.get_by_label("Nhập lại mật khẩu mới").fill(NEW_PASSWORD)
+        await page.get_by_role("button", name="Đặt mật khẩu và đăng nhập").click()
+        await expect(
+            page.get_by_role("heading", level=1, name="Xin chào, Hoàng Thị Kích Hoạt")
+        ).to_be_visible()
+        await screen(page, "home-new-member")
+
+        # The session survives a reload (refresh cookie), yet no script can read a token.
+        await page.reload()
+        await expect(
+            page.get_by_role("heading", level=1, name=re.compile("^Xin chào"))
+        ).to_be_visible()
+        assert tokens, "the app obtained no access token"
+        stored = await script_readable_storage(page)
+        for token in tokens:
+            assert token not in stored
+        assert not JWT.search(stored), "a JWT is readable from script storage"
+        cookies = await context.cookies()
+        refresh = [c for c in cookies if "refresh" in c["name"]]
+        assert refresh and all(c["httpOnly"] and c["sameSite"] == "Strict" for c in refresh)
+        assert all(c["path"] == "/api/v1/auth" for c in refresh)
+        assert not any(c["value"] in stored for c in refresh)
+    finally:
+        await context.close()
+
+
+# ── home, meetings, documents, handbook ────────────────────────────────────────────────────
+
+
+async def test_member_replies_absent_reads_a_required_document_and_finds_it_without_diacritics(
+    platform: Platform, browsing: Browsing
+) -> None:
+    number = f"{uuid.uuid4().int % 900 + 100}-NQ/TU"
+    title = "Nghị quyết về nâng cao chất lượng sinh hoạt chi bộ"
+    async with platform.client() as client:
+        member = await member_in_demo_cell(platform, client, "Trần Văn Học Tập")
+        doc_id = await required_document(platform, client, title, number, LONG_TEXT)
+        meeting = await meeting_for(
+            platform,
+            client,
+            [member],
+            title="Sinh hoạt chi bộ thường kỳ tháng Mười Hai",
+            starts_in=timedelta(days=2),
+            document_ids=[doc_id],
+        )
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    try:
+        await sign_in(page, member.card_number, NEW_PASSWORD)
+        next_meeting = page.get_by_role("region", name="Buổi sinh hoạt sắp tới")
+        await expect(next_meeting).to_contain_text("Sinh hoạt chi bộ thường kỳ tháng Mười Hai")
+        await expect(next_meeting).to_contain_text("Nhà văn hóa thôn Đông")
+        to_study = page.get_by_role("region", name="Văn bản cần học tập")
+        await expect(to_study).to_contain_text(f"{number} · {title}")
+        await expect(to_study).to_contain_text("Hạn học tập")
+        await screen(page, "home")
+
+        # The meeting: agenda, then "absent" with a reason.
+        await next_meeting.get_by_role("link").first.click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(meeting["title"])
+        await expect(page.get_by_role("region", name="Nội dung")).to_contain_text(
+            "Học tập nghị quyết"
+        )
+        await screen(page, "meeting")
+        await page.get_by_label("Tôi xin vắng").check()
+        await page.get_by_label("Lý do vắng").select_option("om")
+        await page.get_by_label("Ghi chú thêm (không bắt buộc)").fill(
+            "Đang điều trị tại bệnh viện huyện"
+        )
+        await screen(page, "meeting-reply-absent")
+        await page.get_by_role("button", name="Gửi trả lời").click()
+        await expect(page.get_by_text("Đã ghi nhận trả lời của bạn.")).to_be_visible()
+        async with platform.client() as client:
+            r = await client.get(f"/api/v1/meetings/{meeting['id']}", headers=member.auth)
+            assert r.status_code == 200, r.text
+            mine = r.json()["me"]
+            assert (mine["rsvp"], mine["rsvp_reason"]) == ("absent", "om")
+            assert mine["rsvp_note"] == "Đang điều trị tại bệnh viện huyện"
+
+        # The document in the reader, read to its end: the secretary's report says studied.
+        await page.goto("/")
+        await to_study.get_by_role("link", name=re.compile(re.escape(title))).click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        await expect(page.locator(".reader")).to_contain_text("Điều 40.")
+        await page.get_by_role("button", name="Chữ lớn hơn").click()
+        await screen(page, "reader")
+        await page.locator(".reader p").last.scroll_into_view_if_needed()
+        await page.mouse.wheel(0, 10_000)
+        cell_id = platform.credentials["orgs"]["cell_id"]
+        async with platform.client() as client:
+            secretary = await platform.auth("secretary")
+
+            async def studied() -> bool:
+                r = await client.get(
+                    f"/api/v1/documents/{doc_id}/reads",
+                    params={"org_id": cell_id, "limit": 500},
+                    headers=secretary,
+                )
+                assert r.status_code == 200, r.text
+                rows = [i for i in r.json()["items"] if i["member_id"] == member.member_id]
+                return bool(rows) and rows[0]["status"] == "studied"
+
+            await wait_until(studied, "the secretary's report showing the document studied")
+
+        # Search without diacritics finds the resolution.
+        await page.goto("/documents")
+        await page.get_by_label("Tìm văn bản").fill("nghi quyet")
+        await page.get_by_role("button", name="Tìm", exact=True).click()
+        results = page.get_by_role("list", name="Văn bản")
+        await expect(results).to_contain_text(f"{number} · {title}")
+        await expect(results.get_by_role("listitem").first).to_contain_text("Nghị quyết")
+        await screen(page, "documents-search")
+
+        # A handbook article opens.
+        await page.goto("/handbook")
+        await screen(page, "handbook")
+        first = page.locator(".list .row-link").first
+        article_title = (await first.locator("strong").inner_text()).strip()
+        await first.click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(article_title)
+        await expect(page.locator(".prose")).not_to_be_empty()
+        await screen(page, "handbook-article")
+
+        # The other screens, each checked and kept.
+        for path, name in [
+            ("/meetings", "meetings"),
+            ("/meetings?when=past", "meetings-past"),
+            ("/documents?to_study=true", "documents-to-study"),
+            ("/news", "news"),
+            ("/inbox", "inbox"),
+            ("/profile", "profile"),
+        ]:
+            await page.goto(path)
+            await expect(page.get_by_role("heading", level=1)).to_be_visible()
+            await screen(page, name)
+        await expect(page.get_by_role("region", name="Đảng viên trong chi bộ")).to_contain_text(
+            "Trần Văn Học Tập"
+        )
+    finally:
+        await context.close()
+
+
+# ── notifications arrive live ──────────────────────────────────────────────────────────────
+
+
+async def test_a_notification_published_while_the_inbox_is_open_appears_without_reload(
+    platform: Platform, browsing: Browsing
+) -> None:
+    async with platform.client() as client:
+        member = await member_in_demo_cell(platform, client, "Lê Thị Thông Báo")
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    try:
+        await sign_in(page, member.card_number, NEW_PASSWORD)
+        await (
+            page.get_by_role("navigation", name="Điều hướng chính")
+            .last.get_by_role("link", name="Thông báo")
+            .click()
+        )
+        await expect(page.get_by_text("Đang nhận thông báo trực tiếp")).to_be_visible()
+        await page.evaluate("window.__sameDocument = true")
+        number = f"{uuid.uuid4().int % 900 + 100}-CT/TU"
+        async with platform.client() as client:
+            await required_document(
+                platform, client, "Chỉ thị về tăng cường công tác kiểm tra", number, LONG_TEXT[:3]
+            )
+        items = page.get_by_role("list", name="Thông báo").get_by_role("listitem")
+        await expect(items.first).to_contain_text("Văn bản mới")
+        assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+        await screen(page, "inbox-live")
+        await page.get_by_role("button", name="Đánh dấu đã đọc tất cả").click()
+        await expect(page.get_by_text("Không có thông báo chưa đọc")).to_be_visible()
+    finally:
+        await context.close()
+
+
+# ── check-in with the camera ───────────────────────────────────────────────────────────────
+
+
+async def test_member_checks_in_by_scanning_the_secretarys_qr_code_with_the_camera(
+    platform: Platform, browsing: Browsing
+) -> None:
+    async with platform.client() as client:
+        member = await member_in_demo_cell(platform, client, "Phạm Văn Điểm Danh")
+        meeting = await meeting_for(
+            platform,
+            client,
+            [member],
+            title="Sinh hoạt chuyên đề tối nay",
+            starts_in=timedelta(minutes=10),
+        )
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    try:
+        await sign_in(page, member.card_number, NEW_PASSWORD)
+        await page.goto(f"/meetings/{meeting['id']}")
+        await expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Sinh hoạt chuyên đề tối nay"
+        )
+        await screen(page, "meeting-checkin")
+
+        # The secretary shows the code: the very QR the meetings service encodes, in front of
+        # the member's camera (Chromium's fake camera plays the .y4m made from it).
+        async with platform.client() as client:
+            r = await client.get(
+                f"/api/v1/meetings/{meeting['id']}/checkin-code",
+                headers=await platform.auth("secretary"),
+            )
+            assert r.status_code == 200, r.text
+            shown = r.json()
+        qr = segno.make(shown["qr_payload"], error="m")
+        png = browsing.camera.with_suffix(".png")
+        qr.save(str(png), kind="png", scale=8, border=4)
+        frame = Image.new("RGB", (640, 480), "white")
+        code_image = Image.open(png).convert("RGB")
+        frame.paste(code_image, ((640 - code_image.width) // 2, (480 - code_image.height) // 2))
+        write_y4m(browsing.camera, frame)
+
+        await page.get_by_role("button", name="Quét mã bằng camera").click()
+        await expect(page.get_by_text("Đã điểm danh: bạn có mặt.")).to_be_visible()
+        await screen(page, "meeting-checked-in")
+        async with platform.client() as client:
+            r = await client.get(f"/api/v1/meetings/{meeting['id']}", headers=member.auth)
+            assert r.status_code == 200, r.text
+            assert r.json()["me"]["checked_in_at"] is not None
+            assert r.json()["me"]["attendance"] in ("present", "late")
+    finally:
+        await context.close()
+
+
+# ── offline ────────────────────────────────────────────────────────────────────────────────
+
+
+async def test_offline_the_app_and_a_required_document_open_and_progress_is_sent_once_back_online(
+    platform: Platform, browsing: Browsing
+) -> None:
+    title = "Nghị quyết về công tác dân vận trong tình hình mới"
+    async with platform.client() as client:
+        member = await member_in_demo_cell(platform, client, "Đỗ Thị Ngoại Tuyến")
+        doc_id = await required_document(platform, client, title, "88-NQ/TU", LONG_TEXT)
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    cell_id = platform.credentials["orgs"]["cell_id"]
+
+    async def my_row(client: httpx.AsyncClient) -> dict[str, Any]:
+        r = await client.get(
+            f"/api/v1/documents/{doc_id}/reads",
+            params={"org_id": cell_id, "limit": 500},
+            headers=await platform.auth("secretary"),
+        )
+        assert r.status_code == 200, r.text
+        [row] = [i for i in r.json()["items"] if i["member_id"] == member.member_id]
+        return dict(row)
+
+    try:
+        # One online visit: home, then the document's detail and text.
+        await sign_in(page, member.card_number, NEW_PASSWORD)
+        await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
+        await page.goto(f"/documents/{doc_id}")
+        await expect(page.locator(".reader")).to_contain_text("Điều 1.")
+        await page.goto("/")
+        await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
+        assert await page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
+
+        await context.set_offline(True)
+        await page.reload()
+        await expect(
+            page.get_by_text("Không có mạng: đang hiển thị dữ liệu đã lưu.")
+        ).to_be_visible()
+        study = page.get_by_role("region", name="Văn bản cần học tập")
+        await expect(study).to_contain_text(title)
+        await screen(page, "home-offline")
+        await study.get_by_role("link", name=re.compile(re.escape(title))).click()
+        await expect(page.locator(".reader")).to_contain_text("Điều 40.")
+        await page.locator(".reader p").last.scroll_into_view_if_needed()
+        await page.mouse.wheel(0, 10_000)
+        await expect(
+            page.get_by_text(re.compile(r"\d+ thao tác đang chờ gửi khi có mạng"))
+        ).to_be_visible()
+        await screen(page, "reader-offline")
+        async with platform.client() as client:
+            assert (await my_row(client))["status"] != "studied"
+
+            await context.set_offline(False)
+
+            async def delivered() -> bool:
+                return (await my_row(client))["status"] == "studied"
+
+            await wait_until(delivered, "the queued progress reaching the server")
+        await expect(page.get_by_text(re.compile("thao tác đang chờ gửi"))).to_have_count(0)
+        waiting = await page.evaluate(
+            """() => new Promise(ok => { const r = indexedDB.open('sotay');
+            r.onsuccess = () => { const q = r.result.transaction('queue').objectStore('queue')
+              .count(); q.onsuccess = () => ok(q.result); }; })"""
+        )
+        assert waiting == 0
+    finally:
+        await context.close()
+
+
+# ── sign-out and a second member on the same browser ──────────────────────────────────────
+
+
+async def test_sign_out_erases_the_members_data_and_the_next_member_sees_only_their_own(
+    platform: Platform, browsing: Browsing
+) -> None:
+    from .conftest import a_cell_outside
+
+    title = "Kết luận của chi bộ về xây dựng nông thôn mới"
+    async with platform.client() as client:
+        first = await member_in_demo_cell(platform, client, "Vũ Văn Thứ Nhất")
+        doc_id = await required_document(platform, client, title, "12-KL/CB", LONG_TEXT[:5])
+        other_cell = await a_cell_outside(platform, client, platform.credentials["orgs"]["cell_id"])
+        second = await new_member(platform, client, other_cell["id"], "Ngô Thị Thứ Hai")
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    try:
+        await sign_in(page, first.card_number, NEW_PASSWORD)
+        await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
+        await page.goto(f"/documents/{doc_id}")
+        await expect(page.locator(".reader")).to_contain_text("Điều 1.")
+        await page.goto("/profile")
+        before = await script_readable_storage(page)
+        assert first.member_id in before and title in before  # the member's data was kept…
+        await page.get_by_role("button", name="Đăng xuất trên thiết bị này").click()
+        await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+        after = await script_readable_storage(page)
+        for trace in (first.member_id, title, first.full_name, first.card_number):
+            assert trace not in after, f"{trace!r} is still on the device after sign-out"
+        assert [c for c in await context.cookies() if "refresh" in c["name"]] == []
+
+        await sign_in(page, second.card_number, NEW_PASSWORD)
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Xin chào, Ngô Thị Thứ Hai")
+        await expect(page.get_by_role("region", name="Văn bản cần học tập")).not_to_contain_text(
+            title
+        )
+        await page.goto(f"/documents/{doc_id}")
+        await expect(page.get_by_role("alert")).to_be_visible()  # not hers: the API refuses
+        stored = await script_readable_storage(page)
+        assert first.member_id not in stored and title not in stored
+    finally:
+        await context.close()
