@@ -424,7 +424,7 @@ async def test_member_replies_absent_reads_a_required_document_and_finds_it_with
         await expect(page.locator(".reader")).to_contain_text("Điều 40.")
         await page.get_by_role("button", name="Chữ lớn hơn").click()
         await screen(page, "reader")
-        await page.locator(".reader p").last.scroll_into_view_if_needed()
+        await page.locator(".reader > *").last.scroll_into_view_if_needed()
         await page.mouse.wheel(0, 10_000)
         cell_id = platform.credentials["orgs"]["cell_id"]
         async with platform.client() as client:
@@ -612,7 +612,7 @@ async def test_offline_the_app_and_a_required_document_open_and_progress_is_sent
         await screen(page, "home-offline")
         await study.get_by_role("link", name=re.compile(re.escape(title))).click()
         await expect(page.locator(".reader")).to_contain_text("Điều 40.")
-        await page.locator(".reader p").last.scroll_into_view_if_needed()
+        await page.locator(".reader > *").last.scroll_into_view_if_needed()
         await page.mouse.wheel(0, 10_000)
         await expect(
             page.get_by_text(re.compile(r"\d+ thao tác đang chờ gửi khi có mạng"))

@@ -19,6 +19,7 @@ export type DocumentDetail = Documents["schemas"]["DocumentOut"];
 export type ToStudy = Documents["schemas"]["ToStudyItem"];
 export type ProgressIn = Documents["schemas"]["ProgressIn"];
 export type Download = Documents["schemas"]["DownloadOut"];
+export type DocumentText = Documents["schemas"]["DocumentTextOut"];
 export type Article = Documents["schemas"]["ArticleOut"];
 export type ArticleSummary = Documents["schemas"]["ArticleSummary"];
 export type Category = Documents["schemas"]["CategoryOut"];

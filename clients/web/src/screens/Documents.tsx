@@ -1,6 +1,14 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, del, get, put } from "../api/client";
-import type { DocumentDetail, DocumentSummary, Download, Page, ProgressIn, ToStudy } from "../api/types";
+import type {
+  DocumentDetail,
+  DocumentSummary,
+  DocumentText,
+  Download,
+  Page,
+  ProgressIn,
+  ToStudy,
+} from "../api/types";
 import { t } from "../i18n/vi";
 import { cachedGet, write } from "../offline/store";
 import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
@@ -136,16 +144,6 @@ export function Documents() {
       </Show>
     </Screen>
   );
-}
-
-/** GET /api/v1/documents/{id}/text: the file's extracted text, headings and paragraphs. */
-interface TextBlock {
-  kind: "heading" | "paragraph";
-  text: string;
-}
-interface DocumentText {
-  version: number;
-  blocks: TextBlock[];
 }
 
 /** The document's facts, its text to read (scroll posts progress), the original file, bookmark. */
