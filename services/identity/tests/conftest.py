@@ -36,9 +36,15 @@ class IdentityApp:
 
 @pytest_asyncio.fixture
 async def identity(
-    infra: Infra, make_database: DatabaseFactory, nats_operator: object
+    infra: Infra,
+    make_database: DatabaseFactory,
+    nats_operator: object,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[IdentityApp]:
+    """Identity's app on a fresh database; ``@pytest.mark.identity_settings(name=value)``
+    changes settings for one test."""
     dsn = await make_database("identity", SPEC.versions_dir)
+    marker = request.node.get_closest_marker("identity_settings")
     settings = IdentitySettings(
         environment="test",
         database_url=dsn,
@@ -46,6 +52,7 @@ async def identity(
         nats_user="identity",
         nats_password=infra.nats_passwords["identity"],
         run_outbox_relay=False,
+        **(marker.kwargs if marker else {}),
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

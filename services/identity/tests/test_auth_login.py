@@ -3,6 +3,8 @@ first-login activation, password policy, audit entries."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import unicodedata
 from typing import Any
 
@@ -116,12 +118,14 @@ async def test_success_resets_the_account_counter(identity: Any, tree: Any, logi
     await login(DEPUTY)  # not locked: the success in between reset the counter
 
 
-async def test_source_throttling_across_accounts(identity: Any, tree: Any, login: Any) -> None:
+async def _spray(identity: Any, tree: Any, login: Any) -> None:
+    """Wrong passwords from this test's address across accounts — never enough on one account
+    to lock it — and unknown usernames, up to the address's threshold."""
     names = list(tree.members)
     limit = identity.settings.source_max_failures
     per_account = identity.settings.account_max_failures - 1
     failures = 0
-    for name in names:  # never enough failures on one account to lock it
+    for name in names:
         for _ in range(per_account):
             if failures == limit:
                 break
@@ -131,18 +135,70 @@ async def test_source_throttling_across_accounts(identity: Any, tree: Any, login
         await login(DEPUTY, username=f"unknown-{failures}", password="đoán-bừa", expect=401)
         failures += 1
 
-    throttled = await login(OTHER, expect=429)  # right password, another account
-    assert throttled.json()["type"] == PROBLEMS + "too-many-login-attempts"
-    lock = identity.settings.source_lock_seconds
-    assert lock - 5 <= int(throttled.headers["retry-after"]) <= lock
 
-    # Another address is not throttled, and the accounts themselves are not locked.
+DELAY, MAX_WAIT = 0.3, 1.5
+# Short turns, so the tests measure pacing in seconds, not minutes.
+paced = pytest.mark.identity_settings(
+    source_delay_seconds=DELAY, source_max_delay_seconds=4 * DELAY, source_max_wait_seconds=MAX_WAIT
+)
+
+
+@paced
+async def test_a_spraying_address_is_paced_and_a_flood_refused(
+    identity: Any, tree: Any, login: Any
+) -> None:
+    """Past the threshold, the address's attempts take turns (checked one per turn, each turn
+    later than the last), and attempts beyond the longest wait get 429 with Retry-After."""
+    delay, max_wait = DELAY, MAX_WAIT
+    await _spray(identity, tree, login)
+
+    async def guess(n: int) -> tuple[int, float, httpx.Response]:
+        started = time.monotonic()
+        r = await identity.client.post(
+            "/api/v1/auth/login", json={"username": f"spray-{n}", "password": "đoán-bừa"}
+        )
+        return r.status_code, time.monotonic() - started, r
+
+    answers = await asyncio.gather(*(guess(n) for n in range(12)))
+    checked = sorted(t for status, t, _ in answers if status == 401)
+    refused = [r for status, _, r in answers if status == 429]
+    assert {status for status, _, _ in answers} <= {401, 429}
+    # One check per turn: at most the turns that fit in the longest wait, and the last one
+    # checked waited for every turn before it.
+    assert 2 <= len(checked) <= 1 + round(max_wait / delay) + 1, checked
+    assert checked[-1] >= (len(checked) - 1) * delay * 0.9, checked
+    assert refused, "a flood beyond the longest wait is refused"
+    for r in refused:
+        assert r.json()["type"] == PROBLEMS + "too-many-login-attempts"
+        assert int(r.headers["retry-after"]) >= 1
+    flood_rows = [r for r in await _audit(identity) if r["outcome"] == "throttled"]
+    assert len(flood_rows) == len(refused)
+    assert {r["details"]["reason"] for r in flood_rows} == {"source_flooding"}
+    assert {r["source"] for r in flood_rows} == {"203.0.113.7"}
+
+    # Another address is not paced, and the accounts themselves are not locked.
     transport = httpx.ASGITransport(app=identity.app, client=("198.51.100.20", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://identity") as other:
+        started = time.monotonic()
         await login(OTHER, client=other)
         await login(DEPUTY, client=other)
-    throttled_rows = [r for r in await _audit(identity) if r["outcome"] == "throttled"]
-    assert throttled_rows and throttled_rows[-1]["source"] == "203.0.113.7"
+        assert time.monotonic() - started < delay * 4
+
+
+@paced
+async def test_a_neighbour_behind_a_spraying_address_signs_in(
+    identity: Any, tree: Any, login: Any
+) -> None:
+    """A carrier-grade NAT address shared by thousands: one sprayer (or a village meeting
+    mistyping) must not lock out the right password of everyone else behind it — while an
+    account attacked from there still locks."""
+    await _spray(identity, tree, login)
+    await login(OTHER)  # right password, same address: signed in (after its turn)
+    await login(DEPUTY)
+    for _ in range(identity.settings.account_max_failures):
+        await login(OTHER, password="đoán-tiếp", expect=401)
+    locked = await login(OTHER, expect=429)
+    assert locked.json()["type"] == PROBLEMS + "account-locked"
 
 
 async def test_activation_code_forces_a_password_change(

@@ -33,12 +33,19 @@ class IdentitySettings(ServiceSettings):
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
 
-    # Lockout: per account after N failures (temporary), per source address N failures a window.
+    # An account locks after N failures (temporary). A source address with N failures in a
+    # window is paced, never locked (docs/identity.md, "Throttling"): its attempts take turns
+    # `source_delay_seconds` apart, doubling every `source_delay_doubling_every` failures up to
+    # `source_max_delay_seconds`; one that would wait longer than `source_max_wait_seconds`
+    # gets 429 with Retry-After.
     account_max_failures: int = Field(default=5, ge=3)
     account_lock_seconds: int = Field(default=15 * 60, ge=60)
     source_max_failures: int = Field(default=30, ge=5)
     source_window_seconds: int = Field(default=5 * 60, ge=60)
-    source_lock_seconds: int = Field(default=5 * 60, ge=60)
+    source_delay_seconds: float = Field(default=1.0, gt=0, le=60)
+    source_delay_doubling_every: int = Field(default=5, ge=1)
+    source_max_delay_seconds: float = Field(default=15.0, gt=0, le=120)
+    source_max_wait_seconds: float = Field(default=30.0, ge=0, le=120)
 
     @model_validator(mode="after")
     def _check_data_key(self) -> IdentitySettings:

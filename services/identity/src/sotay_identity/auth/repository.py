@@ -3,6 +3,7 @@ the reads behind tokens and ``/me``."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -157,21 +158,66 @@ async def member_cell(conn: Connection, member_id: UUID) -> tuple[UUID, str]:
 # ── throttling per source address ───────────────────────────────────────────────────────
 
 
-async def source_lock_seconds(conn: Connection, source: str) -> int | None:
-    """Seconds left of the source's lock, or None when it is not locked."""
-    value: int | None = await conn.fetchval(
-        "SELECT ceil(extract(epoch FROM locked_until - now()))::int "
-        "FROM login_failures_by_source WHERE source = $1::inet AND locked_until > now()",
+@dataclass(frozen=True, slots=True)
+class SourceTurn:
+    """A paced source's answer to "may this attempt be checked?": wait ``wait`` seconds for the
+    turn taken, or — when the queue is longer than allowed — no turn, retry in ``retry_after``."""
+
+    wait: float
+    retry_after: int | None
+
+
+async def take_source_turn(
+    conn: Connection,
+    source: str,
+    *,
+    max_failures: int,
+    window_seconds: int,
+    delay_seconds: float,
+    max_delay_seconds: float,
+    doubling_every: int,
+    max_wait_seconds: float,
+) -> SourceTurn | None:
+    """None while the source has fewer than ``max_failures`` failures in its window. Beyond,
+    attempts take turns: each turn is ``delay_seconds`` after the previous one, doubling every
+    ``doubling_every`` further failures up to ``max_delay_seconds``. A turn further away than
+    ``max_wait_seconds`` is not taken. Run inside a transaction (the row is locked)."""
+    row = await conn.fetchrow(
+        """
+        SELECT extract(epoch FROM greatest(coalesce(next_slot, now()), now()) - now())
+                   ::float8 AS wait,
+               least($5::float8,
+                     $4::float8 * power(2, (failures - $2) / $6)) AS spacing
+        FROM login_failures_by_source
+        WHERE source = $1::inet AND failures >= $2
+          AND window_start >= now() - $3::int * interval '1 second'
+        FOR UPDATE
+        """,
         source,
+        max_failures,
+        window_seconds,
+        delay_seconds,
+        max_delay_seconds,
+        doubling_every,
     )
-    return value
+    if row is None:
+        return None
+    wait: float = row["wait"]
+    if wait > max_wait_seconds:
+        return SourceTurn(wait, retry_after=max(1, math.ceil(wait - max_wait_seconds)))
+    await conn.execute(
+        "UPDATE login_failures_by_source SET next_slot = now() + "
+        "($2::float8 + $3::float8) * interval '1 second' WHERE source = $1::inet",
+        source,
+        wait,
+        row["spacing"],
+    )
+    return SourceTurn(wait, retry_after=None)
 
 
-async def record_source_failure(
-    conn: Connection, source: str, *, max_failures: int, window_seconds: int, lock_seconds: int
-) -> None:
-    """Count a failure in the source's current window; the N-th one in a window locks it."""
-    failures = await conn.fetchval(
+async def record_source_failure(conn: Connection, source: str, *, window_seconds: int) -> None:
+    """Count a failure in the source's current window (unknown usernames included)."""
+    await conn.execute(
         """
         INSERT INTO login_failures_by_source AS s (source, window_start, failures)
         VALUES ($1::inet, now(), 1)
@@ -180,24 +226,16 @@ async def record_source_failure(
                                 THEN now() ELSE s.window_start END,
             failures = CASE WHEN s.window_start < now() - $2::int * interval '1 second'
                             THEN 1 ELSE s.failures + 1 END
-        RETURNING failures
         """,
         source,
         window_seconds,
     )
-    if failures >= max_failures:
-        await conn.execute(
-            "UPDATE login_failures_by_source SET failures = 0, window_start = now(), "
-            "locked_until = now() + $2::int * interval '1 second' WHERE source = $1::inet",
-            source,
-            lock_seconds,
-        )
 
 
 async def forget_old_sources(conn: Connection, older_than_seconds: int) -> None:
     await conn.execute(
         "DELETE FROM login_failures_by_source WHERE window_start < now() - $1::int * "
-        "interval '1 second' AND (locked_until IS NULL OR locked_until < now())",
+        "interval '1 second' AND (next_slot IS NULL OR next_slot < now())",
         older_than_seconds,
     )
 

@@ -37,6 +37,7 @@ the same whether or not the password was right.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
@@ -170,11 +171,7 @@ async def _record_failure(
             lock_seconds=s.account_lock_seconds,
         )
     await repository.record_source_failure(
-        conn,
-        env.source_key,
-        max_failures=s.source_max_failures,
-        window_seconds=s.source_window_seconds,
-        lock_seconds=s.source_lock_seconds,
+        conn, env.source_key, window_seconds=s.source_window_seconds
     )
     if random.random() < 0.01:  # noqa: S311 - housekeeping sampling, not security
         await repository.forget_old_sources(conn, _SOURCE_HOUSEKEEPING_SECONDS)
@@ -212,11 +209,32 @@ async def _audit_alone(
         )
 
 
-async def _source_throttle(env: AuthEnv, conn: Connection) -> SourceThrottled | None:
-    seconds = await repository.source_lock_seconds(conn, env.source_key)
-    if seconds is None:
-        return None
-    return SourceThrottled(seconds)
+async def _source_turn(env: AuthEnv, action: str) -> None:
+    """Pacing of a source address over the failure threshold (docs/identity.md, "Throttling").
+
+    Its attempts are not refused: each waits here for its turn (no connection held) and is
+    then checked like any other, so correct credentials from a shared address get through.
+    Only an attempt whose turn is further away than ``source_max_wait_seconds`` — a flood — is
+    answered 429 with ``Retry-After`` unchecked."""
+    s = env.settings
+    async with db.transaction(env.pool) as conn:
+        turn = await repository.take_source_turn(
+            conn,
+            env.source_key,
+            max_failures=s.source_max_failures,
+            window_seconds=s.source_window_seconds,
+            delay_seconds=s.source_delay_seconds,
+            max_delay_seconds=s.source_max_delay_seconds,
+            doubling_every=s.source_delay_doubling_every,
+            max_wait_seconds=s.source_max_wait_seconds,
+        )
+    if turn is None:
+        return
+    if turn.retry_after is not None:
+        await _audit_alone(env, action, "throttled", None, {"reason": "source_flooding"})
+        raise SourceThrottled(turn.retry_after)
+    if turn.wait > 0:
+        await asyncio.sleep(turn.wait)
 
 
 async def _check_secret(env: AuthEnv, account: Account, secret: str) -> tuple[bool, str | None]:
@@ -248,19 +266,14 @@ def _check_lock(account: Account) -> int | None:
 async def _load(
     env: AuthEnv, action: str, *, username: str | None = None, member_id: UUID | None = None
 ) -> Account | None:
-    """Source throttle and account lookup (a short read; no connection is held afterwards)."""
+    """The source's turn, then the account lookup (a short read; no connection is held
+    afterwards)."""
+    await _source_turn(env, action)
     async with env.pool.acquire() as conn:
-        throttled = await _source_throttle(env, conn)
-        if throttled is None:
-            if member_id is not None:
-                account = await repository.get_account(conn, member_id)
-            else:
-                assert username is not None
-                account = await repository.find_account(conn, username, phone_candidates(username))
-    if throttled is not None:
-        await _audit_alone(env, action, "throttled", None, {"reason": "source_locked"})
-        raise throttled
-    return account
+        if member_id is not None:
+            return await repository.get_account(conn, member_id)
+        assert username is not None
+        return await repository.find_account(conn, username, phone_candidates(username))
 
 
 async def _verify_secret(env: AuthEnv, account: Account, secret: str, action: str) -> str | None:
