@@ -444,6 +444,10 @@ class _Server:
     def alive(self) -> bool:
         return self.process.alive
 
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
     def start(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 

@@ -4,6 +4,8 @@
 the gateway from their pip wheels, applies every service's migrations, provisions streams,
 consumers and buckets, starts the five services under a supervisor that restarts a crashed
 one, waits until all are ready, writes ``.data/stack.json`` and stops everything on Ctrl-C.
+The servers are supervised like the services (:mod:`sotay_devstack.supervisor`): a crashed
+PostgreSQL, NATS, S3 or Caddy comes back on the same ports and data.
 The same :class:`Stack` runs the end-to-end tests.
 """
 
@@ -59,6 +61,7 @@ from .servers import (
     generate_secret,
     wait_for_port,
 )
+from .supervisor import Supervisor, Unit
 
 log = logging.getLogger("sotay.stack")
 
@@ -133,7 +136,22 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.poll() if self.proc is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL what is left of the process group, and reap the process."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def start(self) -> None:
         out = self.log_path.open("ab")
@@ -191,8 +209,9 @@ class Stack:
         self.caddy: Caddy | None = None
         self.services: dict[str, ServiceProcess] = {}
         self.ports: dict[str, int] = {}
-        self._supervising = threading.Event()
-        self._supervisor: threading.Thread | None = None
+        self.supervisor = Supervisor(
+            self.logs / "supervisor.log", say=self._say, on_restart=self._after_restart
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -237,9 +256,6 @@ class Stack:
             proc.start()
             self.services[svc.name] = proc
         self._wait_ready(timeout=90)
-        self._supervising.set()
-        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
-        self._supervisor.start()
         self._say("▸ gateway …")
         self.caddy = Caddy(
             self.gateway_port,
@@ -249,11 +265,19 @@ class Stack:
         )
         self.caddy.start()
         self.write_description()
+        for name, server in self.servers().items():
+            self.supervisor.watch("server", name, server)
+        for name, proc in self.services.items():
+            self.supervisor.watch("service", name, proc)
+        self.supervisor.start()
+
+    def servers(self) -> dict[str, Postgres | Nats | SeaweedS3 | Caddy]:
+        """The servers started so far, by name."""
+        servers = {"postgres": self.pg, "nats": self.nats, "s3": self.s3, "caddy": self.caddy}
+        return {name: server for name, server in servers.items() if server is not None}
 
     def stop(self) -> None:
-        self._supervising.clear()
-        if self._supervisor is not None:
-            self._supervisor.join(timeout=5)
+        self.supervisor.stop()
         if self.caddy is not None:
             self.caddy.stop()
         for proc in self.services.values():
@@ -352,34 +376,10 @@ class Stack:
                 if pending:
                     time.sleep(0.1)
 
-    def _supervise(self) -> None:
-        """Restart a service whose process died, and say so in the stack's log."""
-        while self._supervising.wait(timeout=0):
-            for name, proc in self.services.items():
-                if proc.proc is not None and proc.proc.poll() is not None:
-                    code = proc.proc.returncode
-                    proc.restarts += 1
-                    msg = (
-                        f"service {name} exited with code {code}; restarting "
-                        f"(restart #{proc.restarts})"
-                    )
-                    log.error(msg)
-                    with (self.logs / "supervisor.log").open("a") as out:
-                        out.write(
-                            json.dumps(
-                                {
-                                    "time": time.time(),
-                                    "service": name,
-                                    "exit_code": code,
-                                    "restart": proc.restarts,
-                                }
-                            )
-                            + "\n"
-                        )
-                    self._say(f"! {msg}")
-                    if self._supervising.is_set():
-                        proc.start()
-            time.sleep(0.5)
+    def _after_restart(self, unit: Unit) -> None:
+        """A restarted process has a new pid: say so in stack.json."""
+        with contextlib.suppress(Exception):
+            self.write_description()
 
     # -- description -------------------------------------------------------------------------
 
