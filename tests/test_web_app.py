@@ -505,7 +505,9 @@ async def test_a_notification_published_while_the_inbox_is_open_appears_without_
                 platform, client, "Chỉ thị về tăng cường công tác kiểm tra", number, LONG_TEXT[:3]
             )
         items = page.get_by_role("list", name="Thông báo").get_by_role("listitem")
+        # It names the document (number and title), not only its kind.
         await expect(items.first).to_contain_text("Văn bản mới")
+        await expect(items.first).to_contain_text(number)
         assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
         await screen(page, "inbox-live")
         await page.get_by_role("button", name="Đánh dấu đã đọc tất cả").click()
