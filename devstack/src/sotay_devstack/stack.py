@@ -444,7 +444,8 @@ def run(
     stack.start()
     try:
         desc = stack.description()
-        print(f"\nSổ tay Đảng viên điện tử is up: {desc['gateway_url']}")
+        print(f"\nSổ tay Đảng viên điện tử is up. Open the app: {desc['gateway_url']}/")
+        print("  (sign in with the member account below)")
         for name in desc["services"]:
             print(f"  {name:<10} {desc['gateway_url']}/api/v1/{name}/docs")
         print(f"  stack description: {stack.data_dir / 'stack.json'}")
