@@ -32,16 +32,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import pyotp
-from argon2 import PasswordHasher
 from sotay_contracts import CloudEvent
 from sotay_contracts.events import identity as ev
-from sotay_identity.crypto import DataCipher, sha256
+from sotay_identity.auth import passwords, totp
+from sotay_identity.auth import repository as accounts_repo
+from sotay_identity.crypto import DataCipher
+from sotay_identity.grants import repository as grants_repo
+from sotay_identity.members import activation
+from sotay_identity.members import repository as members_repo
+from sotay_identity.orgs import repository as orgs_repo
 from sotay_identity.settings import IdentitySettings
 from sotay_kit import db, outbox
 from sotay_kit.text import fold
 
 Size = Literal["small", "full"]
+
+# The day every demo organisation exists from.
+VALID_FROM = date(2025, 7, 1)
 
 FAMILY = [
     "Nguyễn",
@@ -181,12 +188,53 @@ class _Org:
 
 
 @dataclass
+class _Member:
+    id: uuid.UUID
+    card_number: str
+    full_name: str
+    date_of_birth: date
+    sex: str
+    phone: str | None
+    admitted_on: date
+    official_on: date | None
+    cell: _Org
+
+    @property
+    def membership(self) -> str:
+        return "official" if self.official_on else "probationary"
+
+
+@dataclass
 class _Build:
     orgs: list[_Org] = field(default_factory=list)
-    members: list[tuple[Any, ...]] = field(default_factory=list)
+    members: list[_Member] = field(default_factory=list)
     events: list[CloudEvent] = field(default_factory=list)
     next_key: int = 1
     next_card: int = 1
+    next_id: int = 1
+
+
+# Phone numbers: 09 and eight digits, n ↦ (n·a + c) mod 10⁸ with a coprime to 10⁸, a permutation
+# of 0 … 10⁸−1: distinct members get distinct numbers that do not look like a counter.
+_PHONE_SPACE = 10**8
+_PHONE_STEP = 7_919_113
+_PHONE_OFFSET = 31_415_926
+
+
+def demo_phone(serial: int) -> str:
+    """The demo phone number of the member with this serial number (distinct for distinct
+    serials below 10⁸)."""
+    if not 0 <= serial < _PHONE_SPACE:
+        raise ValueError("serial out of range")
+    return f"09{(serial * _PHONE_STEP + _PHONE_OFFSET) % _PHONE_SPACE:08d}"
+
+
+def _new_id(b: _Build, rng: random.Random) -> uuid.UUID:
+    """A version-4 UUID whose low 62 bits are a serial number (the variant bits sit above them):
+    random-looking, deterministic for a seed, and never the same twice in one province."""
+    serial = b.next_id
+    b.next_id += 1
+    return uuid.UUID(int=(rng.getrandbits(64) << 64) | serial, version=4)
 
 
 def person_name(rng: random.Random) -> tuple[str, str]:
@@ -207,7 +255,7 @@ def build_province(size: Size, seed: int = 2026) -> _Build:
         key = b.next_key
         b.next_key += 1
         node = _Org(
-            uuid.UUID(int=rng.getrandbits(128), version=4),
+            _new_id(b, rng),
             key,
             parent,
             f"{parent.path}.{key}" if parent else str(key),
@@ -226,7 +274,7 @@ def build_province(size: Size, seed: int = 2026) -> _Build:
                     title=title,
                     code=node.code,
                     status=ev.OrgStatus.ACTIVE,
-                    valid_from=date(2025, 7, 1),
+                    valid_from=VALID_FROM,
                     revision=1,
                     occurred_at=now,
                 )
@@ -242,24 +290,20 @@ def build_province(size: Size, seed: int = 2026) -> _Build:
                 days=rng.randint(0, 365 * 10)
             )
             official = admitted + timedelta(days=365) if rng.random() > 0.04 else None
-            member_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-            card = f"{b.next_card:08d}"
+            member_id = _new_id(b, rng)
+            serial = b.next_card
             b.next_card += 1
-            phone = f"09{rng.randint(0, 99_999_999):08d}" if rng.random() < 0.9 else None
             b.members.append(
-                (
-                    member_id,
-                    card,
-                    full_name,
-                    fold(full_name),
-                    born,
-                    sex,
-                    phone,
-                    admitted,
-                    official,
-                    "official" if official else "probationary",
-                    cell.id,
-                    cell.path,
+                _Member(
+                    id=member_id,
+                    card_number=f"{serial:08d}",
+                    full_name=full_name,
+                    date_of_birth=born,
+                    sex=sex,
+                    phone=demo_phone(serial) if rng.random() < 0.9 else None,
+                    admitted_on=admitted,
+                    official_on=official,
+                    cell=cell,
                 )
             )
             b.events.append(
@@ -311,89 +355,97 @@ def build_province(size: Size, seed: int = 2026) -> _Build:
     return b
 
 
-@dataclass
-class DemoAccount:
-    member_id: uuid.UUID
-    username: str
-    password: str
-    totp_secret: str | None = None
-
-
 async def load(dsn: str, settings: IdentitySettings, size: Size = "small") -> dict[str, Any] | None:
     """Load the demo province into an empty identity database. Returns the demo credentials,
     or None when the database already holds an org tree."""
-    b = build_province(size)
-    hasher = PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-    )
-    cipher = DataCipher(settings.data_key_bytes())
+    return await load_province(dsn, settings, build_province(size))
+
+
+async def load_province(dsn: str, settings: IdentitySettings, b: _Build) -> dict[str, Any] | None:
+    """Load a province built by :func:`build_province` (see :func:`load`)."""
     conn = await db.connect(dsn)
     try:
         async with conn.transaction():
-            await conn.execute("LOCK TABLE org_units IN EXCLUSIVE MODE")
-            if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM org_units)"):
+            await orgs_repo.lock_tree(conn, exclusive=True)
+            if await orgs_repo.has_orgs(conn):
                 return None
-            await conn.copy_records_to_table(
-                "org_units",
-                records=[
-                    (
-                        o.id,
-                        o.key,
-                        o.parent.id if o.parent else None,
-                        o.path,
-                        o.code,
-                        o.title,
-                        o.kind,
-                        date(2025, 7, 1),
-                    )
-                    for o in b.orgs
-                ],
-                columns=["id", "key", "parent_id", "path", "code", "title", "kind", "valid_from"],
-            )
-            await conn.execute("SELECT setval('org_key_seq', $1)", b.next_key)
-            await conn.copy_records_to_table(
-                "members",
-                records=[m[:11] for m in b.members],
-                columns=[
-                    "id",
-                    "card_number",
-                    "full_name",
-                    "search_name",
-                    "date_of_birth",
-                    "sex",
-                    "phone",
-                    "admitted_on",
-                    "official_on",
-                    "membership",
-                    "cell_id",
-                ],
-            )
-            await conn.copy_records_to_table(
-                "memberships",
-                records=[(m[0], m[10], m[11], m[7]) for m in b.members],
-                columns=["member_id", "cell_id", "org_path", "started_on"],
-            )
-            expires = datetime.now(UTC) + timedelta(days=settings.activation_code_ttl_days)
-            await conn.copy_records_to_table(
-                "accounts",
-                records=[(m[0], sha256(secrets.token_bytes(20)), expires) for m in b.members],
-                columns=["member_id", "activation_digest", "activation_expires_at"],
-            )
-            accounts = await _demo_accounts(conn, b, hasher, cipher)
+            await orgs_repo.copy_in(conn, _org_rows(b))
+            await members_repo.copy_in(conn, *_member_rows(b, settings))
+            accounts = await _demo_accounts(conn, b, settings)
             await outbox.enqueue_cloud_events(conn, b.events + accounts.pop("_events"))
     finally:
         await conn.close()
     return accounts
 
 
+def _org_rows(b: _Build) -> list[tuple[Any, ...]]:
+    """The org tree, parents first, in the column order of identity's repository."""
+    rows = []
+    for o in b.orgs:
+        row = {
+            "id": o.id,
+            "key": o.key,
+            "parent_id": o.parent.id if o.parent else None,
+            "path": o.path,
+            "code": o.code,
+            "title": o.title,
+            "kind": o.kind,
+            "valid_from": VALID_FROM,
+        }
+        rows.append(tuple(row[c] for c in orgs_repo.COPY_COLUMNS))
+    return rows
+
+
+def _member_rows(
+    b: _Build, settings: IdentitySettings
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Members, their open memberships and their accounts awaiting activation, in the column
+    order of identity's repository. Nobody knows the activation codes: only the demo accounts
+    log in."""
+    expires = datetime.now(UTC) + timedelta(days=settings.activation_code_ttl_days)
+    members, memberships, accounts = [], [], []
+    for m in b.members:
+        row = {
+            "id": m.id,
+            "card_number": m.card_number,
+            "full_name": m.full_name,
+            "search_name": fold(m.full_name),
+            "date_of_birth": m.date_of_birth,
+            "sex": m.sex,
+            "phone": m.phone,
+            "email": None,
+            "admitted_on": m.admitted_on,
+            "official_on": m.official_on,
+            "membership": m.membership,
+            "cell_id": m.cell.id,
+            "status": "active",
+            "citizen_id_enc": None,
+        }
+        members.append(tuple(row[c] for c in members_repo.MEMBER_COLUMNS))
+        membership = {
+            "member_id": m.id,
+            "cell_id": m.cell.id,
+            "org_path": m.cell.path,
+            "started_on": m.admitted_on,
+        }
+        memberships.append(tuple(membership[c] for c in members_repo.MEMBERSHIP_COLUMNS))
+        account = {
+            "member_id": m.id,
+            "activation_digest": activation.digest(activation.new_code()),
+            "activation_expires_at": expires,
+            "must_change_password": True,
+        }
+        accounts.append(tuple(account[c] for c in members_repo.ACCOUNT_COLUMNS))
+    return members, memberships, accounts
+
+
 async def _demo_accounts(
-    conn: Any, b: _Build, hasher: PasswordHasher, cipher: DataCipher
+    conn: db.Connection, b: _Build, settings: IdentitySettings
 ) -> dict[str, Any]:
+    cipher = DataCipher(settings.data_key_bytes())
     province = b.orgs[0]
     village = next(o for o in b.orgs if o.kind == "cell" and o.title.startswith(tuple(VILLAGE)))
-    in_village = [m for m in b.members if m[10] == village.id]
+    in_village = [m for m in b.members if m.cell is village]
     admin_m = b.members[0]
     secretary_m, member_m = in_village[0], in_village[1]
     operator_m = next(m for m in b.members if m not in (admin_m, secretary_m, member_m))
@@ -407,30 +459,22 @@ async def _demo_accounts(
         ("member", member_m, None, village),
     ):
         password = "Demo-" + secrets.token_urlsafe(9)
-        totp = pyotp.random_base32() if label in ("admin", "operator") else None
-        await conn.execute(
-            "UPDATE accounts SET password_hash = $2, activation_digest = NULL, "
-            "must_change_password = false, activated_at = now(), totp_secret_enc = $3, "
-            "totp_enabled = $4 WHERE member_id = $1",
-            m[0],
-            hasher.hash(password),
-            cipher.encrypt(totp, f"totp:{m[0]}") if totp else None,
-            totp is not None,
+        await accounts_repo.set_password(
+            conn, m.id, await passwords.hash_password(settings, password)
         )
+        second_factor = totp.new_secret() if label in ("admin", "operator") else None
+        if second_factor is not None:  # the policy: org admins and operators use TOTP
+            encrypted = cipher.encrypt(second_factor, totp.secret_aad(m.id))
+            await accounts_repo.store_totp_secret(conn, m.id, encrypted)
+            await accounts_repo.enable_totp(conn, m.id, 0)
         if role:
             grant_id = uuid.uuid4()
-            await conn.execute(
-                "INSERT INTO role_grants (id, member_id, role, org_id) VALUES ($1, $2, $3, $4)",
-                grant_id,
-                m[0],
-                role,
-                org.id,
-            )
+            await grants_repo.insert(conn, grant_id, m.id, role, org.id, None)
             events.append(
                 outbox.build(
                     ev.RoleGranted(
                         grant_id=grant_id,
-                        member_id=m[0],
+                        member_id=m.id,
                         role=role,
                         org_id=org.id,
                         org_path=org.path,
@@ -441,17 +485,19 @@ async def _demo_accounts(
             )
         events.append(
             outbox.build(
-                ev.AccountActivated(member_id=m[0], cell_id=m[10], org_path=m[11], occurred_at=now)
+                ev.AccountActivated(
+                    member_id=m.id, cell_id=m.cell.id, org_path=m.cell.path, occurred_at=now
+                )
             )
         )
         entry: dict[str, Any] = {
-            "username": m[1],
+            "username": m.card_number,
             "password": password,
-            "member_id": str(m[0]),
-            "full_name": m[2],
+            "member_id": str(m.id),
+            "full_name": m.full_name,
         }
-        if totp:
-            entry["totp_secret"] = totp
+        if second_factor:
+            entry["totp_secret"] = second_factor
         result[label] = entry
     result["orgs"] = {
         "province_id": str(province.id),

@@ -315,7 +315,7 @@ async def _authenticate(
                 {"reason": "otp_missing"},
             )
             raise SecondFactorRequired()
-        secret_b32 = env.cipher.decrypt(account.totp_secret_enc, f"totp:{account.member_id}")
+        secret_b32 = env.cipher.decrypt(account.totp_secret_enc, totp.secret_aad(account.member_id))
         step = totp.matching_step(secret_b32, otp)
         if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
             reason = "wrong_otp" if step is None else "replayed_otp"
@@ -591,7 +591,7 @@ async def start_totp(conn: Connection, env: AuthEnv, principal: Principal) -> En
     if account.totp_enabled:
         raise SecondFactorAlreadyEnabled("Xác thực hai lớp đã bật; tắt trước khi đăng ký lại")
     secret = totp.new_secret()
-    encrypted = env.cipher.encrypt(secret, f"totp:{account.member_id}")
+    encrypted = env.cipher.encrypt(secret, totp.secret_aad(account.member_id))
     if not await repository.store_totp_secret(conn, account.member_id, encrypted):
         raise SecondFactorAlreadyEnabled("Xác thực hai lớp đã bật; tắt trước khi đăng ký lại")
     await audit.record(
@@ -607,7 +607,7 @@ async def confirm_totp(conn: Connection, env: AuthEnv, principal: Principal, otp
         raise SecondFactorAlreadyEnabled("Xác thực hai lớp đã được bật")
     if account.totp_secret_enc is None:
         raise SecondFactorNotPending("Hãy gọi POST /api/v1/auth/totp để bắt đầu đăng ký")
-    secret = env.cipher.decrypt(account.totp_secret_enc, f"totp:{account.member_id}")
+    secret = env.cipher.decrypt(account.totp_secret_enc, totp.secret_aad(account.member_id))
     step = totp.matching_step(secret, otp)
     if step is None:
         raise InvalidOtp("Mã xác thực không đúng hoặc đã hết hạn; thử mã mới từ ứng dụng")

@@ -6,6 +6,8 @@ a successful use advances atomically (see ``repository.claim_totp_step``).
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pyotp
 import segno
 from pyotp.exceptions import OTPVerificationError
@@ -19,6 +21,11 @@ VALID_WINDOW = 1
 def new_secret() -> str:
     """160 random bits, base32 (RFC 4226's recommended length)."""
     return pyotp.random_base32(length=32)
+
+
+def secret_aad(member_id: UUID) -> str:
+    """Associated data binding an encrypted TOTP secret to its account."""
+    return f"totp:{member_id}"
 
 
 def _totp(secret: str) -> pyotp.TOTP:

@@ -21,9 +21,15 @@ async def get(conn: Connection, grant_id: UUID, *, lock: bool = False) -> asyncp
 
 
 async def insert(
-    conn: Connection, grant_id: UUID, member_id: UUID, role: str, org_id: UUID, granted_by: UUID
+    conn: Connection,
+    grant_id: UUID,
+    member_id: UUID,
+    role: str,
+    org_id: UUID,
+    granted_by: UUID | None,
 ) -> asyncpg.Record | None:
-    """The new grant, or None when the member already holds this role on this node."""
+    """The new grant, or None when the member already holds this role on this node.
+    ``granted_by`` is None for a grant nobody made through the API (the demo province's)."""
     inserted = await conn.fetchval(
         "INSERT INTO role_grants (id, member_id, role, org_id, granted_by) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (member_id, role, org_id) "

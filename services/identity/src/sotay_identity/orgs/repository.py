@@ -3,6 +3,7 @@ path never holds a LIKE wildcard), answered by the ``text_pattern_ops`` index.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,20 @@ async def lock_tree(conn: Connection, *, exclusive: bool) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _TREE_LOCK)
     else:
         await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _TREE_LOCK)
+
+
+async def has_orgs(conn: Connection) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM org_units)"))
+
+
+COPY_COLUMNS = ("id", "key", "parent_id", "path", "code", "title", "kind", "valid_from")
+
+
+async def copy_in(conn: Connection, orgs: Iterable[tuple[Any, ...]]) -> None:
+    """Bulk insert with COPY (a whole tree at once, parents first): records in the order of
+    ``COPY_COLUMNS``, keys and paths chosen by the caller. The key sequence moves past them."""
+    await conn.copy_records_to_table("org_units", records=orgs, columns=COPY_COLUMNS)
+    await conn.execute("SELECT setval('org_key_seq', (SELECT max(key) FROM org_units))")
 
 
 async def get(conn: Connection, org_id: UUID, *, lock: bool = False) -> asyncpg.Record | None:
