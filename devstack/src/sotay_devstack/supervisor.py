@@ -59,9 +59,10 @@ class Unit:
     retry_at: float | None = None  # set while the unit is down and waits for its next try
 
     def delay(self) -> float:
+        """0 for the first failure in a row, then 0.5 s, 1 s, 2 s … up to 30 s."""
         if self.failures <= 1:
-            return 0.0 if self.failures == 0 else FIRST_DELAY
-        return float(min(FIRST_DELAY * 2 ** (self.failures - 1), MAX_DELAY))
+            return 0.0
+        return float(min(FIRST_DELAY * 2 ** (self.failures - 2), MAX_DELAY))
 
 
 class Supervisor:
@@ -116,7 +117,7 @@ class Supervisor:
                 unit.failures = 0
             unit.failures += 1
             unit.retry_at = now + unit.delay()
-            self._record(unit, "exited", exit_code=unit.process.returncode)
+            self._record(unit, "exited", exit_code=unit.process.returncode, retry_in=unit.delay())
         if now < unit.retry_at:
             return
         unit.process.kill()  # reap it, and whatever it left in its process group
@@ -125,7 +126,8 @@ class Supervisor:
         except Exception as exc:
             unit.failures += 1
             unit.retry_at = time.monotonic() + unit.delay()
-            self._record(unit, "start failed", error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            self._record(unit, "start failed", error=error, retry_in=unit.delay())
             return
         unit.restarts += 1
         unit.started_at = time.monotonic()
@@ -142,12 +144,10 @@ class Supervisor:
             "restart": unit.restarts + (event != "restarted"),
             **details,
         }
-        if event != "restarted":
-            entry["retry_in"] = round(max(0.0, (unit.retry_at or 0) - time.monotonic()), 2)
         with self.log_path.open("a") as out:
             out.write(json.dumps(entry) + "\n")
         text = f"{unit.kind} {unit.name}: {event}" + "".join(
             f", {k} {v}" for k, v in details.items()
         )
-        (log.info if event == "restarted" else log.error)(text)
+        log.info(text)  # said to the person running the stack just below
         self._say(f"! {text}")
