@@ -128,16 +128,17 @@ async def test_to_study_list_and_who_studied_report(env: Any, resolution: bytes)
         "admin", doc["id"], "district_a", study_required=True, study_deadline=deadline.isoformat()
     )
     todo = await env.client.get("/api/v1/documents/to-study", headers=env.auth("member_a1a_1"))
-    assert [(i["document_id"], i["overdue"]) for i in todo.json()] == [(doc["id"], False)]
+    assert todo.json()["next_cursor"] is None
+    assert [(i["document_id"], i["overdue"]) for i in todo.json()["items"]] == [(doc["id"], False)]
     assert (
         await env.client.get("/api/v1/documents/to-study", headers=env.auth("member_b1"))
-    ).json() == []
+    ).json() == {"items": [], "next_cursor": None}
 
     url = f"/api/v1/documents/{doc['id']}/reads"
     await env.client.post(url, json={"studied": True}, headers=env.auth("member_a1a_1"))
     await env.client.post(url, json={"progress_percent": 40}, headers=env.auth("member_a1a_2"))
     todo = await env.client.get("/api/v1/documents/to-study", headers=env.auth("member_a1a_1"))
-    assert todo.json() == []
+    assert todo.json()["items"] == []
 
     async def report(who: str, org: str, **params: Any) -> Any:
         return await env.client.get(
@@ -185,4 +186,51 @@ async def test_to_study_list_and_who_studied_report(env: Any, resolution: bytes)
     overdue = await report("admin", "district_a", status="overdue")
     assert len(overdue.json()["items"]) == 4
     todo = await env.client.get("/api/v1/documents/to-study", headers=env.auth("member_a1b"))
-    assert [i["overdue"] for i in todo.json()] == [True]
+    assert [i["overdue"] for i in todo.json()["items"]] == [True]
+
+
+async def test_to_study_is_a_page_nearest_deadline_first(env: Any, resolution: bytes) -> None:
+    """Like every list: ``{items, next_cursor}``, paged with ``limit``/``cursor``; nearest
+    deadline first, documents without a deadline last, nothing twice, nothing studied."""
+    now = datetime.now(UTC)
+    expected = []
+    for n, days in enumerate([9, None, 2, 5, None, 2]):
+        doc = await env.upload("admin", resolution, f"nq{n}.pdf", title=f"Nghị quyết số {n}")
+        deadline = None if days is None else (now + timedelta(days=days)).isoformat()
+        await env.publish(
+            "admin", doc["id"], "district_a", study_required=True, study_deadline=deadline
+        )
+        expected.append((days if days is not None else 10**6, f"Nghị quyết số {n}", doc["id"]))
+    studied = await env.upload("admin", resolution, "xong.pdf", title="Đã học xong")
+    await env.publish("admin", studied["id"], "district_a", study_required=True)
+    await env.client.post(
+        f"/api/v1/documents/{studied['id']}/reads",
+        json={"studied": True},
+        headers=env.auth("member_a1a_1"),
+    )
+
+    seen: list[str] = []
+    pages = 0
+    params: dict[str, Any] = {"limit": 2}
+    while True:
+        r = await env.client.get(
+            "/api/v1/documents/to-study", params=params, headers=env.auth("member_a1a_1")
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert set(page) == {"items", "next_cursor"} and len(page["items"]) <= 2
+        seen += [i["document_id"] for i in page["items"]]
+        pages += 1
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert pages == 3
+    same_day = sorted(expected)  # same deadline day: by title
+    assert [doc_id for *_, doc_id in same_day] == seen
+
+    for bad in ("không-phải-con-trỏ", "WzEsMiwzXQ"):  # not base64 JSON; [1,2,3]
+        r = await env.client.get(
+            "/api/v1/documents/to-study", params={"cursor": bad}, headers=env.auth("member_a1a_1")
+        )
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")

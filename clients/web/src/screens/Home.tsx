@@ -12,7 +12,7 @@ export function Home() {
     () => cachedGet<Page<MeetingSummary>>("/api/v1/meetings", { scope: "mine", when: "upcoming", limit: 1 }),
     [],
   );
-  const study = useAsync(() => cachedGet<ToStudy[]>("/api/v1/documents/to-study"), []);
+  const study = useAsync(() => cachedGet<Page<ToStudy>>("/api/v1/documents/to-study", { limit: 20 }), []);
   const inbox = useAsync(() => cachedGet<InboxPage>("/api/v1/inbox", { unread: true, limit: 5 }), []);
   const news = useAsync(() => cachedGet<Page<News>>("/api/v1/news", { limit: 3 }), []);
   return (
@@ -28,10 +28,10 @@ export function Home() {
       <section aria-labelledby="to-study" class="card">
         <h2 id="to-study">{t.home.toStudy}</h2>
         <Show state={study}>
-          {(items) =>
-            items.length ? (
+          {(page) =>
+            page.items.length ? (
               <ul class="list">
-                {items.map((item) => (
+                {page.items.map((item) => (
                   <StudyItem key={item.document_id} item={item} />
                 ))}
               </ul>

@@ -315,21 +315,37 @@ async def search(
     return await conn.fetch(sql, *args)
 
 
-async def to_study(conn: Connection, scope: Scope, member_id: uuid.UUID) -> list[Row]:
-    """Active study-required publications addressed to me, with my progress on their version."""
+async def to_study(
+    conn: Connection,
+    scope: Scope,
+    member_id: uuid.UUID,
+    *,
+    after: tuple[datetime, str, uuid.UUID, int] | None,
+    limit: int,
+) -> list[Row]:
+    """Active study-required publications addressed to me whose version I have not studied,
+    with my progress: nearest deadline first (none last), then title; keyset ``after`` the
+    key (deadline or infinity, title, document id, version) of the previous page's last row."""
     return await conn.fetch(
+        "SELECT * FROM ("
         "SELECT DISTINCT ON (p.document_id, p.version) d.id AS document_id, d.title, d.number, "
         "d.kind, p.version, p.id AS publication_id, p.study_deadline, p.published_at, "
+        "coalesce(p.study_deadline, 'infinity'::timestamptz) AS deadline_key, "
         "r.progress_percent, r.studied_at, r.first_opened_at "
         "FROM publications p JOIN publication_targets t ON t.publication_id = p.id AND t.active "
         "JOIN documents d ON d.id = p.document_id "
         "LEFT JOIN reads r ON r.document_id = p.document_id AND r.version = p.version "
         "AND r.member_id = $2 "
-        "WHERE p.study_required AND t.org_path = ANY($1::text[]) "
-        "ORDER BY p.document_id, p.version, p.study_deadline NULLS LAST "
-        "LIMIT 500",
+        "WHERE p.study_required AND t.org_path = ANY($1::text[]) AND r.studied_at IS NULL "
+        "ORDER BY p.document_id, p.version, p.study_deadline NULLS LAST) s "
+        "WHERE $3::timestamptz IS NULL "
+        "OR (s.deadline_key, s.title, s.document_id, s.version) "
+        "> ($3, $4::text, $5::uuid, $6::int) "
+        "ORDER BY s.deadline_key, s.title, s.document_id, s.version LIMIT $7",
         scope.ancestors,
         member_id,
+        *(after or (None, None, None, None)),
+        limit,
     )
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
-from sotay_kit.pagination import Cursor, Limit
+from sotay_kit.pagination import Cursor, Limit, Page
 
 from . import service
 from .schemas import ProgressIn, ProgressOut, Status, StudyReport, ToStudyItem
@@ -16,10 +16,12 @@ from .schemas import ProgressIn, ProgressOut, Status, StudyReport, ToStudyItem
 router = APIRouter(prefix="/api/v1/documents", tags=["study"])
 
 
-@router.get("/to-study", response_model=list[ToStudyItem])
-async def to_study(who: CurrentPrincipal, conn: DbConnection) -> list[ToStudyItem]:
-    """Văn bản tôi phải học tập mà chưa học xong, hạn gần nhất trước."""
-    return await service.to_study(conn, who)
+@router.get("/to-study", response_model=Page[ToStudyItem])
+async def to_study(
+    who: CurrentPrincipal, conn: DbConnection, limit: Limit = 50, cursor: Cursor = None
+) -> Page[ToStudyItem]:
+    """Văn bản tôi phải học tập mà chưa học xong, hạn gần nhất trước (không có hạn ở cuối)."""
+    return await service.to_study(conn, who, limit=limit, cursor=cursor)
 
 
 @router.post("/{document_id}/reads", response_model=ProgressOut)

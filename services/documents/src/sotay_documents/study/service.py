@@ -11,7 +11,7 @@ from sotay_kit import outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
 from sotay_kit.errors import BadRequest, NotFound
-from sotay_kit.pagination import decode_cursor, encode_cursor
+from sotay_kit.pagination import Page, decode_cursor, encode_cursor
 
 from ..access import REPORT_ROLES, Scope
 from ..library import repository as library_repo
@@ -113,9 +113,14 @@ async def post_progress(
     )
 
 
-async def to_study(conn: Connection, who: Principal) -> list[ToStudyItem]:
+async def to_study(
+    conn: Connection, who: Principal, *, limit: int, cursor: str | None
+) -> Page[ToStudyItem]:
+    """What I must study and have not finished, nearest deadline first (none last)."""
     now = datetime.now(UTC)
-    rows = await library_repo.to_study(conn, Scope.of(who), who.member_id)
+    rows = await library_repo.to_study(
+        conn, Scope.of(who), who.member_id, after=_to_study_after(cursor), limit=limit + 1
+    )
     items = [
         ToStudyItem(
             document_id=r["document_id"],
@@ -129,12 +134,39 @@ async def to_study(conn: Connection, who: Principal) -> list[ToStudyItem]:
             progress_percent=r["progress_percent"] or 0,
             opened=r["first_opened_at"] is not None,
         )
-        for r in rows
-        if r["studied_at"] is None
+        for r in rows[:limit]
     ]
-    far = datetime.max.replace(tzinfo=UTC)
-    items.sort(key=lambda i: (i.study_deadline or far, i.title))
-    return items
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(
+            [
+                last["deadline_key"].isoformat() if last["study_deadline"] else "infinity",
+                last["title"],
+                str(last["document_id"]),
+                last["version"],
+            ]
+        )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _to_study_after(cursor: str | None) -> tuple[datetime, str, uuid.UUID, int] | None:
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return None
+    try:
+        deadline, title, document_id, version = raw
+        if not isinstance(title, str) or not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError("cursor fields")
+        if not 1 <= version <= 2**31 - 1:
+            raise ValueError("version")
+        key = datetime.max.replace(tzinfo=UTC) if deadline == "infinity" else None
+        key = key or datetime.fromisoformat(deadline)
+        if key.tzinfo is None:
+            raise ValueError("naive time")
+        return key, title, uuid.UUID(document_id), version
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
 
 
 async def report(
