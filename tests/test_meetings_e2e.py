@@ -179,7 +179,9 @@ async def test_meeting_from_notice_to_signed_minutes(platform: Platform) -> None
         assert r.status_code == 200, r.text
         [listed] = [m for m in r.json()["items"] if m["id"] == later_id]
         assert listed["me"]["rsvp"] == "absent" and listed["me"]["rsvp_reason"] == "cong_tac"
-        assert listed["counts"]["absent"] == 1 and listed["counts"]["attending"] == 1
+        assert listed["counts"]["replied_absent"] == 1
+        assert listed["counts"]["replied_attending"] == 1
+        assert listed["counts"]["attended"] == 0
         # Its check-in window is a month away.
         r = await client.get(f"{MEETINGS}/{later_id}/checkin-code", headers=secretary)
         _problem(r, 409, "outside-window")
@@ -309,7 +311,7 @@ async def test_meeting_from_notice_to_signed_minutes(platform: Platform) -> None
         assert closed["quorum"] == {
             "required_ratio": pytest.approx(2 / 3, abs=1e-4),
             "base": base,
-            "attending": len(present) + 1,
+            "attended": len(present) + 1,
             "met": True,
         }
         finals = {i["member_id"]: i["final_status"] for i in closed["roster"]}

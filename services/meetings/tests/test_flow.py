@@ -47,9 +47,9 @@ async def test_meeting_from_notice_to_signed_minutes(svc: MeetingsApp) -> None:
         "invited": 7,
         "exempt": 1,
         "guests": 0,
-        "attending": 0,
-        "absent": 0,
-        "present": 0,
+        "replied_attending": 0,
+        "replied_absent": 0,
+        "attended": 0,
     }
     standings = {r["member_id"]: r["standing"] for r in meeting["roster"]}
     assert standings[str(w.members["ex1"])] == "exempt"
@@ -73,7 +73,8 @@ async def test_meeting_from_notice_to_signed_minutes(svc: MeetingsApp) -> None:
     assert mine.status_code == 200
     [item] = mine.json()["items"]
     assert item["me"]["rsvp"] == "absent" and item["me"]["rsvp_reason"] == "om"
-    assert item["counts"]["attending"] == 4 and item["counts"]["absent"] == 1
+    assert item["counts"]["replied_attending"] == 4 and item["counts"]["replied_absent"] == 1
+    assert item["counts"]["attended"] == 0  # replies are not attendance
 
     # During the meeting: code check-ins, one late, one marked by the secretary.
     svc.clock.set(datetime.fromisoformat("2026-12-04T19:25:00+07:00"))
@@ -101,6 +102,10 @@ async def test_meeting_from_notice_to_signed_minutes(svc: MeetingsApp) -> None:
         headers=svc.auth("sec"),
     )
     assert r.status_code == 200 and r.json()["method"] == "marked"
+    r = await svc.client.get(f"/api/v1/meetings/{mid}", headers=svc.auth("sec"))
+    counts = r.json()["counts"]
+    # Attendance (check-ins, late and marked) beside the replies given before the start.
+    assert (counts["attended"], counts["replied_attending"], counts["replied_absent"]) == (4, 4, 1)
 
     # Close: present sec, m1, dep; late m2; excused m3 (replied absent); unexcused m4; exempt ex1.
     svc.clock.set(datetime.fromisoformat("2026-12-04T21:35:00+07:00"))
@@ -121,7 +126,7 @@ async def test_meeting_from_notice_to_signed_minutes(svc: MeetingsApp) -> None:
     assert closed["quorum"] == {
         "required_ratio": 0.6667,
         "base": 6,
-        "attending": 4,
+        "attended": 4,
         "met": True,
     }
     finals = {r["member_id"]: r["final_status"] for r in closed["roster"]}

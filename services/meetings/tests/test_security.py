@@ -113,7 +113,7 @@ async def test_only_secretary_deputy_chair_or_committee_above_manage(svc: Meetin
     assert r.status_code == 200
     [item] = r.json()["items"]
     assert item["id"] == mid and item["counts"]["invited"] == 7
-    assert item["counts"]["present"] == 0
+    assert item["counts"]["attended"] == 0
     r = await svc.client.post(f"/api/v1/meetings/{mid}/close", headers=svc.auth("com1"))
     assert r.status_code == 200
 

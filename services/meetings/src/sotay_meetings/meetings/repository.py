@@ -13,13 +13,13 @@ from sotay_kit.db import Connection
 from sotay_kit.projections.identity import in_subtree
 
 _COUNTS = """
-    (SELECT count(*) FILTER (WHERE i.standing <> 'guest')                     AS invited,
-            count(*) FILTER (WHERE i.standing = 'exempt')                       AS exempt,
-            count(*) FILTER (WHERE i.standing = 'guest')                        AS guests,
-            count(*) FILTER (WHERE i.rsvp = 'attending')                        AS attending,
-            count(*) FILTER (WHERE i.rsvp = 'absent')                           AS absent,
+    (SELECT count(*) FILTER (WHERE i.standing <> 'guest')           AS invited,
+            count(*) FILTER (WHERE i.standing = 'exempt')             AS exempt,
+            count(*) FILTER (WHERE i.standing = 'guest')              AS guests,
+            count(*) FILTER (WHERE i.rsvp = 'attending')              AS replied_attending,
+            count(*) FILTER (WHERE i.rsvp = 'absent')                 AS replied_absent,
             count(*) FILTER (WHERE coalesce(i.final_status, i.attendance)
-                             IN ('present', 'late'))                            AS present
+                             IN ('present', 'late'))                  AS attended
        FROM meeting_invitees i WHERE i.meeting_id = m.id) AS c ON true
 """
 

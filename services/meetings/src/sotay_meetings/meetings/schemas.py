@@ -193,12 +193,17 @@ class OccurrenceOut(BaseModel):
 
 
 class Counts(BaseModel):
+    """Who is on the roster, what they replied before the meeting (``replied_…``) and who
+    actually came (``attended``)."""
+
     invited: int = Field(description="Đảng viên trong danh sách (không tính khách mời)")
-    exempt: int
-    guests: int
-    attending: int = Field(description="Đã trả lời tham dự")
-    absent: int = Field(description="Đã báo vắng")
-    present: int = Field(description="Có mặt (kể cả đến muộn)")
+    exempt: int = Field(description="Đảng viên được miễn sinh hoạt")
+    guests: int = Field(description="Khách mời")
+    replied_attending: int = Field(description="Đã trả lời sẽ tham dự")
+    replied_absent: int = Field(description="Đã báo vắng")
+    attended: int = Field(
+        description="Có mặt (kể cả đến muộn): đã điểm danh hoặc được bí thư ghi nhận"
+    )
 
 
 class MyPart(BaseModel):
@@ -237,7 +242,7 @@ class Tallies(BaseModel):
 class Quorum(BaseModel):
     required_ratio: float
     base: int
-    attending: int
+    attended: int = Field(description="Có mặt (kể cả đến muộn), tính vào số lượng")
     met: bool
 
 

@@ -125,9 +125,9 @@ def _counts(row: asyncpg.Record) -> Counts:
         invited=row["invited"] or 0,
         exempt=row["exempt"] or 0,
         guests=row["guests"] or 0,
-        attending=row["attending"] or 0,
-        absent=row["absent"] or 0,
-        present=row["present"] or 0,
+        replied_attending=row["replied_attending"] or 0,
+        replied_absent=row["replied_absent"] or 0,
+        attended=row["attended"] or 0,
     )
 
 
@@ -181,7 +181,7 @@ async def _answer(conn: Connection, who: Principal, meeting_id: UUID) -> Meeting
         quorum = Quorum(
             required_ratio=row["quorum_required"],
             base=t["quorum_base"],
-            attending=t["present"] + t["late"],
+            attended=t["present"] + t["late"],
             met=row["quorum_met"],
         )
     return MeetingOut(
