@@ -71,6 +71,29 @@ async def test_a_member_who_left_sees_no_cell(identity: Any, tree: Any, token_fo
     assert response.json()["title"] == "Không tìm thấy"
 
 
+async def test_the_org_members_listing_answers_a_member_for_their_own_cell_only(
+    identity: Any, tree: Any, login: Any
+) -> None:
+    token = (await login(MEMBER))["access_token"]
+    own = await identity.client.get(
+        f"/api/v1/orgs/{tree.ids['cell_a1a']}/members", headers=bearer(token)
+    )
+    assert own.status_code == 200, own.text
+    names = {m["full_name"] for m in own.json()["items"]}
+    assert MEMBER in names and "Nguyễn Văn Bí Thư" in names and len(names) == 4
+    assert "0912000001" not in own.text and "phone" not in own.text
+    # The commune above the cell needs a role (403 inside the member's path), a sibling cell
+    # is as if it did not exist (404).
+    commune = await identity.client.get(
+        f"/api/v1/orgs/{tree.ids['commune_a1']}/members", headers=bearer(token)
+    )
+    assert commune.status_code == 403
+    sibling = await identity.client.get(
+        f"/api/v1/orgs/{tree.ids['cell_a1b']}/members", headers=bearer(token)
+    )
+    assert sibling.status_code == 404
+
+
 async def test_other_cells_stay_refused(identity: Any, tree: Any, login: Any) -> None:
     token = (await login(MEMBER))["access_token"]
     other = await identity.client.get(

@@ -129,7 +129,10 @@ async def list_members(
     cursor: str | None,
 ) -> Page[OrgMemberOut]:
     org = await load(conn, org_id)
-    authorize(who, READ_ROLES, org["path"])
+    # A cell meets every month and its members know each other: a member may list their own
+    # cell (a roster line has no contact or identity numbers); anything wider needs a role.
+    if await repository.member_cell(conn, who.member_id) != org_id:
+        authorize(who, READ_ROLES, org["path"])
     after_raw = decode_cursor(cursor)
     after: tuple[str, UUID] | None = None
     if after_raw is not None:
