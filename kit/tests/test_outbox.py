@@ -105,6 +105,8 @@ async def test_republished_row_is_dropped_by_the_stream_dedup(
 def _start_relay(dsn: str, nats_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SOTAY_RELAY_DSN": dsn, "SOTAY_RELAY_NATS_URL": nats_url}
     with log.open("ab") as out:
+        out.write(b"-- relay started\n")  # each process's running totals start again
+        out.flush()
         return subprocess.Popen(
             [
                 sys.executable,
@@ -123,6 +125,16 @@ def _start_relay(dsn: str, nats_url: str, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+MARKED_SENT = "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"
+
+
+async def _in_flight(pool: db.Pool, js: JetStreamContext) -> int:
+    """Rows in the stream but not yet marked sent: the relay is between a publish and its
+    commit. The stream is read first, so a positive answer is never a race with progress."""
+    stored = (await js.stream_info(STREAM)).state.messages
+    return int(stored - await pool.fetchval(MARKED_SENT))
+
+
 @pytest.mark.chaos
 async def test_relay_killed_repeatedly_and_nats_restarted_loses_and_doubles_nothing(
     kit_dsn: str,
@@ -131,6 +143,9 @@ async def test_relay_killed_repeatedly_and_nats_restarted_loses_and_doubles_noth
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """SIGKILL the relay between publishing a batch and marking it sent — the risky window —
+    again and again (and restart NATS once): the next relay republishes those rows, the
+    stream's duplicate window drops the copies, and every event is in the stream once."""
     total = 10_000
     pool = await db.create_pool(kit_dsn)
     ids: list[str] = []
@@ -140,22 +155,30 @@ async def test_relay_killed_repeatedly_and_nats_restarted_loses_and_doubles_noth
                 ids += await outbox.enqueue(conn, *(read_event() for _ in range(500)))
         log = tmp_path / "relay.log"
         unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
-        kills = 0
+        kills = kills_in_window = rows_in_window = 0
         nats_restarted = False
-        # Kill the relay each time it has made some progress; restart NATS once on the way.
-        for threshold in (9_000, 7_500, 6_000, 4_000, 2_500):
+        # Kill the relay once it has made some progress and is caught with rows published but
+        # not marked; restart NATS once on the way. The schedule goes on (bounded) until at
+        # least one kill was inside the window.
+        thresholds = [9_000, 7_500, 6_000, 4_000, 2_500, 2_000, 1_500, 1_000, 500]
+        for n, threshold in enumerate(thresholds):
+            if n >= 5 and kills_in_window:
+                break
             proc = _start_relay(kit_dsn, infra.nats_url("documents"), log)
             deadline = time.monotonic() + 60
-            while await pool.fetchval(unsent) > threshold:
+            while await pool.fetchval(unsent) > threshold or not await _in_flight(pool, js):
                 assert time.monotonic() < deadline, "relay made no progress"
                 assert proc.poll() is None, log.read_text()[-2000:]
-                await asyncio.sleep(0.005)
-            if threshold == 6_000 and not nats_restarted:
-                await asyncio.to_thread(infra.nats.restart)
-                nats_restarted = True
+                await asyncio.sleep(0.001)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1
+            caught = await _in_flight(pool, js)  # the relay is dead: these wait for a re-send
+            kills_in_window += caught > 0
+            rows_in_window += caught
+            if threshold <= 6_000 and not nats_restarted:
+                await asyncio.to_thread(infra.nats.restart)
+                nats_restarted = True
         proc = _start_relay(kit_dsn, infra.nats_url("documents"), log)
         try:
             deadline = time.monotonic() + 120
@@ -175,9 +198,13 @@ async def test_relay_killed_repeatedly_and_nats_restarted_loses_and_doubles_noth
         with capsys.disabled():  # the counts are the test's report: show them
             print(
                 f"\noutbox chaos: enqueued={total} relay_kills={kills} nats_restarts=1 "
-                f"received={len(received_ids)} duplicates_suppressed={duplicates_suppressed} "
-                f"doubled={doubled} lost={lost}"
+                f"kills_in_window={kills_in_window} rows_published_not_marked={rows_in_window} "
+                f"duplicates_suppressed={duplicates_suppressed} "
+                f"received={len(received_ids)} doubled={doubled} lost={lost}"
             )
+        # The window was hit, and the stream dropped the copies the next relays sent again.
+        assert kills_in_window >= 1 and rows_in_window >= 1
+        assert duplicates_suppressed >= 1
         assert lost == 0
         assert doubled == 0
         assert info.state.messages == total
@@ -187,13 +214,12 @@ async def test_relay_killed_repeatedly_and_nats_restarted_loses_and_doubles_noth
 
 
 def _duplicates_reported(log: Path) -> int:
-    """Sum of the duplicates each relay process reported (its counters restart at zero)."""
-    total = last = previous = 0
+    """Sum of the duplicates each relay process reported (the last running total after each
+    start marker: a killed process's counters die with it)."""
+    total = last = 0
     for line in log.read_text().splitlines():
-        if not line.startswith('{"published"'):
-            continue
-        report = json.loads(line)
-        if report["published"] < previous:  # a new process
-            total += last
-        previous, last = report["published"], report["duplicates"]
+        if line.startswith("-- relay started"):
+            total, last = total + last, 0
+        elif line.startswith('{"published"'):
+            last = json.loads(line)["duplicates"]
     return total + last
