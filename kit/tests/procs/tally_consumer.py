@@ -7,8 +7,10 @@ makes a redelivered event change nothing, which is what the test checks.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import sys
 from collections.abc import Sequence
 
 from sotay_contracts.events.documents import DocumentRead
@@ -37,10 +39,22 @@ async def apply_reads(conn: db.Connection, batch: Sequence[Delivery]) -> None:
     )
 
 
+class ReportingConsumer(EventConsumer):
+    """Prints its running totals after each acknowledged batch: ``duplicates`` are
+    deliveries the inbox had already applied — redeliveries of events whose batch committed
+    but whose acks never reached the server."""
+
+    async def _ack_all(self, items, fresh):  # type: ignore[no-untyped-def]
+        await super()._ack_all(items, fresh)
+        sys.stdout.write(json.dumps({"applied": self.applied, "duplicates": self.duplicates}))
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+
+
 async def main() -> None:
     pool = await db.create_pool(os.environ["TALLY_DSN"], max_size=2)
     nc = await messaging.connect(os.environ["TALLY_NATS_URL"], name="tally")
-    consumer = EventConsumer(
+    consumer = ReportingConsumer(
         SPEC,
         pool=pool,
         nc=nc,
