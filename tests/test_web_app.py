@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 import segno
 from PIL import Image
@@ -680,5 +682,130 @@ async def test_sign_out_erases_the_members_data_and_the_next_member_sees_only_th
         await expect(page.get_by_role("alert")).to_be_visible()  # not hers: the API refuses
         stored = await script_readable_storage(page)
         assert first.member_id not in stored and title not in stored
+    finally:
+        await context.close()
+
+
+# ── security settings, sign-out everywhere ─────────────────────────────────────────────────
+
+
+async def test_second_factor_password_change_and_sign_out_of_every_device(
+    platform: Platform, browsing: Browsing
+) -> None:
+    async with platform.client() as client:
+        member = await member_in_demo_cell(platform, client, "Bùi Văn Bảo Mật")
+    phone = await browsing.phone(platform)
+    other_device = await browsing.phone(platform)
+    page = await phone.new_page()
+    other = await other_device.new_page()
+    try:
+        await sign_in(page, member.card_number, NEW_PASSWORD)
+        await sign_in(other, member.card_number, NEW_PASSWORD)
+
+        # Second factor: the QR and its secret, confirmed with a code from the authenticator.
+        await page.goto("/profile")
+        await page.get_by_role("button", name="Bật xác thực hai lớp").click()
+        await expect(page.locator(".qr svg")).to_be_visible()
+        secret = (await page.locator(".card code").inner_text()).strip()
+        await screen(page, "profile-totp")
+        await page.get_by_label("Mã xác thực").fill(pyotp.TOTP(secret).now())
+        await page.get_by_role("button", name="Xác nhận").click()
+        await expect(page.get_by_text("Đang bật.")).to_be_visible()
+
+        # A new password, then sign out of every device: the other phone's session ends too.
+        new_password = "Mật khẩu thứ hai rất dài 2026"
+        await page.get_by_label("Mật khẩu hiện tại").fill(NEW_PASSWORD)
+        await page.get_by_label("Mật khẩu mới", exact=True).fill(new_password)
+        await page.get_by_label("Nhập lại mật khẩu mới").fill(new_password)
+        await page.get_by_role("button", name="Đổi mật khẩu").click()
+        await expect(page.get_by_text("Đã đổi mật khẩu.")).to_be_visible()
+        await page.get_by_role("button", name="Đăng xuất trên mọi thiết bị").click()
+        await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+        await other.reload()
+        await expect(other.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+
+        # Signing in now asks for the authenticator's code (the next 30 s step: a code is
+        # accepted once).
+        await page.get_by_label("Số thẻ đảng viên hoặc số điện thoại").fill(member.card_number)
+        await page.get_by_label("Mật khẩu hoặc mã kích hoạt").fill(new_password)
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await expect(page.get_by_role("heading", name="Xác thực hai lớp")).to_be_visible()
+        otp = page.get_by_label("Mã xác thực")
+        assert await otp.get_attribute("autocomplete") == "one-time-code"
+        await screen(page, "sign-in-otp")
+        await otp.fill(pyotp.TOTP(secret).at(time.time() + 30))
+        await page.get_by_role("button", name="Xác nhận").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Xin chào, Bùi Văn Bảo Mật")
+    finally:
+        await phone.close()
+        await other_device.close()
+
+
+# ── 320 px, 200 % text, keyboard only ──────────────────────────────────────────────────────
+
+
+async def test_usable_at_320_px_with_200_percent_text_and_by_keyboard_alone(
+    platform: Platform, browsing: Browsing
+) -> None:
+    async with platform.client() as client:
+        member = await member_in_demo_cell(platform, client, "Đinh Thị Chữ To")
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    await page.set_viewport_size({"width": 320, "height": 640})
+    try:
+        # Keyboard alone: Tab to each field, Enter to submit.
+        await page.goto("/")
+        await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_label("Số thẻ đảng viên hoặc số điện thoại")).to_be_focused()
+        await page.keyboard.type(member.card_number)
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_label("Mật khẩu hoặc mã kích hoạt")).to_be_focused()
+        await page.keyboard.type(NEW_PASSWORD)
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Xin chào, Đinh Thị Chữ To")
+        # On a screen loaded afresh, the skip link is the first stop and leads into the screen;
+        # following a link moves focus to the new screen's heading.
+        await page.goto("/meetings")
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("link", name="Bỏ qua, đến nội dung chính")).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(page.locator("main")).to_be_focused()
+        await page.get_by_role("link", name="Văn bản", exact=True).focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", level=1, name="Văn bản")).to_be_focused()
+
+        await page.goto("/profile")
+        await page.get_by_label("Cỡ chữ").select_option(label="200%")
+        for path, name in [
+            ("/", "home-320-200"),
+            ("/meetings", "meetings-320-200"),
+            ("/documents", "documents-320-200"),
+            ("/inbox", "inbox-320-200"),
+            ("/profile", "profile-320-200"),
+        ]:
+            await page.goto(path)
+            await expect(page.get_by_role("heading", level=1)).to_be_visible()
+            await screen(page, name)  # loaded, checked and kept; then its layout
+            size = await page.evaluate("getComputedStyle(document.documentElement).fontSize")
+            assert size == "32px", size  # 200 % of 16 px
+            overflow = await page.evaluate(
+                "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+            )
+            wide = await page.evaluate(
+                """() => [...document.querySelectorAll('main *')]
+                .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+                .map(e => e.outerHTML.slice(0, 120)).slice(-3)"""
+            )
+            assert overflow <= 0, f"{path}: {overflow} px of horizontal scrolling at 320 px: {wide}"
+            clipped = await page.evaluate(
+                """() => [...document.querySelectorAll('a, button')]
+                .filter(e => e.offsetParent !== null && !e.matches('.skip:not(:focus)'))
+                .filter(e => { const r = e.getBoundingClientRect();
+                               return r.left < 0 || r.right > innerWidth + 0.5; })
+                .map(e => e.textContent)"""
+            )
+            assert clipped == [], f"{path}: controls cut off at 320 px: {clipped}"
     finally:
         await context.close()

@@ -2,6 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { describe } from "../api/client";
 import { t } from "../i18n/vi";
+import { hasNavigated } from "./router";
 
 /** A failure as the member reads it: the problem's Vietnamese title and detail. */
 export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
@@ -75,8 +76,9 @@ export function Show<T>({ state, children }: { state: Async<T>; children: (data:
 export function Screen({ title, children }: { title: string; children: ComponentChildren }) {
   useEffect(() => {
     document.title = `${title} · ${t.appName}`;
-    // A new screen: move focus to its heading so keyboard and screen-reader users start there.
-    if (document.activeElement !== document.body) document.getElementById("screen-title")?.focus();
+    // After moving to another screen, focus its heading so keyboard and screen-reader users
+    // start there (on a fresh load the browser's own starting point is kept).
+    if (hasNavigated()) document.getElementById("screen-title")?.focus();
   }, [title]);
   return (
     <>

@@ -2,8 +2,15 @@
 import { useEffect, useState } from "preact/hooks";
 
 const listeners = new Set<() => void>();
+let moved = false;
+
+/** Whether the member has moved between screens since the page loaded. */
+export function hasNavigated(): boolean {
+  return moved;
+}
 
 export function navigate(to: string, replace = false): void {
+  moved = true;
   if (replace) history.replaceState(null, "", to);
   else history.pushState(null, "", to);
   for (const l of listeners) l();
@@ -11,6 +18,7 @@ export function navigate(to: string, replace = false): void {
 }
 
 window.addEventListener("popstate", () => {
+  moved = true;
   for (const l of listeners) l();
 });
 
@@ -21,6 +29,8 @@ document.addEventListener("click", (event) => {
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   if (a.target || a.hasAttribute("download") || a.origin !== location.origin) return;
   if (a.pathname.startsWith("/api/")) return;
+  // An anchor on this page (the skip link): the browser scrolls and moves focus itself.
+  if (a.hash && a.pathname === location.pathname && a.search === location.search) return;
   event.preventDefault();
   navigate(a.pathname + a.search);
 });

@@ -11,6 +11,8 @@ function apply(): void {
   const root = document.documentElement;
   root.style.setProperty("--text-scale", String(SIZES[textSize.value] / 100));
   root.dataset.theme = theme.value;
+  // From 150 % the bottom tab bar no longer fits a phone's width: the layout lets it flow.
+  root.toggleAttribute("data-large-text", SIZES[textSize.value] >= 150);
 }
 
 export function setTextSize(index: number): void {
