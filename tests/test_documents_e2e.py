@@ -123,9 +123,8 @@ async def test_resolution_published_to_a_district_is_studied_and_reported(
         assert mine[doc_id]["studied"] is False
         assert datetime.fromisoformat(mine[doc_id]["study_deadline"]) == deadline
         assert doc_id in await _ids(client, member, to_study="true")
-        r = await client.get("/api/v1/documents/to-study", headers=member)
-        assert r.status_code == 200, r.text
-        [item] = [i for i in r.json() if i["document_id"] == doc_id]
+        to_study = await all_pages(client, "/api/v1/documents/to-study", member)
+        [item] = [i for i in to_study if i["document_id"] == doc_id]
         assert item["publication_id"] == publication["id"] and item["overdue"] is False
 
         # 4. … and finds it by searching without diacritics, by number, or with them.
@@ -177,8 +176,8 @@ async def test_resolution_published_to_a_district_is_studied_and_reported(
             f"/api/v1/documents/{doc_id}/reads", json={"studied": True}, headers=outsider.auth
         )
         assert r.status_code == 404, r.text
-        r = await client.get("/api/v1/documents/to-study", headers=outsider.auth)
-        assert doc_id not in {i["document_id"] for i in r.json()}
+        to_study = await all_pages(client, "/api/v1/documents/to-study", outsider.auth)
+        assert doc_id not in {i["document_id"] for i in to_study}
 
         # 8. The cell's secretary sees, for every member of the cell, who has studied it and
         #    who hasn't (names come from identity; the report carries ids only).
