@@ -17,10 +17,12 @@ import asyncpg
 import httpx
 import pytest
 from sotay_kit import messaging
+from sotay_kit.topology import PUBLIC_STREAM
 
 from .conftest import Platform, make_pdf
 
 pytestmark = pytest.mark.e2e
+PUBLISHED = "documents.document.published.v1"
 
 
 async def _until(check: Callable[[], Awaitable[Any]], what: str, limit: float = 20) -> Any:
@@ -240,3 +242,40 @@ async def test_two_documents_published_together_arrive_named(platform: Platform)
         assert item["title"] == f"Văn bản mới: {number} – {title}"
         assert f"số {number} “{title}”" in item["body"]
     assert len({i["title"] for i in items}) == 2
+
+    # The names came from documents' internal directory subject: the copies of these
+    # publications of internal documents that external consumers read from PUBLIC name nothing,
+    # and the directory subject is not sourced there.
+    nc = await messaging.connect(platform.nats_url, name="e2e-notify-public")
+    try:
+        js = nc.jetstream()
+
+        async def public_copies() -> dict[str, bytes] | None:
+            sub = await js.pull_subscribe(PUBLISHED, stream=PUBLIC_STREAM)
+            copies: dict[str, bytes] = {}
+            try:
+                while True:
+                    try:
+                        msgs = await sub.fetch(500, timeout=1)
+                    except TimeoutError:
+                        break
+                    for m in msgs:
+                        found = json.loads(m.data)["publication_id"]
+                        if found in publications:
+                            copies[found] = m.data
+            finally:
+                await sub.unsubscribe()
+            return copies if len(copies) == len(publications) else None
+
+        copies = await _until(public_copies, "both publications on PUBLIC")
+        for publication_id, data in copies.items():
+            event = json.loads(data)
+            assert event["classification"] == "internal"
+            assert (event["title"], event["number"]) == (None, None)
+            number, title = publications[publication_id]
+            text = data.decode()
+            assert number not in text and title not in text and json.dumps(title)[1:-1] not in text
+        info = await js.stream_info(PUBLIC_STREAM, subjects_filter="documents.directory.>")
+        assert not info.state.subjects
+    finally:
+        await nc.close()

@@ -1,5 +1,6 @@
 """The example consumer of docs/analytics.md, run as is against a real NATS with the external
-analytics user: it gets the public subjects, and that user is refused everything else."""
+analytics user: it gets the public subjects, and that user is refused everything else — the
+documents' directory (their numbers and titles) included."""
 
 from __future__ import annotations
 
@@ -59,6 +60,12 @@ def _events() -> tuple[list[Event], list[Event]]:
             meeting_id=meeting, member_id=member, response=mev.RsvpResponse.ATTENDING,
             occurred_at=NOW,
         ),
+        # A document's number and title: the services' directory, never external consumers'.
+        dev.DocumentDescribed(
+            document_id=uuid.uuid4(), version=1, number="01-NQ/TU", title="Nghị quyết nội bộ",
+            kind=dev.DocumentKind.RESOLUTION, classification=dev.Classification.INTERNAL,
+            owner_org_id=cell, occurred_at=NOW,
+        ),
     ]  # fmt: skip
     return public, private
 
@@ -110,6 +117,7 @@ async def assert_reader_refused(nats_url: str, password: str) -> None:
         for action in (
             lambda: reader.publish("documents.document.read.v1", b"{}"),
             lambda: reader.subscribe("meetings.>"),
+            lambda: reader.subscribe("documents.directory.>"),
             lambda: reader.publish(
                 "$JS.API.CONSUMER.MSG.NEXT.DOCUMENTS.analytics", b"1", reply="_INBOX_ext.x"
             ),
@@ -153,3 +161,5 @@ def test_external_consumer_names_are_checked() -> None:
         messaging.external_consumer("Bad Team")
     with pytest.raises(ValueError, match="not public"):
         messaging.external_consumer("ok", subjects=["meetings.rsvp.recorded.v1"])
+    with pytest.raises(ValueError, match="not public"):
+        messaging.external_consumer("ok", subjects=["documents.directory.described.v1"])

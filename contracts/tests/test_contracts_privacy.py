@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any, get_args, get_origin
 
 import pytest
 from pydantic import BaseModel
-from sotay_contracts import ALL_EVENTS
+from sotay_contracts import (
+    ALL_EVENTS,
+    PUBLIC_SUBJECTS,
+    CloudEvent,
+    Event,
+    new_cloud_event,
+    parse_event,
+)
+from sotay_contracts.events.documents import Classification, DocumentKind, DocumentPublished
 
 # Field-name tokens that betray personal data (DESIGN.md §6: ids, org paths and facts only).
 FORBIDDEN_TOKENS = {
@@ -71,3 +82,53 @@ def test_reasons_are_codes_not_free_text(model: type[BaseModel]) -> None:
                        for o in options]  # fmt: skip
             assert any("enum" in target for target in targets), name
             assert all("enum" in target or target.get("type") == "null" for target in targets)
+
+
+# What names a document or a meeting: shown to its audience, never to external consumers
+# (the titles and numbers of internal and restricted documents stay on the platform).
+DISPLAY_TOKENS = {"title", "number", "location", "place", "issuer", "summary", "agenda"}
+
+
+def _public_models() -> list[type[Event]]:
+    return [model for model in ALL_EVENTS if model.SUBJECT in PUBLIC_SUBJECTS]
+
+
+def test_public_subjects_are_known_events_and_no_directory() -> None:
+    assert {model.SUBJECT for model in _public_models()} == PUBLIC_SUBJECTS
+    assert not [s for s in PUBLIC_SUBJECTS if s.split(".")[1] == "directory"]
+
+
+@pytest.mark.parametrize("model", _public_models(), ids=lambda m: m.SUBJECT)
+def test_public_events_carry_no_display_data(model: type[Event]) -> None:
+    """A field that would name the document or meeting on a public subject is withheld:
+    kept in the schema (v1 never loses a field), deprecated, and refused when filled."""
+    display = {name for name in _field_names(model, set()) if DISPLAY_TOKENS & set(name.split("_"))}
+    assert display <= model.WITHHELD
+    schema = model.model_json_schema()
+    for name in model.WITHHELD:
+        assert model.model_fields[name].default is None, name
+        assert schema["properties"][name].get("deprecated") is True, name
+        assert "deprecated" in schema["properties"][name]["description"].lower(), name
+
+
+def test_a_filled_withheld_field_is_refused_when_produced_but_read_when_received() -> None:
+    published = DocumentPublished(
+        document_id=uuid.uuid4(), version=1, publication_id=uuid.uuid4(),
+        audience_org_ids=[uuid.uuid4()], audience_org_paths=["1.2"], audience_size=3,
+        study_required=False, classification=Classification.RESTRICTED,
+        kind=DocumentKind.RESOLUTION, published_by=uuid.uuid4(), publisher_org_id=uuid.uuid4(),
+        occurred_at=datetime(2026, 12, 2, 8, tzinfo=UTC),
+    )  # fmt: skip
+    clean = new_cloud_event(published)
+    assert json.loads(clean.data)["title"] is None and json.loads(clean.data)["number"] is None
+    leaking = published.model_copy(update={"title": "Nghị quyết mật", "number": "01-NQ/TU"})
+    with pytest.raises(ValueError, match=r"withheld fields must stay empty: \['number', 'title'\]"):
+        new_cloud_event(leaking)
+    # An event produced before the fields were withheld is still read (consumers tolerate it).
+    old = CloudEvent(
+        id=clean.id, source=clean.source, type=clean.type, subject=clean.subject,
+        time=clean.time, dataschema=clean.dataschema,
+        data=leaking.model_dump_json().encode(),
+    )  # fmt: skip
+    parsed = parse_event(old)
+    assert isinstance(parsed, DocumentPublished) and parsed.title == "Nghị quyết mật"

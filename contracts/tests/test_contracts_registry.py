@@ -147,6 +147,18 @@ def sample(model: type[Event]) -> Event:
             "retracted_by": _id(),
             "occurred_at": NOW,
         },
+        documents.DocumentDescribed: {
+            "document_id": _id(),
+            "version": 1,
+            "number": "05-NQ/HU",
+            "title": "Nghị quyết về phát triển kinh tế - xã hội năm 2026",
+            "kind": "resolution",
+            "classification": "internal",
+            "issuer": "Ban Chấp hành Đảng bộ huyện",
+            "issued_on": date(2025, 3, 10),
+            "owner_org_id": _id(),
+            "occurred_at": NOW,
+        },
         meetings.MeetingScheduled: _plan() | {"scheduled_by": None},
         meetings.MeetingUpdated: _plan()
         | {"changed_fields": ["starts_at", "ends_at"], "updated_by": _id(), "revision": 2},
@@ -214,7 +226,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 23
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 24
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

@@ -52,6 +52,9 @@ class Event(BaseModel):
 
     SUBJECT: ClassVar[str]
     AGGREGATE: ClassVar[str]
+    # Fields a released schema keeps (a v1 schema never loses a field) but producers must
+    # leave empty: ``new_cloud_event`` refuses an event that fills one.
+    WITHHELD: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def ce_type(cls) -> str:
@@ -207,7 +210,12 @@ def new_cloud_event(
     traceparent: str | None = None,
     tracestate: str | None = None,
 ) -> CloudEvent:
-    """Wrap an event's data in a CloudEvent; ``id`` defaults to a fresh UUIDv7, ``time`` to now."""
+    """Wrap an event's data in a CloudEvent; ``id`` defaults to a fresh UUIDv7, ``time`` to now.
+
+    Raises ``ValueError`` when the event fills a withheld field (``Event.WITHHELD``)."""
+    filled = sorted(name for name in event.WITHHELD if getattr(event, name) is not None)
+    if filled:
+        raise ValueError(f"{event.SUBJECT}: withheld fields must stay empty: {filled}")
     return CloudEvent(
         id=id if id is not None else str(uuid_utils.uuid7()),
         source=event.source(),

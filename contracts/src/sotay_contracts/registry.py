@@ -29,6 +29,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     documents.DocumentPublished,
     documents.DocumentRead,
     documents.DocumentRetracted,
+    documents.DocumentDescribed,
     meetings.MeetingScheduled,
     meetings.MeetingUpdated,
     meetings.MeetingCancelled,

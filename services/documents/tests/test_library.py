@@ -287,6 +287,7 @@ async def test_bookmarks_and_retraction(env: Any, pdf: Any, resolution: bytes) -
     ).status_code == 404
     subjects = await env.pool.fetch("SELECT subject FROM outbox ORDER BY seq")
     assert [r["subject"] for r in subjects] == [
+        "documents.directory.described.v1",  # the title and number, off the public subject
         "documents.document.published.v1",
         "documents.document.retracted.v1",
     ]

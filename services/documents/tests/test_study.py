@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sotay_contracts import CloudEvent, parse_event
-from sotay_contracts.events.documents import DocumentPublished, DocumentRead, ReadState
+from sotay_contracts.events.documents import (
+    DocumentDescribed,
+    DocumentPublished,
+    DocumentRead,
+    ReadState,
+)
 
 
 async def _events_on_nats(env: Any, subject: str, count: int) -> list[Any]:
@@ -38,7 +43,9 @@ async def _read_events(env: Any) -> list[dict[str, Any]]:
 async def test_publish_emits_the_audience_size_from_the_projection(
     env: Any, resolution: bytes
 ) -> None:
-    doc = await env.upload("admin", resolution, "nq.pdf", kind="rules", number="07-QC/TU")
+    doc = await env.upload(
+        "admin", resolution, "nq.pdf", kind="rules", number="07-QC/TU", classification="internal"
+    )
     deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     publication = await env.publish(
         "admin", doc["id"], "district_a", "cell_b1", study_required=True, study_deadline=deadline
@@ -55,8 +62,21 @@ async def test_publish_emits_the_audience_size_from_the_projection(
     assert event.study_required and event.study_deadline is not None
     assert event.kind.value == "regulation"  # quy chế → the contract's coarser kind
     assert event.publisher_org_id == env.org_ids["province"]
-    # What a notification names: the document's title and number (not its content).
-    assert (event.title, event.number) == ("Văn bản thử nghiệm", "07-QC/TU")
+    # A public subject: the document's title and number never travel on it ...
+    assert (event.title, event.number) == (None, None)
+    # ... but on the internal directory subject, relayed before the publication.
+    [described] = await _events_on_nats(env, "documents.directory.described.v1", 1)
+    assert isinstance(described, DocumentDescribed)
+    assert (described.document_id, described.version) == (event.document_id, event.version)
+    assert (described.number, described.title) == ("07-QC/TU", "Văn bản thử nghiệm")
+    assert (described.kind, described.classification) == (event.kind, event.classification)
+    assert described.owner_org_id == env.org_ids["province"]
+    js = env.nc.jetstream()
+    order = [
+        (await js.get_last_msg("DOCUMENTS", s)).seq
+        for s in ("documents.directory.described.v1", "documents.document.published.v1")
+    ]
+    assert order[0] < order[1]
 
 
 async def test_progress_moves_forward_and_emits_throttled_read_events(

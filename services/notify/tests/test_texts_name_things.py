@@ -1,17 +1,41 @@
 """Notifications say what they are about: six resolutions published together arrive as six
 different notifications, each naming the document's number and title; meeting notices name the
-meeting, its time in Asia/Ho_Chi_Minh and its place — reminders and retractions too."""
+meeting, its time in Asia/Ho_Chi_Minh and its place — reminders and retractions too.
+
+A document's number and title come from documents' internal directory subject
+(``documents.directory.described.v1``, just before the publication on the stream): the
+publication itself is a PUBLIC subject and names no document."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sotay_contracts.events import documents as dev
 from sotay_contracts.events import meetings as mev
 
 from .conftest import NotifyApp, at
 from .test_inbox import published, scheduled
+
+
+def named(
+    svc: NotifyApp, *orgs: str, title: str, number: str, **overrides: Any
+) -> tuple[dev.DocumentDescribed, dev.DocumentPublished]:
+    """A publication and, before it, its document's directory entry, as documents relays them."""
+    publication = published(svc, *orgs, **overrides)
+    description = dev.DocumentDescribed(
+        document_id=publication.document_id,
+        version=publication.version,
+        number=number,
+        title=title,
+        kind=publication.kind,
+        classification=publication.classification,
+        owner_org_id=publication.publisher_org_id,
+        occurred_at=publication.occurred_at,
+    )
+    return description, publication
+
 
 RESOLUTIONS = [
     (f"0{i}-NQ/TU", f"Nghị quyết về nhiệm vụ trọng tâm số {i} năm 2027") for i in range(1, 7)
@@ -20,7 +44,7 @@ RESOLUTIONS = [
 
 async def test_six_resolutions_arrive_as_six_named_notifications(svc: NotifyApp) -> None:
     for number, title in RESOLUTIONS:
-        await svc.publish(published(svc, "cell_a", title=title, number=number))
+        await svc.publish(*named(svc, "cell_a", title=title, number=number))
     items = (await svc.inbox("a1"))["items"]
     assert sorted(i["title"] for i in items) == sorted(
         f"Văn bản mới: {number} – {title}" for number, title in RESOLUTIONS
@@ -33,7 +57,7 @@ async def test_six_resolutions_arrive_as_six_named_notifications(svc: NotifyApp)
 
 async def test_a_long_title_is_shortened_in_the_heading_only(svc: NotifyApp) -> None:
     title = "Nghị quyết về " + "tăng cường công tác xây dựng Đảng " * 8
-    await svc.publish(published(svc, "cell_a", title=title.strip(), number="21-NQ/TW"))
+    await svc.publish(*named(svc, "cell_a", title=title.strip(), number="21-NQ/TW"))
     [item] = (await svc.inbox("a1"))["items"]
     assert len(item["title"]) <= len("Văn bản mới: ") + 120 and item["title"].endswith("…")
     assert title.strip()[:200] in item["body"]
@@ -79,14 +103,14 @@ async def test_meeting_notices_name_the_meeting_its_time_and_place(svc: NotifyAp
 
 
 async def test_study_reminder_and_retraction_name_the_document(svc: NotifyApp) -> None:
-    event = published(
+    description, event = named(
         svc,
         "cell_a",
         kind=dev.DocumentKind.PLAN,
         title="Kế hoạch học tập chuyên đề 2027",
         number="12-KH/ĐU",
     )
-    await svc.publish(event)
+    await svc.publish(description, event)
     await svc.tick(at(days=7))
     reminder = (await svc.inbox("a2"))["items"][0]
     assert reminder["title"] == "Nhắc học tập: 12-KH/ĐU – Kế hoạch học tập chuyên đề 2027"

@@ -1,12 +1,17 @@
-"""Events produced by the documents service: publication, reading progress, retraction.
+"""Events produced by the documents service: publication, reading progress, retraction, and
+the documents' directory entries.
 
 ``documents.document.published.v1`` and ``documents.document.read.v1`` are public subjects
-(DESIGN.md §6): external analytics consumers read them from the ``PUBLIC`` stream.
+(DESIGN.md §6): external analytics consumers read them from the ``PUBLIC`` stream, so they carry
+no document's title or number. ``documents.directory.described.v1`` carries those display facts
+for the services that show them (notify; analytics' reports later): an internal subject, never
+sourced into ``PUBLIC`` (like ``identity.directory.*``).
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar, Self
 
@@ -17,6 +22,7 @@ from sotay_contracts.events._common import AwareDatetime, OrgPath
 
 __all__ = [
     "Classification",
+    "DocumentDescribed",
     "DocumentKind",
     "DocumentPublished",
     "DocumentRead",
@@ -66,6 +72,8 @@ class DocumentPublished(Event):
 
     SUBJECT: ClassVar[str] = "documents.document.published.v1"
     AGGREGATE: ClassVar[str] = "document_id"
+    # A public subject: the document's title and number travel on documents.directory.* only.
+    WITHHELD: ClassVar[frozenset[str]] = frozenset({"title", "number"})
 
     document_id: uuid.UUID
     version: int = Field(ge=1)
@@ -82,13 +90,20 @@ class DocumentPublished(Event):
     published_by: uuid.UUID = Field(description="Member id of the publisher.")
     publisher_org_id: uuid.UUID = Field(description="Committee the document is published by.")
     occurred_at: AwareDatetime
-    # Added in v1 (optional): what the document is, so a notification can name it. Titles and
-    # numbers of party documents are not personal data; the content never travels.
+    # Briefly filled in v1, kept because a released v1 schema never loses a field; producers
+    # leave them empty (WITHHELD): this subject reaches external consumers, and the titles and
+    # numbers of internal and restricted documents must not.
     title: str | None = Field(
-        default=None, max_length=500, description="The document's title (trích yếu)."
+        default=None,
+        max_length=500,
+        description="Deprecated, always null: the title is on documents.directory.described.v1.",
+        json_schema_extra={"deprecated": True},
     )
     number: str | None = Field(
-        default=None, max_length=100, description="The document's number, e.g. 05-NQ/HU."
+        default=None,
+        max_length=100,
+        description="Deprecated, always null: the number is on documents.directory.described.v1.",
+        json_schema_extra={"deprecated": True},
     )
 
     @model_validator(mode="after")
@@ -138,4 +153,37 @@ class DocumentRetracted(Event):
     )
     reason_code: RetractionReason
     retracted_by: uuid.UUID
+    occurred_at: AwareDatetime
+
+
+class DocumentDescribed(Event):
+    """Fires in the same transaction as, and just before, each publication of a document:
+    the document's display facts, for services that show documents by number and title
+    (notification texts, reports). A consumer of ``DOCUMENTS`` has it before the
+    ``documents.document.published.v1`` it describes (same aggregate, stream order); a newer
+    event for the same document replaces the facts of an older one.
+
+    An internal directory subject: readable by the services' NATS users only, never sourced into
+    ``PUBLIC`` — the titles and numbers of internal and restricted documents stay on the platform.
+    """
+
+    SUBJECT: ClassVar[str] = "documents.directory.described.v1"
+    AGGREGATE: ClassVar[str] = "document_id"
+
+    document_id: uuid.UUID
+    version: int = Field(ge=1, description="The version these facts were taken at.")
+    number: str | None = Field(
+        default=None, max_length=100, description="The document's number, e.g. 05-NQ/HU."
+    )
+    title: str = Field(min_length=1, max_length=500, description="The title (trích yếu).")
+    kind: DocumentKind
+    classification: Classification = Field(
+        description="Who may see the document, and so these facts: show them only to its "
+        "audience (internal) or its audience's committee members (restricted)."
+    )
+    issuer: str | None = Field(
+        default=None, max_length=300, description="The issuing body (cơ quan ban hành)."
+    )
+    issued_on: date | None = None
+    owner_org_id: uuid.UUID = Field(description="The organisation that owns the document.")
     occurred_at: AwareDatetime

@@ -14,6 +14,7 @@ from sotay_contracts.events.documents import (
     Classification as EventClassification,
 )
 from sotay_contracts.events.documents import (
+    DocumentDescribed,
     DocumentPublished,
     DocumentRetracted,
     RetractionReason,
@@ -576,8 +577,25 @@ async def publish(
         published_at=now,
     )
     await repo.refresh_audience(conn, document_id)
+    kind = Kind(doc["kind"]).event_kind()
+    classification = EventClassification(doc["classification"])
     await outbox.enqueue(
         conn,
+        # The display facts first, on the internal directory subject: the publication below is
+        # a PUBLIC subject and names no document (DESIGN.md §6). Same aggregate, same stream,
+        # so a consumer of DOCUMENTS gets them before the publication.
+        DocumentDescribed(
+            document_id=document_id,
+            version=number,
+            number=doc["number"],
+            title=doc["title"],
+            kind=kind,
+            classification=classification,
+            issuer=doc["issuer"],
+            issued_on=doc["issued_on"],
+            owner_org_id=doc["owner_org_id"],
+            occurred_at=now,
+        ),
         DocumentPublished(
             document_id=document_id,
             version=number,
@@ -587,13 +605,11 @@ async def publish(
             audience_size=size,
             study_required=body.study_required,
             study_deadline=body.study_deadline,
-            classification=EventClassification(doc["classification"]),
-            kind=Kind(doc["kind"]).event_kind(),
+            classification=classification,
+            kind=kind,
             published_by=who.member_id,
             publisher_org_id=publisher_id,
             occurred_at=now,
-            title=doc["title"],
-            number=doc["number"],
         ),
     )
     log.info(

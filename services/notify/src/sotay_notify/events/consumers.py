@@ -3,7 +3,8 @@ permissions) and each its own task, so a province-wide fan-out on DOCUMENTS neve
 meetings or identity:
 
 - ``MEETINGS``: scheduled, updated, cancelled, minutes signed;
-- ``DOCUMENTS``: published (fan-out to the audience subtrees), read (study state), retracted;
+- ``DOCUMENTS``: described (the documents' numbers and titles, from the internal directory
+  subject), published (fan-out to the audience subtrees), read (study state), retracted;
 - ``IDENTITY``: kit's identity projection, with notify's own step composed onto
   ``member.deactivated`` (the member's push subscriptions and contact points are erased).
 """
@@ -59,6 +60,10 @@ def bindings(policy: Policy) -> tuple[ConsumerBinding, ...]:
         assert isinstance(d.event, mev.MinutesSigned)
         await service.minutes_signed(conn, d.event)
 
+    async def described(conn: Connection, d: Delivery) -> None:
+        assert isinstance(d.event, dev.DocumentDescribed)
+        await service.document_described(conn, d.event)
+
     async def published(conn: Connection, d: Delivery) -> None:
         assert isinstance(d.event, dev.DocumentPublished)
         await service.document_published(conn, policy, d.event)
@@ -96,13 +101,16 @@ def bindings(policy: Policy) -> tuple[ConsumerBinding, ...]:
             name=NAME,
             stream="DOCUMENTS",
             filter_subjects=(
+                dev.DocumentDescribed.SUBJECT,
                 dev.DocumentPublished.SUBJECT,
                 dev.DocumentRead.SUBJECT,
                 dev.DocumentRetracted.SUBJECT,
             ),
-            description="notify: publications (fan-out), study progress, retractions",
+            description="notify: documents' names, publications (fan-out), study progress, "
+            "retractions",
         ),
         handlers={
+            dev.DocumentDescribed.ce_type(): described,
             dev.DocumentPublished.ce_type(): published,
             dev.DocumentRetracted.ce_type(): retracted,
         },

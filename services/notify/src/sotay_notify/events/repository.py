@@ -183,6 +183,37 @@ async def meeting(conn: Connection, meeting_id: UUID) -> Any:
 # -- documents -----------------------------------------------------------------------------
 
 
+async def describe_document(
+    conn: Connection,
+    *,
+    document_id: UUID,
+    version: int,
+    number: str | None,
+    title: str,
+    described_at: datetime,
+) -> None:
+    """Keep a document's number and title; a later description replaces an earlier one."""
+    await conn.execute(
+        "INSERT INTO documents (document_id, version, number, title, described_at) "
+        "VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (document_id) DO UPDATE SET version = excluded.version, "
+        "number = excluded.number, title = excluded.title, described_at = excluded.described_at "
+        "WHERE documents.described_at <= excluded.described_at",
+        document_id,
+        version,
+        number,
+        title,
+        described_at,
+    )
+
+
+async def document_names(conn: Connection, document_id: UUID) -> Any:
+    """The document's number and title, None before its description arrived."""
+    return await conn.fetchrow(
+        "SELECT number, title FROM documents WHERE document_id = $1", document_id
+    )
+
+
 async def insert_publication(
     conn: Connection,
     *,
@@ -193,13 +224,10 @@ async def insert_publication(
     audience_paths: list[str],
     publisher_org_id: UUID,
     study_deadline: datetime | None,
-    title: str | None = None,
-    number: str | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO publications (publication_id, document_id, version, kind, audience_paths, "
-        "publisher_org_id, study_deadline, title, number) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "publisher_org_id, study_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7) "
         "ON CONFLICT (publication_id) DO NOTHING",
         publication_id,
         document_id,
@@ -208,25 +236,29 @@ async def insert_publication(
         audience_paths,
         publisher_org_id,
         study_deadline,
-        title,
-        number,
     )
 
 
 async def publication(conn: Connection, publication_id: UUID) -> Any:
+    """The publication with its document's number and title (None when not described)."""
     return await conn.fetchrow(
-        "SELECT * FROM publications WHERE publication_id = $1", publication_id
+        "SELECT p.*, d.number, d.title FROM publications p "
+        "LEFT JOIN documents d USING (document_id) WHERE p.publication_id = $1",
+        publication_id,
     )
 
 
 async def retract(
     conn: Connection, document_id: UUID, publication_id: UUID | None, at: datetime
 ) -> list[Any]:
-    """Mark the publication (or all of the document's) retracted; returns the rows retracted."""
+    """Mark the publication (or all of the document's) retracted; returns the rows retracted,
+    with the document's number and title."""
     return await conn.fetch(
-        "UPDATE publications SET retracted_at = $3 WHERE document_id = $1 "
+        "WITH retracted AS (UPDATE publications SET retracted_at = $3 WHERE document_id = $1 "
         "AND ($2::uuid IS NULL OR publication_id = $2) AND retracted_at IS NULL "
-        "RETURNING publication_id, kind, title, number",
+        "RETURNING publication_id, document_id, kind) "
+        "SELECT r.publication_id, r.kind, d.number, d.title FROM retracted r "
+        "LEFT JOIN documents d USING (document_id)",
         document_id,
         publication_id,
         at,

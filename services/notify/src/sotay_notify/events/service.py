@@ -224,6 +224,17 @@ async def _check_paths(conn: Connection, paths: list[str], occurred_at: datetime
     raise RejectEvent(f"unknown_org: {len(missing)} audience org path(s) unknown")
 
 
+async def document_described(conn: Connection, e: dev.DocumentDescribed) -> None:
+    await repo.describe_document(
+        conn,
+        document_id=e.document_id,
+        version=e.version,
+        number=e.number,
+        title=e.title,
+        described_at=e.occurred_at,
+    )
+
+
 async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPublished) -> None:
     paths = list(dict.fromkeys(e.audience_org_paths))
     await _check_paths(conn, paths, e.occurred_at)
@@ -236,8 +247,6 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
         audience_paths=paths,
         publisher_org_id=e.publisher_org_id,
         study_deadline=e.study_deadline,
-        title=e.title,
-        number=e.number,
     )
     if e.study_deadline is not None:
         for minutes in policy.study_reminder_minutes:
@@ -247,6 +256,9 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
                     conn, "study", e.publication_id, f"{minutes}m", due, e.study_deadline
                 )
     title = await repo.org_title(conn, e.publisher_org_id)
+    # Its number and title come from documents' directory subject, relayed just before the
+    # publication (this public event names no document); without them the text names the kind.
+    names = await repo.document_names(conn, e.document_id)
     content = texts.document_published(
         e.publication_id,
         e.document_id,
@@ -254,8 +266,8 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
         title,
         e.study_deadline,
         e.study_required,
-        title=e.title,
-        number=e.number,
+        title=names["title"] if names else None,
+        number=names["number"] if names else None,
     )
     written = await repo.fan_out(
         conn, content, repo.AUDIENCE_SUBTREES, paths, repo.active_statuses(), now=_now()
