@@ -411,6 +411,13 @@ def test_nats_conf_is_valid_and_has_every_user(tmp_path: Path) -> None:
         assert f'subscribe: {{ allow: ["{nats_inbox_prefix(s.name)}.>"] }}' in block
     reader = text[text.index(f"user: {ANALYTICS_READER_NATS_USER},") :]
     assert "_INBOX_ext.>" in reader and f"CONSUMER.MSG.NEXT.{PUBLIC_STREAM}.*" in reader
+    # Everything the external reader is allowed concerns PUBLIC (or its own inbox): no service
+    # stream, no services' subject such as the documents' directory (their titles and numbers).
+    reader_block = reader[: reader.index("\n    }\n")]
+    allowed = re.findall(r'"([^"]+)"', reader_block)
+    assert allowed and all(
+        a == "$JS.API.INFO" or f".{PUBLIC_STREAM}" in a or a == "_INBOX_ext.>" for a in allowed
+    ), allowed
     assert re.search(rf"\{{ user: {OPERATOR_NATS_USER}, password: \$\w+ \}}", text)
 
 
