@@ -133,3 +133,19 @@ async def test_study_reminder_and_retraction_name_the_document(svc: NotifyApp) -
     assert retracted["body"] == (
         "Kế hoạch số 12-KH/ĐU “Kế hoạch học tập chuyên đề 2027” bạn đã nhận đã bị thu hồi."
     )
+
+
+async def test_the_newest_description_names_the_document(svc: NotifyApp) -> None:
+    """A later description replaces the name; one delivered late (older) does not."""
+    older, first = named(svc, "cell_a", title="Dự thảo kế hoạch", number="03-KH/TU")
+    newer = older.model_copy(
+        update={"version": 2, "title": "Kế hoạch tổng kết năm", "occurred_at": at(hours=1)}
+    )
+    await svc.publish(newer, older)
+    again = first.model_copy(
+        update={"version": 2, "publication_id": uuid.uuid4(), "occurred_at": at(hours=1)}
+    )
+    await svc.publish(again)
+    titles = [i["title"] for i in (await svc.inbox("a1"))["items"]]
+    assert "Văn bản mới: 03-KH/TU – Kế hoạch tổng kết năm" in titles
+    assert not any("Dự thảo" in t for t in titles)
