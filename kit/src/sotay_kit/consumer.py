@@ -25,7 +25,6 @@ from typing import Any
 import asyncpg
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from sotay_contracts import CloudEvent, Event
@@ -110,7 +109,9 @@ class EventConsumer:
             while not stop.is_set():
                 try:
                     msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-                except NatsTimeoutError:
+                # nats' own TimeoutError, or asyncio's when the wait ran out at the very
+                # start of the fetch: both are the builtin TimeoutError.
+                except TimeoutError:
                     continue
                 except Exception as exc:  # NATS reconnecting, consumer missing …
                     log.warning(
