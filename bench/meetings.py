@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sotay_kit import db, migrations
+from sotay_kit.clock import current_time
 from sotay_kit.testing.tokens import TokenFactory
 from sotay_meetings.app import SPEC, create_app
-from sotay_meetings.deps import current_time
 from sotay_meetings.settings import MeetingsSettings
 
 from ._infra import BenchInfra, _admin, run_standalone

@@ -167,3 +167,28 @@ async def test_value_the_database_refuses_is_a_422_and_changes_nothing(app_clien
     assert r.headers["content-type"] == "application/problem+json"
     pool = app.state.resources.pool
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_one_server_span_per_request(app_client: tuple) -> None:  # type: ignore[type-arg]
+    """One telemetry layer wraps a request (kit's middleware, with the request id), not two."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    client, _, tokens = app_client
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    try:
+        auth = {"authorization": f"Bearer {tokens.mint()}", "x-request-id": "one-layer"}
+        r = await client.get(f"/api/v1/things/{uuid.uuid4()}", headers=auth)
+        assert r.status_code == 404
+    finally:
+        processor.shutdown()
+    servers = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
+    assert [s.name for s in servers] == ["GET /api/v1/things/{thing_id}"]
+    assert servers[0].attributes is not None
+    assert servers[0].attributes["sotay.request_id"] == "one-layer"

@@ -1,10 +1,22 @@
-"""Folding Vietnamese for search."""
+"""Folding Vietnamese for search; the control-character rule every input follows."""
 
 from __future__ import annotations
 
 import unicodedata
+from typing import Annotated
 
-from sotay_kit.text import fold, nfc, search_text, search_words
+import pytest
+from pydantic import BaseModel, ValidationError
+from sotay_kit.text import (
+    NoControl,
+    NoControlMultiline,
+    fold,
+    has_control,
+    has_invisible,
+    nfc,
+    search_text,
+    search_words,
+)
 
 
 def test_fold_removes_diacritics_and_d_stroke() -> None:
@@ -28,3 +40,34 @@ def test_search_words_split_document_numbers() -> None:
     assert search_words("Nghị quyết số 21-NQ/TW") == ["nghi", "quyet", "so", "21", "nq", "tw"]
     assert search_words("—…!") == []
     assert search_text("Kết luận", None, "", "số 01-KL/TW") == "ket luan so 01 kl tw"
+
+
+def test_control_characters_are_found_unless_allowed() -> None:
+    assert has_control("a\x00b")
+    assert has_control("a\x7fb")
+    assert has_control("a\x85b")  # C1 (NEL)
+    assert has_control("dòng 1\ndòng 2")
+    assert not has_control("dòng 1\ndòng 2\tcột", allowed="\t\n")
+    assert has_control("dòng 1\r\ndòng 2", allowed="\t\n")
+    assert not has_control("Nguyễn Văn Đức — chi bộ 3")
+
+
+def test_invisible_characters_are_found() -> None:
+    assert has_invisible("Nguy\u200bễn")  # zero-width space
+    assert has_invisible("abc\u202edef")  # right-to-left override
+    assert not has_invisible("Nguyễn Văn Đức")
+
+
+class _Input(BaseModel):
+    name: Annotated[str, NoControl]
+    note: Annotated[str | None, NoControlMultiline] = None
+
+
+def test_models_refuse_control_characters_with_a_vietnamese_message() -> None:
+    assert _Input(name="Chi bộ 3", note="Dòng 1\r\nDòng 2\t!").note == "Dòng 1\r\nDòng 2\t!"
+    for bad in ({"name": "a\nb"}, {"name": "a", "note": "NUL\x00"}):
+        with pytest.raises(ValidationError) as caught:
+            _Input.model_validate(bad)
+        error = caught.value.errors()[0]
+        assert error["type"] == "control_characters"
+        assert error["msg"] == "Chuỗi chứa ký tự điều khiển"

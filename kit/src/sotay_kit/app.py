@@ -2,20 +2,22 @@
 
 A service describes itself with a :class:`ServiceSpec`; :func:`create_service_app` builds the
 FastAPI app whose lifespan opens the typed :class:`Resources` (db pool, NATS, JetStream,
-token verifier), runs the outbox relay and the consumers, and drains them on shutdown.
-Nothing connects at import time.
+token verifier, object storage), lets the service's own lifespan extend them into its typed
+state, runs the outbox relay and the consumers, and closes everything in reverse order on
+shutdown (one ``AsyncExitStack``). Nothing connects at import time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -27,6 +29,7 @@ from starlette.responses import Response
 
 from . import db, messaging, metrics
 from .auth import TokenVerifier
+from .clock import Clock, utc_now
 from .consumer import BatchHandler, EventConsumer, Handler
 from .errors import install_problem_handlers, problem_response
 from .logs import configure_logging
@@ -58,8 +61,12 @@ class ServiceSpec:
     consumers: Sequence[ConsumerBinding] = ()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Resources:
+    """What every running service holds. A service with resources of its own subclasses it
+    (``IdentityState(Resources)`` with a ``cipher``) and builds its state with :meth:`extend`
+    in its lifespan, so each resource is a typed attribute."""
+
     settings: ServiceSettings
     pool: db.Pool
     nc: NATS
@@ -67,102 +74,65 @@ class Resources:
     verifier: TokenVerifier
     # Object storage (minio SDK; its calls block: run them with asyncio.to_thread). None when
     # the service has no S3 credentials configured.
-    s3: Minio | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    # Extra clean-ups a service registers at start-up, run first at shutdown.
-    closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    s3: Minio | None
+    # Closes what was opened while the service runs (last opened, first closed): push a
+    # clean-up here for anything created after start-up (a replacement verifier's client).
+    exit_stack: AsyncExitStack
+    # The time background work (consumers, workers) reads; requests read ``clock.Now``.
+    clock: Clock = utc_now
+
+    @classmethod
+    def extend(cls, core: Resources, **own: Any) -> Self:
+        """``cls``'s state: what kit opened (``core``) plus the service's own attributes (which
+        may also replace one of kit's, as identity does with its in-process verifier)."""
+        shared = {f.name: getattr(core, f.name) for f in fields(Resources)}
+        return cls(**{**shared, **own})
+
+
+# A service's own lifespan: given kit's resources, it opens what the service needs (closing it
+# when the block exits) and yields its typed state.
+ServiceLifespan = Callable[[FastAPI, Resources], AbstractAsyncContextManager[Resources]]
+
+BackgroundJob = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@asynccontextmanager
+async def background(jobs: Mapping[str, BackgroundJob], *, grace: float) -> AsyncIterator[None]:
+    """Run each job (``job(stop)``) as a named task while the block runs; on exit set ``stop``,
+    give them ``grace`` seconds to finish their current work, then cancel what is left."""
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(job(stop), name=name) for name, job in jobs.items()]
+    try:
+        yield
+    finally:
+        stop.set()
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+            for task in tasks:
+                task.cancel()
 
 
 def create_service_app(
     spec: ServiceSpec,
     settings: ServiceSettings,
     *,
-    on_startup: Callable[[FastAPI, Resources], Any] | None = None,
+    lifespan: ServiceLifespan | None = None,
 ) -> FastAPI:
     configure_logging(spec.name, settings.log_level)
     setup_tracing(spec.name, settings.otlp_endpoint)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await db.create_pool(
-            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
-        )
-        nc = await messaging.connect(
-            settings.nats_url,
-            user=settings.nats_user or None,
-            password=settings.nats_password.get_secret_value() or None,
-            name=spec.name,
-            inbox_prefix=messaging.service_inbox_prefix(spec.name),
-        )
-        js = nc.jetstream()
-        verifier = TokenVerifier(
-            settings.jwks_url, issuer=settings.token_issuer, audience=settings.token_audience
-        )
-        s3 = None
-        if settings.s3_access_key:
-            s3 = Minio(
-                settings.s3_endpoint,
-                access_key=settings.s3_access_key,
-                secret_key=settings.s3_secret_key.get_secret_value(),
-                secure=settings.s3_secure,
-                region=settings.s3_region,
-            )
-        resources = Resources(settings, pool, nc, js, verifier, s3)
-        app.state.resources = resources
-        if on_startup is not None:
-            result = on_startup(app, resources)
-            if asyncio.iscoroutine(result):
-                await result
-        stop = asyncio.Event()
-        workers: list[asyncio.Task[None]] = [
-            asyncio.create_task(
-                _watch_dependencies(spec.name, resources, stop), name="dependency-watch"
-            )
-        ]
-        if settings.run_outbox_relay:
-            relay = OutboxRelay(spec.name, settings.database_url, js)
-            workers.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
-        if settings.run_consumers:
-            for binding in spec.consumers:
-                consumer = EventConsumer(
-                    binding.spec,
-                    pool=pool,
-                    nc=nc,
-                    js=js,
-                    handlers=binding.handlers,
-                    batch_handlers=binding.batch_handlers,
-                )
-                workers.append(
-                    asyncio.create_task(consumer.run(stop), name=f"consumer {binding.spec.name}")
-                )
-        log.info("service started", extra={"workers": [w.get_name() for w in workers]})
-        try:
-            yield
-        finally:
-            for closer in resources.closers:
-                with contextlib.suppress(Exception):
-                    await closer()
-            # Graceful drain: workers finish their current batch, then connections close.
-            stop.set()
-            if workers:
-                await asyncio.wait(workers, timeout=15)
-                for w in workers:
-                    w.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(nc.drain(), timeout=5)
-            await verifier.aclose()
-            await pool.close()
-            log.info("service stopped")
-
     prefix = f"/api/v1/{spec.name}"
     app = FastAPI(
         title=f"Sổ tay Đảng viên — {spec.name}",
         version=spec.version,
         description=spec.description,
-        lifespan=lifespan,
+        lifespan=functools.partial(_lifespan, spec=spec, settings=settings, own=lifespan),
         openapi_url=f"{prefix}/openapi.json",
         docs_url=f"{prefix}/docs",
         redoc_url=None,
+        # One telemetry layer: kit's middleware (trace span, request id, the Prometheus metrics
+        # the alerts read, database refusals as 422). FastAPI's own would wrap every request a
+        # second time.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_problem_handlers(app)
     app.add_middleware(ObservabilityMiddleware, service=spec.name)
@@ -170,6 +140,89 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(
+    app: FastAPI, *, spec: ServiceSpec, settings: ServiceSettings, own: ServiceLifespan | None
+) -> AsyncIterator[None]:
+    async with AsyncExitStack() as stack:
+        core = await _open_resources(spec.name, settings, stack)
+        state = core if own is None else await stack.enter_async_context(own(app, core))
+        app.state.resources = state
+        jobs = _workers(spec, state)
+        # Graceful drain on exit: workers finish their current batch, then what the service
+        # opened closes, then kit's connections.
+        await stack.enter_async_context(background(jobs, grace=15))
+        log.info("service started", extra={"workers": list(jobs)})
+        yield
+    log.info("service stopped")
+
+
+async def _open_resources(
+    service: str, settings: ServiceSettings, stack: AsyncExitStack
+) -> Resources:
+    pool = await db.create_pool(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+    stack.push_async_callback(pool.close)
+    nc = await messaging.connect(
+        settings.nats_url,
+        user=settings.nats_user or None,
+        password=settings.nats_password.get_secret_value() or None,
+        name=service,
+        inbox_prefix=messaging.service_inbox_prefix(service),
+    )
+    stack.push_async_callback(_drain, nc)
+    verifier = TokenVerifier(
+        settings.jwks_url, issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    stack.push_async_callback(verifier.aclose)
+    s3 = None
+    if settings.s3_access_key:
+        s3 = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+    return Resources(
+        settings=settings,
+        pool=pool,
+        nc=nc,
+        js=nc.jetstream(),
+        verifier=verifier,
+        s3=s3,
+        exit_stack=stack,
+    )
+
+
+async def _drain(nc: NATS) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(nc.drain(), timeout=5)
+
+
+def _workers(spec: ServiceSpec, state: Resources) -> dict[str, BackgroundJob]:
+    """The dependency watch, the outbox relay and the consumers, as the settings ask."""
+    settings = state.settings
+    jobs: dict[str, BackgroundJob] = {
+        "dependency-watch": functools.partial(_watch_dependencies, spec.name, state)
+    }
+    if settings.run_outbox_relay:
+        jobs["outbox-relay"] = OutboxRelay(spec.name, settings.database_url, state.js).run
+    if settings.run_consumers:
+        for binding in spec.consumers:
+            consumer = EventConsumer(
+                binding.spec,
+                pool=state.pool,
+                nc=state.nc,
+                js=state.js,
+                handlers=binding.handlers,
+                batch_handlers=binding.batch_handlers,
+            )
+            jobs[f"consumer {binding.spec.name}"] = consumer.run
+    return jobs
 
 
 def _ops_router(service: str) -> APIRouter:
@@ -209,7 +262,7 @@ async def check_dependencies(service: str, resources: Resources) -> dict[str, bo
 
 
 async def _watch_dependencies(
-    service: str, resources: Resources, stop: asyncio.Event, interval: float = 15.0
+    service: str, resources: Resources, stop: asyncio.Event, *, interval: float = 15.0
 ) -> None:
     """Keep ``sotay_dependency_up`` current between probes, so the alerts on it fire even when
     nothing calls /readyz."""
@@ -220,8 +273,17 @@ async def _watch_dependencies(
 
 
 def get_resources(request: Request) -> Resources:
+    """The running service's state. A service's ``deps.py`` aliases it with its own state
+    type: ``State = Annotated[IdentityState, Depends(get_resources)]``."""
     resources: Resources = request.app.state.resources
     return resources
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    """The running service's settings; ``deps.py`` aliases it with the service's settings
+    type (``Settings = Annotated[IdentitySettings, Depends(get_settings)]``), so tests
+    override this one function."""
+    return get_resources(request).settings
 
 
 async def _request_connection(request: Request) -> AsyncIterator[db.Connection]:

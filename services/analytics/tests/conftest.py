@@ -18,12 +18,12 @@ from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from sotay_analytics.app import SPEC, create_app
 from sotay_analytics.projection.consumers import BINDINGS
-from sotay_analytics.reports.routes import current_time
 from sotay_analytics.settings import AnalyticsSettings
 from sotay_contracts import Event, new_cloud_event
 from sotay_contracts.events import identity as iev
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
+from sotay_kit.clock import current_time
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.testing.tokens import TokenFactory

@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from prometheus_client import REGISTRY
 from sotay_analytics import metrics
-from sotay_analytics.reports.routes import get_settings
 from sotay_contracts.events import identity as iev
+from sotay_kit.app import get_settings
 
 from .conftest import REPORT_NOW, AnalyticsApp, month_scenario
 

@@ -20,12 +20,12 @@ from sotay_contracts import CloudEvent, Event, new_cloud_event
 from sotay_contracts.registry import parse_event
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
+from sotay_kit.clock import current_time
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.testing.tokens import TokenFactory
 from sotay_kit.testing.world import World
 from sotay_meetings.app import SPEC, create_app
-from sotay_meetings.deps import current_time
 from sotay_meetings.meetings.consumers import BINDINGS
 from sotay_meetings.settings import MeetingsSettings
 

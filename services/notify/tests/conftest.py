@@ -32,12 +32,13 @@ from sotay_contracts.registry import parse_event
 from sotay_devstack.servers import free_port
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
+from sotay_kit.clock import current_time
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
 from sotay_kit.testing.tokens import TokenFactory
 from sotay_kit.testing.world import World
 from sotay_notify.app import create_app
-from sotay_notify.deps import current_time
+from sotay_notify.deps import NotifyState
 from sotay_notify.settings import NotifySettings
 from sotay_notify.worker import TickReport, Worker
 from starlette.requests import Request
@@ -244,8 +245,8 @@ class NotifyApp:
 
     @property
     def worker(self) -> Worker:
-        worker: Worker = self.app.state.resources.extra["worker"]
-        return worker
+        state: NotifyState = self.app.state.resources
+        return state.worker
 
     def token(self, name: str, **overrides: Any) -> str:
         return self.tokens.mint(**{**self.world.claims(name), **overrides})
@@ -326,7 +327,7 @@ async def running(infra: Infra, dsn: str, nc: NATS, **overrides: Any) -> AsyncIt
     async with app.router.lifespan_context(app):
         resources = app.state.resources
         tokens.install(app)
-        resources.extra["worker"].clock = lambda: clock.now
+        resources.worker.clock = lambda: clock.now
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://notify") as client:
             svc = NotifyApp(app, client, settings, clock, world, tokens, nc)

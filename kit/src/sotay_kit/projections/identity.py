@@ -15,14 +15,14 @@ nothing, so replays and redeliveries converge on the same state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from sotay_contracts.events import identity as ev
 
 from ..app import ConsumerBinding
-from ..consumer import Delivery
+from ..consumer import Delivery, Handler
 from ..db import Connection
 from ..messaging import ConsumerSpec
 
@@ -92,6 +92,9 @@ def in_subtree(column: str, param: str) -> str:
 
 # -- handlers ------------------------------------------------------------------------------
 
+# How a service's own stored org paths follow a move: ``(conn, old_path, new_path)``.
+PathRewrite = Callable[[Connection, str, str], Awaitable[None]]
+
 
 async def _org_created(conn: Connection, d: Delivery) -> None:
     e = d.event
@@ -146,20 +149,61 @@ async def _org_moved(conn: Connection, d: Delivery) -> None:
         e.new_parent_id,
         e.revision,
     )
-    rewrite = "$2 || substr({col}, length($1) + 1)"
     for table, col in (
         ("idp_orgs", "path"),
         ("idp_members", "org_path"),
         ("idp_grants", "org_path"),
-        ("idp_memberships", "org_path"),
     ):
-        extra = " AND ended_at IS NULL" if table == "idp_memberships" else ""
-        await conn.execute(
-            f"UPDATE {table} SET {col} = {rewrite.format(col=col)} "  # noqa: S608 - fixed names
-            f"WHERE {in_subtree(col, '$1')}{extra}",
-            e.old_path,
-            e.new_path,
-        )
+        await rewrite_path_column(conn, table, col, e.old_path, e.new_path)
+    await rewrite_path_column(
+        conn, "idp_memberships", "org_path", e.old_path, e.new_path, only="ended_at IS NULL"
+    )
+
+
+def _moving_own_paths(rewrite_paths: PathRewrite) -> Handler:
+    """The projection's move handler, followed — in the same transaction, and only when the
+    projection applied the move (its revision advanced) — by the service's own rewrite of the
+    org paths it stores: every access check reads those, so a stale path would leave a
+    document or a meeting with its old committee."""
+
+    async def org_moved(conn: Connection, d: Delivery) -> None:
+        e = d.event
+        assert isinstance(e, ev.OrgMoved)
+        before = await conn.fetchval("SELECT revision FROM idp_orgs WHERE org_id = $1", e.org_id)
+        await _org_moved(conn, d)
+        if before is not None and before < e.revision:
+            await rewrite_paths(conn, e.old_path, e.new_path)
+
+    return org_moved
+
+
+async def rewrite_path_column(
+    conn: Connection, table: str, column: str, old_path: str, new_path: str, *, only: str = ""
+) -> None:
+    """Move every path in ``table.column`` at or below ``old_path`` under ``new_path``
+    (``only``: a further fixed SQL condition). Table and column names are the caller's
+    constants, never input."""
+    extra = f" AND {only}" if only else ""
+    await conn.execute(
+        f"UPDATE {table} SET {column} = $2 || substr({column}, length($1) + 1) "  # noqa: S608 - fixed names
+        f"WHERE {in_subtree(column, '$1')}{extra}",
+        old_path,
+        new_path,
+    )
+
+
+async def rewrite_path_array(
+    conn: Connection, table: str, column: str, old_path: str, new_path: str
+) -> None:
+    """:func:`rewrite_path_column` for a ``text[]`` column of paths (order kept)."""
+    await conn.execute(
+        f"UPDATE {table} SET {column} = ARRAY(SELECT CASE WHEN {in_subtree('p', '$1')} "  # noqa: S608 - fixed names
+        f"THEN $2 || substr(p, length($1) + 1) ELSE p END "
+        f"FROM unnest({column}) WITH ORDINALITY AS u(p, i) ORDER BY i) "
+        f"WHERE EXISTS (SELECT 1 FROM unnest({column}) AS u(p) WHERE {in_subtree('p', '$1')})",
+        old_path,
+        new_path,
+    )
 
 
 async def _org_closed(conn: Connection, d: Delivery) -> None:
@@ -287,9 +331,12 @@ async def _role_revoked(conn: Connection, d: Delivery) -> None:
     )
 
 
-def binding(service: str, *, stream: str = "IDENTITY") -> ConsumerBinding:
+def binding(
+    service: str, *, stream: str = "IDENTITY", rewrite_paths: PathRewrite | None = None
+) -> ConsumerBinding:
     """The consumer that keeps ``service``'s projection. Its durable is named after the
-    service (NATS permissions allow each service exactly that name)."""
+    service (NATS permissions allow each service exactly that name). ``rewrite_paths``: how
+    the org paths the service stores itself follow an org that moved with its subtree."""
     return ConsumerBinding(
         spec=ConsumerSpec(
             name=service,
@@ -300,7 +347,9 @@ def binding(service: str, *, stream: str = "IDENTITY") -> ConsumerBinding:
         handlers={
             ev.OrgCreated.ce_type(): _org_created,
             ev.OrgUpdated.ce_type(): _org_updated,
-            ev.OrgMoved.ce_type(): _org_moved,
+            ev.OrgMoved.ce_type(): (
+                _org_moved if rewrite_paths is None else _moving_own_paths(rewrite_paths)
+            ),
             ev.OrgClosed.ce_type(): _org_closed,
             ev.MemberUpdated.ce_type(): _member_updated,
             ev.MemberTransferred.ce_type(): _member_transferred,

@@ -35,7 +35,7 @@ class TokenFactory:
         self.issuer = resources.settings.token_issuer
         self.audience = resources.settings.token_audience
         client = httpx.AsyncClient(transport=self.transport())
-        resources.closers.append(client.aclose)
+        resources.exit_stack.push_async_callback(client.aclose)
         resources.verifier = TokenVerifier(
             JWKS_URL, issuer=self.issuer, audience=self.audience, client=client
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from sotay_kit import audit
-from sotay_kit.app import Resources, ServiceSpec, create_service_app
+from sotay_kit.app import BackgroundJob, Resources, ServiceSpec, background, create_service_app
 
 from . import metrics
 from .projection.consumers import BINDINGS
@@ -25,26 +26,19 @@ SPEC = ServiceSpec(
 )
 
 
-def _start_gauges(settings: AnalyticsSettings) -> Callable[[FastAPI, Resources], None]:
-    def on_startup(app: FastAPI, resources: Resources) -> None:
-        if not settings.gauge_refresh_seconds:
-            return
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            metrics.refresh_loop(resources.pool, settings.gauge_refresh_seconds, stop),
-            name="business-gauges",
+@asynccontextmanager
+async def lifespan(app: FastAPI, core: Resources) -> AsyncIterator[Resources]:
+    """Refresh the business gauges in the background (when configured)."""
+    settings = core.settings
+    assert isinstance(settings, AnalyticsSettings)
+    jobs: dict[str, BackgroundJob] = {}
+    if settings.gauge_refresh_seconds:
+        jobs["business-gauges"] = functools.partial(
+            metrics.refresh_loop, core.pool, settings.gauge_refresh_seconds
         )
-
-        async def close() -> None:
-            stop.set()
-            await asyncio.wait([task], timeout=5)
-            task.cancel()
-
-        resources.closers.append(close)
-
-    return on_startup
+    async with background(jobs, grace=5):
+        yield core
 
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
-    settings = settings or AnalyticsSettings()
-    return create_service_app(SPEC, settings, on_startup=_start_gauges(settings))
+    return create_service_app(SPEC, settings or AnalyticsSettings(), lifespan=lifespan)

@@ -5,6 +5,8 @@ Thư viện văn bản, phát hành xuống tổ chức, theo dõi học tập, 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from sotay_kit import audit
 from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
 from .consumers import identity_binding
+from .deps import DocumentsState
 from .handbook import loader as handbook_loader
 from .handbook.routes import router as handbook_router
 from .library.routes import router as library_router
@@ -36,19 +39,21 @@ SPEC = ServiceSpec(
 )
 
 
-async def _on_startup(app: FastAPI, resources: Resources) -> None:
-    settings = resources.settings
+@asynccontextmanager
+async def lifespan(app: FastAPI, core: Resources) -> AsyncIterator[DocumentsState]:
+    settings = core.settings
     assert isinstance(settings, DocumentsSettings)
-    if resources.s3 is not None:
-        storage = Storage.from_settings(resources.s3, settings)
+    storage = None
+    if core.s3 is not None:
+        storage = Storage.from_settings(core.s3, settings)
         await storage.ensure_bucket()
-        resources.extra["storage"] = storage
     else:
         log.warning("no S3 credentials: uploads and downloads are unavailable")
     if settings.load_handbook:
-        changed = await handbook_loader.load(resources.pool)
+        changed = await handbook_loader.load(core.pool)
         log.info("handbook loaded", extra={"changed": changed})
+    yield DocumentsState.extend(core, settings=settings, storage=storage)
 
 
 def create_app(settings: DocumentsSettings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or DocumentsSettings(), on_startup=_on_startup)
+    return create_service_app(SPEC, settings or DocumentsSettings(), lifespan=lifespan)

@@ -1,12 +1,15 @@
-"""Dependencies the documents routes share, written once as ``Annotated`` aliases."""
+"""The documents service's typed state and the dependencies its routes share, written once as
+``Annotated`` aliases."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sotay_kit.app import Resources
+from fastapi import Depends
+from sotay_kit.app import Resources, get_resources, get_settings
 from sotay_kit.app import SourceAddress as SourceAddress  # re-exported for the routes
+from sotay_kit.clock import Now as Now  # re-exported for the routes
 from sotay_kit.errors import Problem
 
 from .settings import DocumentsSettings
@@ -17,23 +20,21 @@ class StorageUnavailable(Problem):
     status, slug, title = 503, "storage-unavailable", "Kho lưu trữ tệp chưa sẵn sàng"
 
 
-def _resources(request: Request) -> Resources:
-    resources: Resources = request.app.state.resources
-    return resources
+@dataclass(kw_only=True)
+class DocumentsState(Resources):
+    settings: DocumentsSettings
+    # None when the service has no S3 credentials: uploads and downloads answer 503.
+    storage: Storage | None
 
 
-def get_settings(request: Request) -> DocumentsSettings:
-    settings = _resources(request).settings
-    assert isinstance(settings, DocumentsSettings)
-    return settings
-
-
-def get_storage(request: Request) -> Storage:
-    storage: Storage | None = _resources(request).extra.get("storage")
-    if storage is None:
-        raise StorageUnavailable("Dịch vụ chưa được cấu hình kho lưu trữ tệp")
-    return storage
-
-
+State = Annotated[DocumentsState, Depends(get_resources)]
 Settings = Annotated[DocumentsSettings, Depends(get_settings)]
+
+
+def get_storage(state: State) -> Storage:
+    if state.storage is None:
+        raise StorageUnavailable("Dịch vụ chưa được cấu hình kho lưu trữ tệp")
+    return state.storage
+
+
 ObjectStorage = Annotated[Storage, Depends(get_storage)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -13,6 +15,7 @@ from .audit.routes import router as audit_router
 from .auth import keys
 from .auth.routes import router as auth_router
 from .crypto import DataCipher
+from .deps import IdentityState
 from .grants.routes import router as grants_router
 from .members.routes import router as members_router
 from .orgs.routes import me_router as my_cell_router
@@ -28,25 +31,25 @@ SPEC = ServiceSpec(
 )
 
 
-async def _on_startup(app: FastAPI, resources: Resources) -> None:
-    settings = resources.settings
+@asynccontextmanager
+async def lifespan(app: FastAPI, core: Resources) -> AsyncIterator[IdentityState]:
+    settings = core.settings
     assert isinstance(settings, IdentitySettings)
     cipher = DataCipher(settings.data_key_bytes())
-    resources.extra["cipher"] = cipher
-    await keys.ensure_signing_key(resources.pool, cipher)
+    await keys.ensure_signing_key(core.pool, cipher)
     # Identity verifies its own tokens exactly as every other service does (JWKS by kid),
     # reading its JWKS in-process instead of over the network.
-    client = httpx.AsyncClient(
+    async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://identity.internal"
-    )
-    resources.verifier = TokenVerifier(
-        "http://identity.internal/api/v1/auth/jwks",
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        client=client,
-    )
-    resources.closers.append(client.aclose)
+    ) as client:
+        verifier = TokenVerifier(
+            "http://identity.internal/api/v1/auth/jwks",
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            client=client,
+        )
+        yield IdentityState.extend(core, settings=settings, cipher=cipher, verifier=verifier)
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or IdentitySettings(), on_startup=_on_startup)
+    return create_service_app(SPEC, settings or IdentitySettings(), lifespan=lifespan)

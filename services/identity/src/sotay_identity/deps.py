@@ -1,32 +1,32 @@
-"""Dependencies identity's routes share, written once as ``Annotated`` aliases."""
+"""Identity's typed state and the dependencies its routes share, written once as
+``Annotated`` aliases."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sotay_kit.app import Resources
+from fastapi import Depends
+from sotay_kit.app import Resources, get_resources, get_settings
 from sotay_kit.app import SourceAddress as SourceAddress  # re-exported for the routes
+from sotay_kit.clock import Now as Now  # re-exported for the routes
 
 from .crypto import DataCipher
 from .settings import IdentitySettings
 
 
-def _resources(request: Request) -> Resources:
-    resources: Resources = request.app.state.resources
-    return resources
+@dataclass(kw_only=True)
+class IdentityState(Resources):
+    settings: IdentitySettings
+    cipher: DataCipher  # personal data at rest (ID numbers, TOTP secrets, signing keys)
 
 
-def get_settings(request: Request) -> IdentitySettings:
-    settings = _resources(request).settings
-    assert isinstance(settings, IdentitySettings)
-    return settings
-
-
-def get_cipher(request: Request) -> DataCipher:
-    cipher: DataCipher = _resources(request).extra["cipher"]
-    return cipher
-
-
+State = Annotated[IdentityState, Depends(get_resources)]
 Settings = Annotated[IdentitySettings, Depends(get_settings)]
+
+
+def get_cipher(state: State) -> DataCipher:
+    return state.cipher
+
+
 Cipher = Annotated[DataCipher, Depends(get_cipher)]

@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
+from sotay_kit.clock import LOCAL_TZ
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$"

@@ -11,15 +11,19 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from py_vapid import Vapid  # type: ignore[import-untyped]
 from sotay_kit import audit
-from sotay_kit.app import Resources, ServiceSpec, create_service_app
+from sotay_kit.app import BackgroundJob, Resources, ServiceSpec, background, create_service_app
 
 from .delivery.channels import Email, Sms, WebPush, generate_vapid, load_vapid
 from .delivery.service import Channels
+from .deps import NotifyState
 from .events.consumers import bindings
 from .events.service import Policy
 from .hub import Hub
@@ -48,19 +52,20 @@ def policy(settings: NotifySettings) -> Policy:
     )
 
 
-def build_channels(
-    settings: NotifySettings, client: httpx.AsyncClient, resources: Resources
-) -> Channels:
+def vapid_keys(settings: NotifySettings) -> Vapid | None:
     key = settings.vapid_private_key.get_secret_value() if settings.vapid_private_key else ""
-    vapid = None
     if key:
-        vapid = load_vapid(key)
-    elif settings.environment != "production":
+        return load_vapid(key)
+    if settings.environment != "production":
         log.warning("no VAPID key configured: using an ephemeral one (not for production)")
-        vapid = generate_vapid()
-    else:
-        log.error("no VAPID key configured: Web Push is off (set NOTIFY_VAPID_PRIVATE_KEY)")
-    resources.extra["vapid"] = vapid
+        return generate_vapid()
+    log.error("no VAPID key configured: Web Push is off (set NOTIFY_VAPID_PRIVATE_KEY)")
+    return None
+
+
+def build_channels(
+    settings: NotifySettings, client: httpx.AsyncClient, vapid: Vapid | None
+) -> Channels:
     email = None
     if settings.smtp_host:
         email = Email(
@@ -99,42 +104,49 @@ def build_channels(
     )
 
 
+def _http_client(settings: NotifySettings) -> httpx.AsyncClient:
+    """One client for every push service and the SMS provider: connections are reused;
+    redirects are never followed (an endpoint must not bounce us inside the network)."""
+    return httpx.AsyncClient(
+        timeout=settings.push_timeout_seconds,
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(
+            max_connections=settings.push_concurrency + 8,
+            max_keepalive_connections=settings.push_concurrency,
+        ),
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI, core: Resources) -> AsyncIterator[NotifyState]:
+    settings = core.settings
+    assert isinstance(settings, NotifySettings)
+    async with _http_client(settings) as client:
+        hub = Hub(settings.database_url)
+        vapid = vapid_keys(settings)
+        channels = build_channels(settings, client, vapid)
+        worker = Worker(core.pool, settings, channels, hub, clock=core.clock)
+        jobs: dict[str, BackgroundJob] = {"notify hub": hub.run}
+        if settings.run_scheduler:
+            jobs["notify worker"] = worker.run
+        async with background(jobs, grace=10):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hub.connected.wait(), timeout=5)
+            yield NotifyState.extend(
+                core,
+                settings=settings,
+                hub=hub,
+                channels=channels,
+                worker=worker,
+                http=client,
+                vapid=vapid,
+            )
+
+
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     spec = dataclasses.replace(SPEC, consumers=bindings(policy(settings)))
-
-    async def on_startup(app: FastAPI, resources: Resources) -> None:
-        # One client for every push service and the SMS provider: connections are reused;
-        # redirects are never followed (an endpoint must not bounce us inside the network).
-        client = httpx.AsyncClient(
-            timeout=settings.push_timeout_seconds,
-            follow_redirects=False,
-            trust_env=False,
-            limits=httpx.Limits(
-                max_connections=settings.push_concurrency + 8,
-                max_keepalive_connections=settings.push_concurrency,
-            ),
-        )
-        hub = Hub(settings.database_url)
-        channels = build_channels(settings, client, resources)
-        worker = Worker(resources.pool, settings, channels, hub)
-        resources.extra.update(hub=hub, channels=channels, worker=worker, http=client)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(hub.run(stop), name="notify hub")]
-        if settings.run_scheduler:
-            tasks.append(asyncio.create_task(worker.run(stop), name="notify worker"))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(hub.connected.wait(), timeout=5)
-
-        async def close() -> None:
-            stop.set()
-            await asyncio.wait(tasks, timeout=10)
-            for t in tasks:
-                t.cancel()
-            await client.aclose()
-
-        resources.closers.append(close)
-
-    app = create_service_app(spec, settings, on_startup=on_startup)
+    app = create_service_app(spec, settings, lifespan=lifespan)
     app.state.bindings = spec.consumers  # what the consumers apply (tests drive them)
     return app

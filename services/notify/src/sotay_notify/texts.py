@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sotay_contracts.events.notify import NotificationCause
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from sotay_kit.clock import LOCAL_TZ
 
 MEETING_KINDS = {
     "regular": "Sinh hoạt chi bộ thường kỳ",

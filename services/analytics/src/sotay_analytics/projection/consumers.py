@@ -69,7 +69,7 @@ def _events(batch: Sequence[Delivery], model: type[E]) -> list[E]:
 
 # -- identity: kit's projection plus what analytics adds ------------------------------------
 
-_IDP = idp.binding(SERVICE)
+_IDP = idp.binding(SERVICE, rewrite_paths=repo.rewrite_paths)
 
 
 def _after_members(
@@ -97,15 +97,6 @@ def _single_after_members(
     return handler
 
 
-async def _org_moved(conn: Connection, d: Delivery) -> None:
-    e = d.event
-    assert isinstance(e, iev.OrgMoved)
-    before = await conn.fetchval("SELECT revision FROM idp_orgs WHERE org_id = $1", e.org_id)
-    await _IDP.handlers[iev.OrgMoved.ce_type()](conn, d)
-    if before is not None and before < e.revision:
-        await repo.rewrite_paths(conn, e.old_path, e.new_path)
-
-
 async def _accounts_activated(conn: Connection, batch: Sequence[Delivery]) -> None:
     _check_times(batch)
     events = _events(batch, iev.AccountActivated)
@@ -116,7 +107,6 @@ async def _accounts_activated(conn: Connection, batch: Sequence[Delivery]) -> No
 
 def _identity_binding() -> ConsumerBinding:
     handlers = dict(_IDP.handlers)
-    handlers[iev.OrgMoved.ce_type()] = _org_moved
     handlers[iev.MemberTransferred.ce_type()] = _single_after_members(
         _IDP.handlers[iev.MemberTransferred.ce_type()]
     )

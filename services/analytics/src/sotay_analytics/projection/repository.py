@@ -10,7 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sotay_kit.db import Connection
-from sotay_kit.projections.identity import in_subtree
+from sotay_kit.projections.identity import in_subtree, rewrite_path_array, rewrite_path_column
 
 # -- members and organisations: activity ---------------------------------------------------
 
@@ -378,25 +378,6 @@ async def attendance(
 
 async def rewrite_paths(conn: Connection, old_path: str, new_path: str) -> None:
     """An org moved with its subtree: the paths this projection stores follow it."""
-    rewrite = "$2 || substr({col}, length($1) + 1)"
-    for table, col in (
-        ("an_audience", "org_path"),
-        ("an_reads", "org_path"),
-        ("an_meetings", "org_path"),
-        ("an_attendance_final", "org_path"),
-    ):
-        await conn.execute(
-            f"UPDATE {table} SET {col} = {rewrite.format(col=col)} "  # noqa: S608
-            f"WHERE {in_subtree(col, '$1')}",
-            old_path,
-            new_path,
-        )
-    await conn.execute(
-        "UPDATE an_publications SET audience_paths = ARRAY(SELECT CASE WHEN "  # noqa: S608
-        f"{in_subtree('a', '$1')} THEN $2 || substr(a, length($1) + 1) ELSE a END "
-        "FROM unnest(audience_paths) AS a) "
-        "WHERE EXISTS (SELECT 1 FROM unnest(audience_paths) AS a "
-        f"WHERE {in_subtree('a', '$1')})",
-        old_path,
-        new_path,
-    )
+    for table in ("an_audience", "an_reads", "an_meetings", "an_attendance_final"):
+        await rewrite_path_column(conn, table, "org_path", old_path, new_path)
+    await rewrite_path_array(conn, "an_publications", "audience_paths", old_path, new_path)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
-from sotay_kit.app import DbConnection, Resources, SourceAddress
+from fastapi import APIRouter, Query
+from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal, Principal
 from sotay_kit.db import Connection
 from starlette.responses import Response
 
+from ..deps import Now, Settings
 from ..settings import AnalyticsSettings
 from . import service
 from .export import to_csv, to_model, to_xlsx
@@ -22,19 +22,6 @@ from .service import Report
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 
-def current_time() -> datetime:
-    return datetime.now(UTC)
-
-
-def get_settings(request: Request) -> AnalyticsSettings:
-    resources: Resources = request.app.state.resources
-    settings = resources.settings
-    assert isinstance(settings, AnalyticsSettings)
-    return settings
-
-
-Now = Annotated[datetime, Depends(current_time)]
-Settings = Annotated[AnalyticsSettings, Depends(get_settings)]
 OrgId = Annotated[
     UUID | None,
     Query(description="Report node (default: the caller's widest report subtree)"),

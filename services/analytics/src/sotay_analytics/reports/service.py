@@ -9,19 +9,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from sotay_kit import audit
 from sotay_kit.auth import Principal
+from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Connection
 from sotay_kit.errors import NotFound, Unprocessable
+from sotay_kit.orgs import CELL_KINDS
 
 from . import repository as repo
 
 REPORT_ROLES = ("committee_member", "org_admin", "cell_secretary", "cell_deputy")
-CELL_KINDS = ("cell", "grassroots_cell")
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_MONTHS = 24
 ACTIVE_DAYS = 30
 # DESIGN.md §1: every organisation, ≥ 95 % of members with an activated (installed, used)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
+from sotay_kit.text import NoControlMultiline
 
-from ..validation import NoControl
 from . import service
 from .schemas import ArticleOut, ArticleSummary, CategoryOut
 
@@ -21,9 +21,9 @@ async def list_articles(
     who: CurrentPrincipal,
     conn: DbConnection,
     q: Annotated[
-        str | None, Query(max_length=200, description="Tìm, có hoặc không dấu"), NoControl
+        str | None, Query(max_length=200, description="Tìm, có hoặc không dấu"), NoControlMultiline
     ] = None,
-    category: Annotated[str | None, Query(max_length=100), NoControl] = None,
+    category: Annotated[str | None, Query(max_length=100), NoControlMultiline] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[ArticleSummary]:

@@ -4,11 +4,12 @@ may read the whole handbook."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
-from sotay_kit.errors import BadRequest, NotFound
-from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.errors import NotFound
+from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_number
 
 from .. import search
 from . import repository as repo
@@ -22,6 +23,14 @@ def excerpt(markdown: str, size: int = 240) -> str:
     return text if len(text) <= size else text[: size - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _after(raw: Any) -> tuple[float | None, str]:
+    """(rank or None when not searching, slug)."""
+    rank, slug = raw
+    if not isinstance(raw, list) or not isinstance(slug, str):
+        raise TypeError(raw)
+    return (None if rank is None else key_number(rank)), slug
+
+
 async def list_articles(
     conn: Connection,
     who: Principal,
@@ -32,20 +41,7 @@ async def list_articles(
     cursor: str | None,
 ) -> Page[ArticleSummary]:
     tsq = search.tsquery(q)
-    raw = decode_cursor(cursor)
-    after: tuple[float | None, str] | None = None
-    if raw is not None:
-        if not (
-            isinstance(raw, list)
-            and len(raw) == 2
-            and isinstance(raw[1], str)
-            and (raw[0] is None or isinstance(raw[0], int | float))
-        ):
-            raise BadRequest("Con trỏ phân trang không hợp lệ")
-        try:
-            after = (None if raw[0] is None else float(raw[0]), raw[1])
-        except OverflowError as exc:
-            raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+    after = decode_keyset(cursor, _after)
     rows = await repo.search(conn, tsquery=tsq, category=category, after=after, limit=limit + 1)
     items = [
         ArticleSummary(

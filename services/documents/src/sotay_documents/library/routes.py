@@ -6,12 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from sotay_kit.app import AppResources, DbConnection
+from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
+from sotay_kit.text import NoControlMultiline
 
-from ..deps import ObjectStorage, Settings, SourceAddress
-from ..validation import NoControl
+from ..deps import Now, ObjectStorage, Settings, SourceAddress, State
 from . import service
 from .schemas import (
     DocumentOut,
@@ -38,14 +38,14 @@ _UPLOAD_DOC = (
 async def upload_document(
     request: Request,
     who: CurrentPrincipal,
-    resources: AppResources,
+    state: State,
     storage: ObjectStorage,
     settings: Settings,
     source: SourceAddress,
 ) -> DocumentOut:
     # No request transaction here: the body may take minutes to arrive, so the database is
     # touched only once the file is received and checked (one short transaction at the end).
-    return await service.upload_document(request, resources.pool, storage, settings, who, source)
+    return await service.upload_document(request, state.pool, storage, settings, who, source)
 
 
 @router.get("", response_model=Page[DocumentSummary])
@@ -53,12 +53,14 @@ async def list_documents(
     who: CurrentPrincipal,
     conn: DbConnection,
     q: Annotated[
-        str | None, Query(max_length=200, description="Tìm kiếm, có hoặc không dấu"), NoControl
+        str | None,
+        Query(max_length=200, description="Tìm kiếm, có hoặc không dấu"),
+        NoControlMultiline,
     ] = None,
     kind: Kind | None = None,
-    issuer: Annotated[str | None, Query(max_length=300), NoControl] = None,
+    issuer: Annotated[str | None, Query(max_length=300), NoControlMultiline] = None,
     year: Annotated[int | None, Query(ge=1930, le=2100)] = None,
-    tag: Annotated[str | None, Query(max_length=50), NoControl] = None,
+    tag: Annotated[str | None, Query(max_length=50), NoControlMultiline] = None,
     unread: Annotated[bool, Query(description="Chỉ văn bản tôi chưa mở")] = False,
     to_study: Annotated[bool, Query(description="Chỉ văn bản tôi phải học tập, chưa xong")] = False,
     bookmarked: bool = False,
@@ -96,13 +98,13 @@ async def upload_version(
     document_id: UUID,
     request: Request,
     who: CurrentPrincipal,
-    resources: AppResources,
+    state: State,
     storage: ObjectStorage,
     settings: Settings,
     source: SourceAddress,
 ) -> DocumentOut:
     return await service.upload_version(
-        request, resources.pool, storage, settings, who, document_id, source
+        request, state.pool, storage, settings, who, document_id, source
     )
 
 
@@ -114,10 +116,13 @@ async def download(
     storage: ObjectStorage,
     settings: Settings,
     source: SourceAddress,
+    now: Now,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> DownloadOut:
     """Một đường dẫn tải tệp có chữ ký, hiệu lực ngắn (mặc định 5 phút)."""
-    return await service.download(conn, who, storage, settings, document_id, version, source=source)
+    return await service.download(
+        conn, who, storage, settings, document_id, version, source=source, now=now
+    )
 
 
 @router.get(
@@ -150,17 +155,21 @@ async def remove_bookmark(document_id: UUID, who: CurrentPrincipal, conn: DbConn
 
 @router.post("/{document_id}/publish", response_model=PublicationOut, status_code=201)
 async def publish(
-    document_id: UUID, body: PublishIn, who: CurrentPrincipal, conn: DbConnection
+    document_id: UUID, body: PublishIn, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> PublicationOut:
     """Phát hành xuống một hoặc nhiều tổ chức trong phạm vi của người phát hành."""
-    return await service.publish(conn, who, document_id, body)
+    return await service.publish(conn, who, document_id, body, now=now)
 
 
 @router.post("/{document_id}/retract", status_code=204)
 async def retract_all(
-    document_id: UUID, who: CurrentPrincipal, conn: DbConnection, body: RetractIn | None = None
+    document_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    body: RetractIn | None = None,
 ) -> Response:
-    await service.retract(conn, who, document_id, None, body or RetractIn())
+    await service.retract(conn, who, document_id, None, body or RetractIn(), now=now)
     return Response(status_code=204)
 
 
@@ -170,7 +179,8 @@ async def retract_one(
     publication_id: UUID,
     who: CurrentPrincipal,
     conn: DbConnection,
+    now: Now,
     body: RetractIn | None = None,
 ) -> Response:
-    await service.retract(conn, who, document_id, publication_id, body or RetractIn())
+    await service.retract(conn, who, document_id, publication_id, body or RetractIn(), now=now)
     return Response(status_code=204)

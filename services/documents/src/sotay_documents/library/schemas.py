@@ -10,9 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sotay_contracts.events.documents import DocumentKind as EventKind
 from sotay_contracts.events.documents import RetractionReason
-from sotay_kit.text import nfc
-
-from ..validation import NoControl
+from sotay_kit.text import NoControlMultiline, nfc
 
 
 class Kind(StrEnum):
@@ -67,8 +65,8 @@ def _tags(value: object) -> object:
     return list(dict.fromkeys(out))
 
 
-Text = Annotated[str | None, BeforeValidator(_nfc_or_none), NoControl]
-Tag = Annotated[str, Field(min_length=1, max_length=50), NoControl]
+Text = Annotated[str | None, BeforeValidator(_nfc_or_none), NoControlMultiline]
+Tag = Annotated[str, Field(min_length=1, max_length=50), NoControlMultiline]
 
 
 class DocumentMetadata(BaseModel):
@@ -77,7 +75,7 @@ class DocumentMetadata(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Annotated[
-        str, BeforeValidator(_nfc_or_none), Field(min_length=1, max_length=500), NoControl
+        str, BeforeValidator(_nfc_or_none), Field(min_length=1, max_length=500), NoControlMultiline
     ]
     kind: Kind
     number: Annotated[Text, Field(max_length=100, description="Số, ký hiệu: 21-NQ/TW")] = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -22,8 +22,8 @@ from sotay_contracts.events.documents import (
 from sotay_kit import audit, outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection, Pool
-from sotay_kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_number, key_time, key_uuid
 from sotay_kit.text import search_words
 
 from .. import access, files, search
@@ -320,23 +320,14 @@ async def get_document(conn: Connection, who: Principal, document_id: uuid.UUID)
 
 def _decode_after(cursor: str | None, ranked: bool) -> tuple[tuple[Any, uuid.UUID] | None, bool]:
     """The keyset position and whether the listing is in fuzzy (trigram) mode."""
-    raw = decode_cursor(cursor)
-    if raw is None:
-        return None, False
-    try:
+
+    def parse(raw: Any) -> tuple[tuple[Any, uuid.UUID], bool]:
         key, ident, fuzzy = raw
-        doc_id = uuid.UUID(str(ident))
         if ranked:
-            if not isinstance(key, int | float):
-                raise TypeError
-            return (float(key), doc_id), bool(fuzzy)
-        when = datetime.fromisoformat(str(key))
-        if when.tzinfo is None:
-            raise ValueError(key)
-        # In UTC here: a year-1 or year-9999 time with an offset does not fit Postgres' encoder.
-        return (when.astimezone(UTC), doc_id), False
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+            return (key_number(key), key_uuid(ident)), bool(fuzzy)
+        return (key_time(key), key_uuid(ident)), False
+
+    return decode_keyset(cursor, parse) or (None, False)
 
 
 async def list_documents(
@@ -475,6 +466,7 @@ async def download(
     version: int | None,
     *,
     source: str,
+    now: datetime,
 ) -> DownloadOut:
     doc = await visible_or_404(conn, who, document_id)
     number = version or doc["current_version"]
@@ -492,7 +484,7 @@ async def download(
             details={"version": number, "classification": doc["classification"]},
         )
     ttl = settings.download_url_ttl
-    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+    expires_at = now + timedelta(seconds=ttl)
     url = storage.presign(
         v["sha256"], ttl=ttl, filename=v["filename"], content_type=v["content_type"]
     )
@@ -522,7 +514,7 @@ async def bookmark(conn: Connection, who: Principal, document_id: uuid.UUID, on:
 
 
 async def publish(
-    conn: Connection, who: Principal, document_id: uuid.UUID, body: PublishIn
+    conn: Connection, who: Principal, document_id: uuid.UUID, body: PublishIn, *, now: datetime
 ) -> PublicationOut:
     scope = Scope.of(who)
     if not scope.is_publisher:
@@ -535,7 +527,6 @@ async def publish(
     number = body.version or doc["current_version"]
     if await repo.version(conn, document_id, number) is None:
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
-    now = datetime.now(UTC)
     if body.study_deadline is not None:
         if not body.study_required:
             raise Unprocessable("Chỉ đặt hạn học tập khi yêu cầu học tập (study_required)")
@@ -635,6 +626,8 @@ async def retract(
     document_id: uuid.UUID,
     publication_id: uuid.UUID | None,
     body: RetractIn,
+    *,
+    now: datetime,
 ) -> None:
     """Retract one publication, or (``publication_id`` None) every active one — each must have
     been published by a committee inside the caller's publishing subtrees."""
@@ -657,7 +650,6 @@ async def retract(
     active = [p["id"] for p in mine if p["retracted_at"] is None]
     if not active:
         raise Conflict("Văn bản không còn đợt phát hành nào đang hiệu lực để thu hồi")
-    now = datetime.now(UTC)
     await repo.retract(
         conn, active, retracted_by=who.member_id, reason=body.reason_code.value, at=now
     )

@@ -9,6 +9,7 @@ from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
 
+from ..deps import Now
 from . import service
 from .schemas import NewsIn, NewsOut
 
@@ -24,8 +25,10 @@ async def list_news(
 
 
 @router.post("", response_model=NewsOut, status_code=201)
-async def publish_news(body: NewsIn, who: CurrentPrincipal, conn: DbConnection) -> NewsOut:
-    return await service.publish(conn, who, body)
+async def publish_news(
+    body: NewsIn, who: CurrentPrincipal, conn: DbConnection, now: Now
+) -> NewsOut:
+    return await service.publish(conn, who, body, now=now)
 
 
 @router.get("/{news_id}", response_model=NewsOut)

@@ -7,9 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from sotay_kit.text import nfc
-
-from ..validation import NoControl
+from sotay_kit.text import NoControlMultiline, nfc
 
 
 def _nfc(value: object) -> object:
@@ -19,12 +17,14 @@ def _nfc(value: object) -> object:
 class NewsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, BeforeValidator(_nfc), Field(min_length=1, max_length=300), NoControl]
+    title: Annotated[
+        str, BeforeValidator(_nfc), Field(min_length=1, max_length=300), NoControlMultiline
+    ]
     body: Annotated[
         str,
         BeforeValidator(_nfc),
         Field(min_length=1, max_length=50_000, description="Markdown"),
-        NoControl,
+        NoControlMultiline,
     ]
     org_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
 

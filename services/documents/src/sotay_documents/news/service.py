@@ -6,13 +6,13 @@ sent to their cell)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
-from sotay_kit.errors import BadRequest, Forbidden, NotFound, Unprocessable
-from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.errors import Forbidden, NotFound, Unprocessable
+from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_time, key_uuid
 
 from ..access import PUBLISHER_ROLES, Scope, publisher_path
 from ..library import repository as library_repo
@@ -32,7 +32,7 @@ def _out(r: Any) -> NewsOut:
     )
 
 
-async def publish(conn: Connection, who: Principal, body: NewsIn) -> NewsOut:
+async def publish(conn: Connection, who: Principal, body: NewsIn, *, now: datetime) -> NewsOut:
     if not Scope.of(who).is_publisher:
         raise Forbidden("Bạn không có quyền đăng tin")
     org_ids = list(dict.fromkeys(body.org_ids))
@@ -52,7 +52,6 @@ async def publish(conn: Connection, who: Principal, body: NewsIn) -> NewsOut:
             "Các tổ chức nhận phải cùng thuộc một phạm vi phát hành của bạn; hãy đăng riêng"
         )
     news_id = uuid.uuid4()
-    now = datetime.now(UTC)
     await repo.insert(
         conn,
         news_id=news_id,
@@ -71,17 +70,7 @@ async def list_news(
     conn: Connection, who: Principal, *, limit: int, cursor: str | None
 ) -> Page[NewsOut]:
     scope = Scope.of(who)
-    raw = decode_cursor(cursor)
-    after = None
-    if raw is not None:
-        try:
-            when = datetime.fromisoformat(raw[0])
-            if when.tzinfo is None:
-                raise ValueError(raw[0])
-            # In UTC here: a year-1 or year-9999 time with an offset does not fit Postgres.
-            after = (when.astimezone(UTC), uuid.UUID(raw[1]))
-        except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:
-            raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+    after = decode_keyset(cursor, lambda raw: (key_time(raw[0]), key_uuid(raw[1])))
     rows = await repo.visible(
         conn, scope.ancestors, scope.publisher_roots, after=after, limit=limit + 1
     )

@@ -10,6 +10,7 @@ from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
 
+from ..deps import Now
 from . import service
 from .schemas import ProgressIn, ProgressOut, Status, StudyReport, ToStudyItem
 
@@ -18,18 +19,18 @@ router = APIRouter(prefix="/api/v1/documents", tags=["study"])
 
 @router.get("/to-study", response_model=Page[ToStudyItem])
 async def to_study(
-    who: CurrentPrincipal, conn: DbConnection, limit: Limit = 50, cursor: Cursor = None
+    who: CurrentPrincipal, conn: DbConnection, now: Now, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ToStudyItem]:
     """Văn bản tôi phải học tập mà chưa học xong, hạn gần nhất trước (không có hạn ở cuối)."""
-    return await service.to_study(conn, who, limit=limit, cursor=cursor)
+    return await service.to_study(conn, who, limit=limit, cursor=cursor, now=now)
 
 
 @router.post("/{document_id}/reads", response_model=ProgressOut)
 async def post_progress(
-    document_id: UUID, body: ProgressIn, who: CurrentPrincipal, conn: DbConnection
+    document_id: UUID, body: ProgressIn, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> ProgressOut:
     """Ghi nhận tiến độ đọc / đã học của chính tôi."""
-    return await service.post_progress(conn, who, document_id, body)
+    return await service.post_progress(conn, who, document_id, body, now=now)
 
 
 @router.get("/{document_id}/reads", response_model=StudyReport)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sotay_contracts.events.documents import DocumentRead, ReadState
 from sotay_kit import outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
-from sotay_kit.errors import BadRequest, NotFound
-from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.errors import NotFound
+from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_int, key_time, key_uuid
 
 from ..access import REPORT_ROLES, Scope
 from ..library import repository as library_repo
@@ -32,7 +33,7 @@ EVENT_STEP = 10  # DocumentRead for progress: at most one per 10 points
 
 
 async def post_progress(
-    conn: Connection, who: Principal, document_id: uuid.UUID, body: ProgressIn
+    conn: Connection, who: Principal, document_id: uuid.UUID, body: ProgressIn, *, now: datetime
 ) -> ProgressOut:
     doc = await visible_or_404(conn, who, document_id)
     if who.cell_id is None or who.org_path is None:
@@ -40,7 +41,6 @@ async def post_progress(
     version = body.version or doc["current_version"]
     if await library_repo.version(conn, document_id, version) is None:
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
-    now = datetime.now(UTC)
     progress = 100 if body.studied else body.progress_percent
     states: list[tuple[ReadState, int]] = []
     first = await repo.start(
@@ -114,10 +114,9 @@ async def post_progress(
 
 
 async def to_study(
-    conn: Connection, who: Principal, *, limit: int, cursor: str | None
+    conn: Connection, who: Principal, *, limit: int, cursor: str | None, now: datetime
 ) -> Page[ToStudyItem]:
     """What I must study and have not finished, nearest deadline first (none last)."""
-    now = datetime.now(UTC)
     rows = await library_repo.to_study(
         conn, Scope.of(who), who.member_id, after=_to_study_after(cursor), limit=limit + 1
     )
@@ -151,22 +150,16 @@ async def to_study(
 
 
 def _to_study_after(cursor: str | None) -> tuple[datetime, str, uuid.UUID, int] | None:
-    raw = decode_cursor(cursor)
-    if raw is None:
-        return None
-    try:
+    """(deadline or "infinity", title, document id, version): the to-study list's keyset."""
+
+    def parse(raw: Any) -> tuple[datetime, str, uuid.UUID, int]:
         deadline, title, document_id, version = raw
-        if not isinstance(title, str) or not isinstance(version, int) or isinstance(version, bool):
+        if not isinstance(title, str) or not 1 <= key_int(version) <= 2**31 - 1:
             raise ValueError("cursor fields")
-        if not 1 <= version <= 2**31 - 1:
-            raise ValueError("version")
-        key = datetime.max.replace(tzinfo=UTC) if deadline == "infinity" else None
-        key = key or datetime.fromisoformat(deadline)
-        if key.tzinfo is None:
-            raise ValueError("naive time")
-        return key, title, uuid.UUID(document_id), version
-    except (ValueError, TypeError) as exc:
-        raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+        key = datetime.max.replace(tzinfo=UTC) if deadline == "infinity" else key_time(deadline)
+        return key, title, key_uuid(document_id), version
+
+    return decode_keyset(cursor, parse)
 
 
 async def report(
@@ -187,11 +180,7 @@ async def report(
     number = version or await repo.report_version(conn, document_id) or doc["current_version"]
     if await library_repo.version(conn, document_id, number) is None:
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
-    raw = decode_cursor(cursor)
-    try:
-        after = uuid.UUID(str(raw)) if raw is not None else None
-    except ValueError as exc:
-        raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+    after = decode_keyset(cursor, key_uuid)
     rows = await repo.report_page(
         conn,
         org_path=org["path"],

@@ -24,12 +24,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
-from sotay_kit.app import DbConnection, Resources
+from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal, Principal, TokenVerifier, require_principal
 
-from ..deps import Cipher, Settings, SourceAddress
+from ..deps import IdentityState, Now, Settings, SourceAddress, State
 from . import keys, service
 from .problems import BrowserHeaderRequired, InvalidRefreshToken, RefreshTokenMissing
 from .schemas import (
@@ -54,11 +54,8 @@ router = APIRouter(tags=["auth"])
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
 
 
-def _env(
-    request: Request, settings: Settings, cipher: Cipher, source: SourceAddress
-) -> service.AuthEnv:
-    resources: Resources = request.app.state.resources
-    return service.AuthEnv(resources.pool, settings, cipher, source)
+def _env(state: State, source: SourceAddress, now: Now) -> service.AuthEnv:
+    return service.AuthEnv(state.pool, state.settings, state.cipher, source, now)
 
 
 Env = Annotated[service.AuthEnv, Depends(_env)]
@@ -219,9 +216,8 @@ async def change_password(
 
 
 @router.get("/api/v1/auth/jwks", response_model=Jwks, summary="Khóa công khai (JWK Set)")
-async def jwks(request: Request) -> JSONResponse:
-    resources: Resources = request.app.state.resources
-    async with resources.pool.acquire() as conn:
+async def jwks(state: State) -> JSONResponse:
+    async with state.pool.acquire() as conn:
         body = await keys.jwks(conn)
     return JSONResponse(
         body,
@@ -270,21 +266,20 @@ async def me(principal: CurrentPrincipal, conn: DbConnection) -> Me:
     return Me.model_validate(await service.me(conn, principal))
 
 
-def _reload_own_verifier(request: Request) -> None:
+def _reload_own_verifier(app: FastAPI, state: IdentityState) -> None:
     """Identity verifies its own tokens through kit's TokenVerifier, which refetches the JWKS at
     most every 30 s and keeps a retired key cached: after a rotation or a retirement done by
     this process, start from a fresh verifier so the change applies here at once."""
-    resources: Resources = request.app.state.resources
-    old = resources.verifier
+    old = state.verifier
     if not old.jwks_url.startswith("http://identity.internal/"):
         return  # not the in-process verifier app.py installs (e.g. replaced by a test)
     client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=request.app), base_url="http://identity.internal"
+        transport=httpx.ASGITransport(app=app), base_url="http://identity.internal"
     )
-    resources.verifier = TokenVerifier(
+    state.verifier = TokenVerifier(
         old.jwks_url, issuer=old.issuer, audience=old.audience, client=client
     )
-    resources.closers.append(client.aclose)
+    state.exit_stack.push_async_callback(client.aclose)
 
 
 @router.post(
@@ -294,10 +289,10 @@ def _reload_own_verifier(request: Request) -> None:
     summary="Xoay khóa ký mã truy cập (cán bộ vận hành cấp tỉnh)",
 )
 async def rotate_signing_key(
-    request: Request, principal: CurrentPrincipal, env: Env
+    request: Request, state: State, principal: CurrentPrincipal, env: Env
 ) -> SigningKeyRotated:
     kid = await service.rotate_signing_key(env, principal)
-    _reload_own_verifier(request)
+    _reload_own_verifier(request.app, state)
     return SigningKeyRotated(kid=kid)
 
 
@@ -308,8 +303,8 @@ async def rotate_signing_key(
     summary="Ngừng công bố một khóa ký (mã ký bằng khóa đó hết hiệu lực)",
 )
 async def retire_signing_key(
-    kid: str, request: Request, principal: CurrentPrincipal, env: Env
+    kid: str, request: Request, state: State, principal: CurrentPrincipal, env: Env
 ) -> Response:
     await service.retire_signing_key(env, principal, kid)
-    _reload_own_verifier(request)
+    _reload_own_verifier(request.app, state)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from sotay_kit.text import NoControl
 
 from .passwords import MAX_LENGTH
 
@@ -14,21 +15,17 @@ from .passwords import MAX_LENGTH
 _SECRET = Field(min_length=1, max_length=1024)
 
 
-# No control characters (NUL would reach Postgres, which refuses it).
-_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-
-
 class LoginRequest(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"example": {"username": "093001234567", "password": "…", "otp": None}}
     )
 
-    username: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=_PRINTABLE,
-        description="Số thẻ đảng viên hoặc số điện thoại",
-    )
+    # No control characters (NUL would reach Postgres, which refuses it).
+    username: Annotated[
+        str,
+        Field(min_length=1, max_length=64, description="Số thẻ đảng viên hoặc số điện thoại"),
+        NoControl,
+    ]
     password: str = _SECRET
     otp: str | None = Field(
         default=None, max_length=16, description="Mã 6 chữ số (tài khoản có xác thực hai lớp)"
@@ -69,12 +66,14 @@ class LogoutRequest(RefreshRequest):
 
 
 class PasswordChangeRequest(BaseModel):
-    username: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern=_PRINTABLE,
-        description="Bắt buộc khi không gửi mã truy cập (đổi mật khẩu lần đầu)",
-    )
+    username: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            description="Bắt buộc khi không gửi mã truy cập (đổi mật khẩu lần đầu)",
+        ),
+        NoControl,
+    ] = None
     current_password: str = Field(
         min_length=1, max_length=1024, description="Mật khẩu hiện tại hoặc mã kích hoạt"
     )

@@ -44,14 +44,15 @@ import math
 import random
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from sotay_contracts.events.identity import AccountActivated
 from sotay_kit import db, outbox
 from sotay_kit.auth import Principal
+from sotay_kit.clock import utc_now
 from sotay_kit.db import Connection
 from sotay_kit.errors import BadRequest, Forbidden, NotFound
 
@@ -98,6 +99,7 @@ class AuthEnv:
     settings: IdentitySettings
     cipher: DataCipher
     source: str  # the caller's address, as audited
+    now: datetime = field(default_factory=utc_now)  # the request's clock (kit's ``Now``)
 
     @property
     def source_key(self) -> str:
@@ -549,7 +551,7 @@ async def change_password(
                     member_id=account.member_id,
                     cell_id=cell_id,
                     org_path=org_path,
-                    occurred_at=datetime.now(UTC),
+                    occurred_at=env.now,
                 ),
             )
         if refused is None:

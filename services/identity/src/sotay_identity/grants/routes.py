@@ -11,7 +11,7 @@ from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
 
-from ..deps import SourceAddress
+from ..deps import Now, SourceAddress
 from . import service
 from .schemas import GrantCreate, GrantOut
 
@@ -20,16 +20,16 @@ router = APIRouter(prefix="/api/v1/role-grants", tags=["role-grants"])
 
 @router.post("", response_model=GrantOut, status_code=201)
 async def grant_role(
-    body: GrantCreate, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress
+    body: GrantCreate, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress, now: Now
 ) -> GrantOut:
-    return await service.grant(conn, who, body, source=source)
+    return await service.grant(conn, who, body, source=source, now=now)
 
 
 @router.delete("/{grant_id}", status_code=204)
 async def revoke_role(
-    grant_id: UUID, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress
+    grant_id: UUID, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress, now: Now
 ) -> Response:
-    await service.revoke(conn, who, grant_id, source=source)
+    await service.revoke(conn, who, grant_id, source=source, now=now)
     return Response(status_code=204)
 
 

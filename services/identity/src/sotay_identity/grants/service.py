@@ -10,7 +10,7 @@ is a revoke plus a grant.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -18,8 +18,9 @@ from sotay_contracts.events.identity import RoleGranted, RoleRevoked
 from sotay_kit import outbox
 from sotay_kit.auth import Principal, path_within
 from sotay_kit.db import Connection
-from sotay_kit.errors import BadRequest, Conflict, NotFound, Unprocessable
-from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.errors import Conflict, NotFound, Unprocessable
+from sotay_kit.orgs import CELL_KINDS
+from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_uuid
 
 from ..audit import repository as audit
 from ..members import repository as members_repository
@@ -42,7 +43,7 @@ def to_out(row: asyncpg.Record) -> GrantOut:
     return GrantOut.model_validate(dict(row))
 
 
-def _revoked_event(row: asyncpg.Record, revoked_by: UUID | None) -> RoleRevoked:
+def _revoked_event(row: asyncpg.Record, revoked_by: UUID | None, *, now: datetime) -> RoleRevoked:
     return RoleRevoked(
         grant_id=row["id"],
         member_id=row["member_id"],
@@ -50,29 +51,34 @@ def _revoked_event(row: asyncpg.Record, revoked_by: UUID | None) -> RoleRevoked:
         org_id=row["org_id"],
         org_path=row["org_path"],
         revoked_by=revoked_by,
-        occurred_at=datetime.now(UTC),
+        occurred_at=now,
     )
 
 
 async def _revoke(
-    conn: Connection, grant_ids: list[UUID], revoked_by: UUID | None
+    conn: Connection, grant_ids: list[UUID], revoked_by: UUID | None, *, now: datetime
 ) -> list[asyncpg.Record]:
     rows = await repository.revoke(conn, grant_ids, revoked_by)
     if rows:
-        await outbox.enqueue(conn, *(_revoked_event(r, revoked_by) for r in rows))
+        await outbox.enqueue(conn, *(_revoked_event(r, revoked_by, now=now) for r in rows))
     return rows
 
 
 async def revoke_on_org(
-    conn: Connection, org_id: UUID, *, revoked_by: UUID | None
+    conn: Connection, org_id: UUID, *, revoked_by: UUID | None, now: datetime
 ) -> list[asyncpg.Record]:
     """Revoke every active grant on a node (it is being closed)."""
     grants = await repository.active_on_org(conn, org_id)
-    return await _revoke(conn, [g["id"] for g in grants], revoked_by)
+    return await _revoke(conn, [g["id"] for g in grants], revoked_by, now=now)
 
 
 async def revoke_for_member(
-    conn: Connection, member_id: UUID, *, revoked_by: UUID | None, keep_over: str | None = None
+    conn: Connection,
+    member_id: UUID,
+    *,
+    revoked_by: UUID | None,
+    keep_over: str | None = None,
+    now: datetime,
 ) -> list[asyncpg.Record]:
     """Revoke a member's active grants — all of them, or (``keep_over``) those whose node no
     longer contains the member's cell at path ``keep_over``."""
@@ -80,7 +86,7 @@ async def revoke_for_member(
     doomed = [
         g["id"] for g in grants if keep_over is None or not path_within(keep_over, g["org_path"])
     ]
-    return await _revoke(conn, doomed, revoked_by)
+    return await _revoke(conn, doomed, revoked_by, now=now)
 
 
 async def cell_officers(conn: Connection, org_id: UUID) -> list[asyncpg.Record]:
@@ -88,7 +94,7 @@ async def cell_officers(conn: Connection, org_id: UUID) -> list[asyncpg.Record]:
 
 
 async def grant(
-    conn: Connection, who: Principal, body: GrantCreate, *, source: str | None
+    conn: Connection, who: Principal, body: GrantCreate, *, source: str | None, now: datetime
 ) -> GrantOut:
     needed = granting_role(body.role)
     org = await orgs_repository.get(conn, body.org_id)
@@ -103,7 +109,7 @@ async def grant(
         raise Conflict("Tổ chức đã giải thể; không thể phân quyền")
     if member["status"] not in ("active", "exempt"):
         raise Conflict("Đảng viên không còn sinh hoạt; không thể phân quyền")
-    if body.role in CELL_ROLES and org["kind"] not in orgs_repository.CELL_KINDS:
+    if body.role in CELL_ROLES and org["kind"] not in CELL_KINDS:
         raise Unprocessable("Vai trò bí thư, phó bí thư chỉ gán trên một chi bộ")
     if body.role in PLACE_ROLES and not path_within(member["org_path"], org["path"]):
         raise Unprocessable("Đảng viên phải đang sinh hoạt trong tổ chức được phân quyền")
@@ -121,7 +127,7 @@ async def grant(
             org_id=row["org_id"],
             org_path=row["org_path"],
             granted_by=who.member_id,
-            occurred_at=datetime.now(UTC),
+            occurred_at=now,
         ),
     )
     await audit.record(
@@ -140,14 +146,16 @@ async def grant(
     return to_out(row)
 
 
-async def revoke(conn: Connection, who: Principal, grant_id: UUID, *, source: str | None) -> None:
+async def revoke(
+    conn: Connection, who: Principal, grant_id: UUID, *, source: str | None, now: datetime
+) -> None:
     row = await repository.get(conn, grant_id, lock=True)
     if row is None:
         raise NotFound(GRANT_NOT_FOUND)
     authorize(who, granting_role(row["role"]), row["org_path"], not_found=GRANT_NOT_FOUND)
     if row["revoked_at"] is not None:
         raise Conflict("Phân quyền này đã bị thu hồi")
-    await _revoke(conn, [grant_id], who.member_id)
+    await _revoke(conn, [grant_id], who.member_id, now=now)
     await audit.record(
         conn,
         "roles.revoked",
@@ -177,11 +185,7 @@ async def list_grants(
     if org is None:
         raise NotFound(ORG_NOT_FOUND)
     authorize(who, ADMIN, org["path"])
-    after_raw = decode_cursor(cursor)
-    try:
-        after = UUID(after_raw) if after_raw is not None else None
-    except (TypeError, ValueError, AttributeError):
-        raise BadRequest("Con trỏ phân trang không hợp lệ") from None
+    after = decode_keyset(cursor, key_uuid)
     rows = await repository.active_in_subtree(
         conn, org["path"], role=role, member_id=member_id, after=after, limit=limit + 1
     )

@@ -11,9 +11,14 @@ import unicodedata
 from datetime import date
 
 from sotay_kit.text import fold as fold  # the search form of names (members.search_name)
+from sotay_kit.text import has_control, has_invisible
 
 _SPACES = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def _unreadable(text: str) -> bool:
+    """A control character or one that does not show (two names must not look the same)."""
+    return has_control(text) or has_invisible(text)
 
 
 def nfc(value: str) -> str:
@@ -31,7 +36,7 @@ def title(value: str, *, max_length: int = 300) -> str:
         raise ValueError("Không được để trống")
     if len(text) > max_length:
         raise ValueError(f"Dài quá {max_length} ký tự")
-    if _CONTROL.search(text):
+    if _unreadable(text):
         raise ValueError("Chứa ký tự điều khiển không hợp lệ")
     return text
 
@@ -40,7 +45,7 @@ def org_code(value: str) -> str:
     text = clean_text(value)
     if not text or len(text) > 64:
         raise ValueError("Mã tổ chức phải dài từ 1 đến 64 ký tự")
-    if _CONTROL.search(text):
+    if _unreadable(text):
         raise ValueError("Mã tổ chức chứa ký tự điều khiển không hợp lệ")
     return text
 

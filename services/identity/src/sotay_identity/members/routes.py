@@ -17,7 +17,7 @@ from sotay_kit.pagination import Page
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from ..deps import Cipher, Settings, SourceAddress
+from ..deps import Cipher, Now, Settings, SourceAddress
 from . import importer, service
 from .schemas import (
     ImportProblem,
@@ -58,6 +58,7 @@ async def create_member(
     settings: Settings,
     source: SourceAddress,
     response: Response,
+    now: Now,
 ) -> MemberCreated:
     """Creates the member, their membership in the cell and an account with a one-time
     activation code, returned only in this response."""
@@ -69,6 +70,7 @@ async def create_member(
         cipher=cipher,
         activation_ttl_days=settings.activation_code_ttl_days,
         source=source,
+        now=now,
     )
 
 
@@ -165,6 +167,7 @@ async def import_members(
     cipher: Cipher,
     settings: Settings,
     source: SourceAddress,
+    now: Now,
     cell_id: Annotated[
         UUID | None, Query(description="Chi bộ nhận tất cả các dòng không có cột Mã chi bộ")
     ] = None,
@@ -182,6 +185,7 @@ async def import_members(
         cipher=cipher,
         activation_ttl_days=settings.activation_code_ttl_days,
         source=source,
+        now=now,
     )
     if output == "csv":
         return Response(
@@ -216,9 +220,14 @@ async def list_memberships(
 
 @router.patch("/{member_id}", response_model=MemberOut)
 async def update_member(
-    member_id: UUID, body: MemberPatch, who: CurrentPrincipal, conn: DbConnection, cipher: Cipher
+    member_id: UUID,
+    body: MemberPatch,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    cipher: Cipher,
+    now: Now,
 ) -> MemberOut:
-    return await service.update_member(conn, who, member_id, body, cipher=cipher)
+    return await service.update_member(conn, who, member_id, body, cipher=cipher, now=now)
 
 
 @router.post("/{member_id}/transfer", response_model=MemberOut)
@@ -229,9 +238,12 @@ async def transfer_member(
     conn: DbConnection,
     cipher: Cipher,
     source: SourceAddress,
+    now: Now,
 ) -> MemberOut:
     """Chuyển sinh hoạt đảng: closes the current membership, opens one in the new cell."""
-    return await service.transfer_member(conn, who, member_id, body, cipher=cipher, source=source)
+    return await service.transfer_member(
+        conn, who, member_id, body, cipher=cipher, source=source, now=now
+    )
 
 
 @router.post("/{member_id}/deactivate", response_model=MemberOut)
@@ -242,5 +254,8 @@ async def deactivate_member(
     conn: DbConnection,
     cipher: Cipher,
     source: SourceAddress,
+    now: Now,
 ) -> MemberOut:
-    return await service.deactivate_member(conn, who, member_id, body, cipher=cipher, source=source)
+    return await service.deactivate_member(
+        conn, who, member_id, body, cipher=cipher, source=source, now=now
+    )

@@ -8,12 +8,13 @@ Events carry ids, org paths and codes only — never names, phone numbers or ID 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -29,8 +30,10 @@ from sotay_contracts.events.identity import (
 )
 from sotay_kit import outbox
 from sotay_kit.auth import Principal
+from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Connection
 from sotay_kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from sotay_kit.orgs import CELL_KINDS
 from sotay_kit.pagination import Page
 
 from ..audit import repository as audit
@@ -63,10 +66,6 @@ DEACTIVATION: dict[DeactivationReason, tuple[MemberStatus, str]] = {
     DeactivationReason.DUPLICATE_RECORD: (MemberStatus.EXPELLED, "other"),
     DeactivationReason.OTHER: (MemberStatus.EXPELLED, "other"),
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def citizen_aad(member_id: UUID) -> str:
@@ -109,7 +108,7 @@ async def load_cell(conn: Connection, who: Principal, cell_id: UUID) -> asyncpg.
     if cell is None:
         raise NotFound(CELL_NOT_FOUND)
     authorize(who, ADMIN, cell["path"])
-    if cell["kind"] not in orgs_repository.CELL_KINDS:
+    if cell["kind"] not in CELL_KINDS:
         raise Unprocessable(
             "Đảng viên chỉ sinh hoạt tại chi bộ (chi bộ trực thuộc hoặc chi bộ "
             "cơ sở), không trực tiếp tại đảng bộ"
@@ -146,6 +145,7 @@ async def create_member(
     cipher: DataCipher,
     activation_ttl_days: int,
     source: str | None,
+    now: datetime,
 ) -> MemberCreatedOut:
     await orgs_repository.lock_tree(conn, exclusive=False)
     cell = await load_cell(conn, who, body.cell_id)
@@ -155,7 +155,7 @@ async def create_member(
         raise Conflict("Số điện thoại đã được dùng cho một đảng viên khác")
     member_id = uuid4()
     code = activation.new_code()
-    expires = _now() + timedelta(days=activation_ttl_days)
+    expires = now + timedelta(days=activation_ttl_days)
     member = {
         "id": member_id,
         "card_number": body.card_number,
@@ -188,7 +188,7 @@ async def create_member(
         )
     except repository.UniqueViolation:
         raise Conflict("Số thẻ đảng viên hoặc số điện thoại đã tồn tại") from None
-    await outbox.enqueue(conn, MemberCreated(**_member_event_state(row), occurred_at=_now()))
+    await outbox.enqueue(conn, MemberCreated(**_member_event_state(row), occurred_at=now))
     await audit.record(
         conn,
         "members.created",
@@ -225,7 +225,13 @@ _EVENT_FIELDS = ("membership", "status")
 
 
 async def update_member(
-    conn: Connection, who: Principal, member_id: UUID, body: MemberPatch, *, cipher: DataCipher
+    conn: Connection,
+    who: Principal,
+    member_id: UUID,
+    body: MemberPatch,
+    *,
+    cipher: DataCipher,
+    now: datetime,
 ) -> MemberOut:
     row = await load(conn, member_id, lock=True)
     authorize_change(who, row)
@@ -281,7 +287,7 @@ async def update_member(
             MemberUpdated(
                 **_member_event_state(updated),
                 changed_fields=changed_public,
-                occurred_at=_now(),
+                occurred_at=now,
             ),
         )
     return to_out(updated, cipher, full_citizen_id=True)
@@ -298,6 +304,7 @@ async def transfer_member(
     *,
     cipher: DataCipher,
     source: str | None,
+    now: datetime,
 ) -> MemberOut:
     await orgs_repository.lock_tree(conn, exclusive=False)
     row = await load(conn, member_id, lock=True)
@@ -317,7 +324,7 @@ async def transfer_member(
         conn, member_id, to_cell["id"], to_cell["path"], body.effective_on
     )
     revoked = await grants_service.revoke_for_member(
-        conn, member_id, revoked_by=None, keep_over=to_cell["path"]
+        conn, member_id, revoked_by=None, keep_over=to_cell["path"], now=now
     )
     await outbox.enqueue(
         conn,
@@ -329,7 +336,7 @@ async def transfer_member(
             to_org_path=to_cell["path"],
             effective_on=body.effective_on,
             revision=moved["revision"],
-            occurred_at=_now(),
+            occurred_at=now,
         ),
     )
     await audit.record(
@@ -356,6 +363,7 @@ async def deactivate_member(
     *,
     cipher: DataCipher,
     source: str | None,
+    now: datetime,
 ) -> MemberOut:
     row = await load(conn, member_id, lock=True)
     authorize_change(who, row)
@@ -367,7 +375,7 @@ async def deactivate_member(
             raise Unprocessable("Ngày hiệu lực không được trước ngày bắt đầu sinh hoạt tại chi bộ")
         await repository.end_membership(conn, current["id"], body.effective_on, end_reason)
     updated = await repository.deactivate(conn, member_id, status.value)
-    revoked = await grants_service.revoke_for_member(conn, member_id, revoked_by=None)
+    revoked = await grants_service.revoke_for_member(conn, member_id, revoked_by=None, now=now)
     await outbox.enqueue(
         conn,
         MemberDeactivated(
@@ -377,7 +385,7 @@ async def deactivate_member(
             reason_code=body.reason_code,
             effective_on=body.effective_on,
             revision=updated["revision"],
-            occurred_at=_now(),
+            occurred_at=now,
         ),
     )
     await audit.record(
@@ -426,10 +434,11 @@ def _build_batch(
     cells: dict[str | None, asyncpg.Record],
     cipher: DataCipher,
     expires: datetime,
+    *,
+    now: datetime,
 ) -> _Batch:
     """CPU work of an import (ids, encryption, codes, events), run in a worker thread."""
-    today = date.today()
-    now = _now()
+    today = now.astimezone(LOCAL_TZ).date()
     batch = _Batch([], [], [], [], [])
     for r in rows:
         v = r.values
@@ -499,7 +508,7 @@ async def _resolve_cells(
     if codes:
         for org in await orgs_repository.open_by_codes(conn, codes):
             if (
-                org["kind"] in orgs_repository.CELL_KINDS
+                org["kind"] in CELL_KINDS
                 and org["status"] == "active"
                 and who.can(ADMIN, org["path"])
             ):
@@ -587,6 +596,7 @@ async def import_members(
     cipher: DataCipher,
     activation_ttl_days: int,
     source: str | None,
+    now: datetime,
 ) -> ImportResult:
     try:
         text = await asyncio.to_thread(importer.decode, data)
@@ -603,9 +613,9 @@ async def import_members(
     if parsed.report:
         raise _rejected(parsed.report)
 
-    expires = _now() + timedelta(days=activation_ttl_days)
+    expires = now + timedelta(days=activation_ttl_days)
     batch: _Batch = await asyncio.to_thread(
-        _without_gc, _build_batch, parsed.rows, cells, cipher, expires
+        _without_gc, functools.partial(_build_batch, now=now), parsed.rows, cells, cipher, expires
     )
     try:
         await repository.copy_in(conn, batch.members, batch.memberships, batch.accounts)

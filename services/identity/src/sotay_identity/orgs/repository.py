@@ -20,7 +20,6 @@ COLUMNS = (
     "revision, created_at, updated_at"
 )
 MEMBER_STATUSES_ON_ROLL = ("active", "exempt")
-CELL_KINDS = ("cell", "grassroots_cell")
 
 UniqueViolation = asyncpg.UniqueViolationError
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
+from sotay_kit.text import NoControl
 
-from ..deps import SourceAddress
+from ..deps import Now, SourceAddress
 from . import service
 from .schemas import (
     CellMateOut,
@@ -64,11 +65,8 @@ async def list_members(
     conn: DbConnection,
     q: Annotated[
         str | None,
-        Query(
-            max_length=200,
-            pattern=r"^[^\x00-\x1f\x7f]*$",
-            description="Tìm theo họ tên, có hoặc không dấu",
-        ),
+        Query(max_length=200, description="Tìm theo họ tên, có hoặc không dấu"),
+        NoControl,
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -86,16 +84,16 @@ async def list_secretaries(
 
 @router.post("", response_model=OrgOut, status_code=201)
 async def create_org(
-    body: OrgCreate, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress
+    body: OrgCreate, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress, now: Now
 ) -> OrgOut:
-    return await service.create_org(conn, who, body, source=source)
+    return await service.create_org(conn, who, body, source=source, now=now)
 
 
 @router.patch("/{org_id}", response_model=OrgOut)
 async def update_org(
-    org_id: UUID, body: OrgPatch, who: CurrentPrincipal, conn: DbConnection
+    org_id: UUID, body: OrgPatch, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> OrgOut:
-    return await service.update_org(conn, who, org_id, body)
+    return await service.update_org(conn, who, org_id, body, now=now)
 
 
 @router.post("/{org_id}/move", response_model=OrgOut)
@@ -105,8 +103,9 @@ async def move_org(
     who: CurrentPrincipal,
     conn: DbConnection,
     source: SourceAddress,
+    now: Now,
 ) -> OrgOut:
-    return await service.move_org(conn, who, org_id, body, source=source)
+    return await service.move_org(conn, who, org_id, body, source=source, now=now)
 
 
 @router.post("/{org_id}/close", response_model=OrgOut)
@@ -116,5 +115,6 @@ async def close_org(
     who: CurrentPrincipal,
     conn: DbConnection,
     source: SourceAddress,
+    now: Now,
 ) -> OrgOut:
-    return await service.close_org(conn, who, org_id, body, source=source)
+    return await service.close_org(conn, who, org_id, body, source=source, now=now)

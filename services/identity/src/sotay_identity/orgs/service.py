@@ -6,7 +6,7 @@ The request's transaction is the one every statement and event of a use case goe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,8 +15,8 @@ from sotay_contracts.events.identity import OrgClosed, OrgCreated, OrgKind, OrgM
 from sotay_kit import outbox
 from sotay_kit.auth import Principal, path_within
 from sotay_kit.db import Connection
-from sotay_kit.errors import BadRequest, Conflict, NotFound, Unprocessable
-from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.errors import Conflict, NotFound, Unprocessable
+from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_int, key_uuid
 
 from ..audit import repository as audit
 from ..grants import service as grants_service
@@ -51,10 +51,6 @@ ALLOWED_PARENTS: dict[OrgKind, frozenset[OrgKind]] = {
     OrgKind.GRASSROOTS_CELL: frozenset({OrgKind.PROVINCE, OrgKind.DISTRICT}),
     OrgKind.CELL: frozenset({OrgKind.GRASSROOTS_COMMITTEE}),
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_kind_under(kind: OrgKind, parent_kind: OrgKind) -> None:
@@ -105,9 +101,7 @@ async def list_children(
 ) -> Page[OrgOut]:
     org = await load(conn, org_id)
     authorize_read(who, org)
-    after = decode_cursor(cursor)
-    if after is not None and not isinstance(after, int):
-        raise BadRequest("Con trỏ phân trang không hợp lệ")
+    after = decode_keyset(cursor, key_int)
     rows = await repository.children(
         conn, org_id, after_key=after, limit=limit + 1, include_closed=include_closed
     )
@@ -133,13 +127,7 @@ async def list_members(
     # cell (a roster line has no contact or identity numbers); anything wider needs a role.
     if await repository.member_cell(conn, who.member_id) != org_id:
         authorize(who, READ_ROLES, org["path"])
-    after_raw = decode_cursor(cursor)
-    after: tuple[str, UUID] | None = None
-    if after_raw is not None:
-        try:
-            after = (str(after_raw[0]), UUID(str(after_raw[1])))
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise BadRequest("Con trỏ phân trang không hợp lệ") from None
+    after = _name_cursor(cursor)
     folded = fields.fold(query) if query else None
     rows = await repository.members_on_roll(
         conn, org["path"], query=folded or None, after=after, limit=limit + 1
@@ -155,13 +143,8 @@ async def list_members(
 
 
 def _name_cursor(cursor: str | None) -> tuple[str, UUID] | None:
-    after_raw = decode_cursor(cursor)
-    if after_raw is None:
-        return None
-    try:
-        return (str(after_raw[0]), UUID(str(after_raw[1])))
-    except (TypeError, ValueError, IndexError, KeyError):
-        raise BadRequest("Con trỏ phân trang không hợp lệ") from None
+    """(search name, member id): the keyset of lists of members by name."""
+    return decode_keyset(cursor, lambda raw: (str(raw[0]), key_uuid(raw[1])))
 
 
 async def list_my_cell_members(
@@ -201,7 +184,7 @@ async def list_secretaries(conn: Connection, who: Principal, org_id: UUID) -> Pa
 
 
 async def create_org(
-    conn: Connection, who: Principal, body: OrgCreate, *, source: str | None
+    conn: Connection, who: Principal, body: OrgCreate, *, source: str | None, now: datetime
 ) -> OrgOut:
     await repository.lock_tree(conn, exclusive=True)
     parent = await load(conn, body.parent_id)
@@ -235,7 +218,7 @@ async def create_org(
             valid_from=row["valid_from"],
             valid_to=row["valid_to"],
             revision=row["revision"],
-            occurred_at=_now(),
+            occurred_at=now,
         ),
     )
     await audit.record(
@@ -252,7 +235,9 @@ async def create_org(
 _NOT_NULLABLE = ("title", "status", "valid_from")
 
 
-async def update_org(conn: Connection, who: Principal, org_id: UUID, body: OrgPatch) -> OrgOut:
+async def update_org(
+    conn: Connection, who: Principal, org_id: UUID, body: OrgPatch, *, now: datetime
+) -> OrgOut:
     org = await load(conn, org_id, lock=True)
     authorize(who, ADMIN, org["path"])
     sent = body.model_fields_set
@@ -287,14 +272,20 @@ async def update_org(conn: Connection, who: Principal, org_id: UUID, body: OrgPa
             valid_to=row["valid_to"],
             changed_fields=sorted(changes),
             revision=row["revision"],
-            occurred_at=_now(),
+            occurred_at=now,
         ),
     )
     return to_out(row)
 
 
 async def move_org(
-    conn: Connection, who: Principal, org_id: UUID, body: OrgMove, *, source: str | None
+    conn: Connection,
+    who: Principal,
+    org_id: UUID,
+    body: OrgMove,
+    *,
+    source: str | None,
+    now: datetime,
 ) -> OrgOut:
     await repository.lock_tree(conn, exclusive=True)
     org = await load(conn, org_id, lock=True)
@@ -327,7 +318,7 @@ async def move_org(
             old_path=old_path,
             new_path=new_path,
             revision=row["revision"],
-            occurred_at=_now(),
+            occurred_at=now,
         ),
     )
     await audit.record(
@@ -342,7 +333,13 @@ async def move_org(
 
 
 async def close_org(
-    conn: Connection, who: Principal, org_id: UUID, body: OrgClose, *, source: str | None
+    conn: Connection,
+    who: Principal,
+    org_id: UUID,
+    body: OrgClose,
+    *,
+    source: str | None,
+    now: datetime,
 ) -> OrgOut:
     await repository.lock_tree(conn, exclusive=True)
     org = await load(conn, org_id, lock=True)
@@ -378,7 +375,7 @@ async def close_org(
             extensions={"members_on_roll": members, "open_children": children},
         )
     row = await repository.close(conn, org_id, body.closed_on, successor_id)
-    await grants_service.revoke_on_org(conn, org_id, revoked_by=who.member_id)
+    await grants_service.revoke_on_org(conn, org_id, revoked_by=who.member_id, now=now)
     await outbox.enqueue(
         conn,
         OrgClosed(
@@ -387,7 +384,7 @@ async def close_org(
             closed_on=body.closed_on,
             successor_org_id=successor_id,
             revision=row["revision"],
-            occurred_at=_now(),
+            occurred_at=now,
         ),
     )
     await audit.record(

@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 from sotay_contracts.events.meetings import CancellationReason, MeetingKind
+from sotay_kit.text import has_control
 
 from ..times import Rfc3339
 
@@ -24,7 +25,7 @@ MAX_DURATION_HOURS = 12
 
 def _nfc_text(value: str) -> str:
     value = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+    if has_control(value, allowed="\n\t"):
         raise PydanticCustomError("control_characters", "Chuỗi chứa ký tự điều khiển")
     return value
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from uuid import UUID, uuid4
@@ -22,14 +22,16 @@ from dateutil.rrule import MONTHLY, rrule  # type: ignore[import-untyped]
 from sotay_contracts.events import meetings as ev
 from sotay_kit import outbox
 from sotay_kit.auth import Principal
+from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Connection
-from sotay_kit.errors import BadRequest, Forbidden
-from sotay_kit.pagination import Page, decode_cursor, encode_cursor
+from sotay_kit.errors import Forbidden
+from sotay_kit.orgs import CELL_KINDS
+from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_time, key_uuid
 from sotay_kit.projections import identity as projection
 
 from .. import access, problems
 from ..settings import MeetingsSettings
-from ..times import LOCAL_TZ, local
+from ..times import local
 from . import checkin, repository
 from .schemas import (
     AttendanceMark,
@@ -56,7 +58,6 @@ from .schemas import (
 
 log = logging.getLogger("sotay.meetings")
 
-CELL_KINDS = ("cell", "grassroots_cell")
 RECURRING_KINDS = (ev.MeetingKind.REGULAR, ev.MeetingKind.COMMITTEE)
 
 # The member's reason (kept here, with the free text) → the coarse code events carry: health
@@ -893,18 +894,11 @@ def _summary(row: asyncpg.Record, me: MyPart | None = None) -> MeetingSummary:
 
 
 def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        starts, meeting_id = key
-        when = datetime.fromisoformat(starts)
-        if when.tzinfo is None:
-            raise ValueError(starts)
-        # In UTC here: a year-1 or year-9999 time with an offset does not fit Postgres' encoder.
-        return when.astimezone(UTC), UUID(meeting_id)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise BadRequest("Con trỏ phân trang không hợp lệ") from exc
+    def parse(raw: Any) -> tuple[datetime, UUID]:
+        starts, meeting_id = raw
+        return key_time(starts), key_uuid(meeting_id)
+
+    return decode_keyset(cursor, parse)
 
 
 def _page(rows: list[asyncpg.Record], items: list[MeetingSummary], limit: int) -> Page[Any]:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+from sotay_kit.text import has_control
 
 MAX_MINUTES_CHARS = 200_000
 
@@ -17,7 +18,7 @@ def _content(value: str) -> str:
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n")
     if not value.strip():
         raise PydanticCustomError("string_too_short", "Biên bản không được để trống")
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+    if has_control(value, allowed="\n\t"):
         raise PydanticCustomError("control_characters", "Biên bản chứa ký tự điều khiển")
     return value
 

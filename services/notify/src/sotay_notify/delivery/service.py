@@ -27,6 +27,7 @@ from sotay_contracts.events.notify import (
     NotificationFailed,
 )
 from sotay_kit import outbox
+from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Pool
 
 from .. import metrics, texts
@@ -96,7 +97,7 @@ def quiet_until(now: datetime, start: time | None, end: time | None) -> datetime
     """When the quiet period around ``now`` ends (Asia/Ho_Chi_Minh), or None outside it."""
     if start is None or end is None or start == end:
         return None
-    local = now.astimezone(texts.LOCAL_TZ)
+    local = now.astimezone(LOCAL_TZ)
     t = local.time()
     inside = (start <= t < end) if start < end else (t >= start or t < end)
     if not inside:

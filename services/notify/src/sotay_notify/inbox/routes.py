@@ -16,13 +16,12 @@ from uuid import UUID
 import jwt
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sotay_kit.app import AppResources, DbConnection
+from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal, bearer_token
 from sotay_kit.errors import BadRequest
 from sotay_kit.pagination import Cursor, Limit
 
-from ..deps import Now, Settings
-from ..hub import Hub
+from ..deps import Now, Settings, State
 from . import service
 from .schemas import InboxPage, NotificationOut, ReadAllOut
 
@@ -74,7 +73,7 @@ def _last_event_id(value: str | None) -> int | None:
 async def stream(
     request: Request,
     who: CurrentPrincipal,
-    resources: AppResources,
+    state: State,
     settings: Settings,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
 ) -> StreamingResponse:
@@ -83,9 +82,8 @@ async def stream(
     after = _last_event_id(last_event_id)
     claims = jwt.decode(bearer_token(request), options={"verify_signature": False})
     expires_at = float(claims.get("exp", time.time() + 600))
-    hub: Hub = resources.extra["hub"]
     return StreamingResponse(
-        service.stream(resources.pool, hub, settings, who.member_id, after, expires_at),
+        service.stream(state.pool, state.hub, settings, who.member_id, after, expires_at),
         media_type="text/event-stream",
         headers={**NO_STORE, "X-Accel-Buffering": "no"},
     )

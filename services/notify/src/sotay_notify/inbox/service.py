@@ -9,12 +9,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection, Pool
-from sotay_kit.errors import BadRequest
-from sotay_kit.pagination import decode_cursor, encode_cursor
+from sotay_kit.pagination import decode_keyset, encode_cursor, key_int
 
 from .. import metrics
 from ..hub import Hub
@@ -29,13 +29,15 @@ REPLAY_BATCH = 200
 MAX_SEQ = 2**63 - 1  # seq is a bigint
 
 
+def _seq(value: Any) -> int:
+    seq = key_int(value)
+    if not 0 <= seq <= MAX_SEQ:
+        raise ValueError(seq)
+    return seq
+
+
 def _cursor(cursor: str | None) -> int | None:
-    value = decode_cursor(cursor)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEQ:
-        raise BadRequest("Con trỏ phân trang không hợp lệ")
-    return value
+    return decode_keyset(cursor, _seq)
 
 
 async def list_inbox(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from sotay_kit.app import AppResources, DbConnection
+from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 
 from ..delivery.channels import application_server_key
-from ..deps import Now, Settings
+from ..deps import Now, Settings, State
 from ..problems import PushUnavailable
 from . import service
 from .schemas import SubscriptionIn, SubscriptionOut, VapidKeyOut
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/api/v1/push-subscriptions", tags=["push"])
 
 
 @router.get("/vapid-public-key", response_model=VapidKeyOut)
-async def vapid_public_key(who: CurrentPrincipal, resources: AppResources) -> VapidKeyOut:
+async def vapid_public_key(who: CurrentPrincipal, state: State) -> VapidKeyOut:
     """Khóa công khai VAPID (applicationServerKey) để trình duyệt đăng ký nhận thông báo."""
-    vapid = resources.extra.get("vapid")
+    vapid = state.vapid
     if vapid is None:
         raise PushUnavailable("Máy chủ chưa có khóa VAPID; chưa thể nhận thông báo đẩy")
     return VapidKeyOut(public_key=application_server_key(vapid))
@@ -31,13 +31,13 @@ async def subscribe(
     body: SubscriptionIn,
     who: CurrentPrincipal,
     conn: DbConnection,
-    resources: AppResources,
+    state: State,
     settings: Settings,
     now: Now,
 ) -> SubscriptionOut:
     """Đăng ký thiết bị nhận thông báo đẩy (``PushSubscription.toJSON()`` của trình duyệt).
     Địa chỉ phải là https và không trỏ tới mạng nội bộ."""
-    if resources.extra.get("vapid") is None:
+    if state.vapid is None:
         raise PushUnavailable("Máy chủ chưa có khóa VAPID; chưa thể nhận thông báo đẩy")
     return await service.subscribe(conn, who, body, settings, now)
 

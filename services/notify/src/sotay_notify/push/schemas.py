@@ -10,9 +10,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
+from sotay_kit.text import has_control
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _b64url(value: str) -> bytes:
@@ -56,7 +56,7 @@ class SubscriptionIn(BaseModel):
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, value: str) -> str:
-        if _CONTROL.search(value):
+        if has_control(value):
             raise PydanticCustomError("endpoint", "Địa chỉ không được chứa ký tự điều khiển")
         return value
 
