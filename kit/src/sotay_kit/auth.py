@@ -27,7 +27,7 @@ from sotay_contracts.tokens import (
     AccessTokenClaims,
 )
 
-from .errors import Forbidden, Unauthorized
+from .errors import Unauthorized
 
 
 def path_within(path: str, ancestor: str) -> bool:
@@ -54,10 +54,6 @@ class Principal:
         """Holds ``role`` (or one of the roles) on ``org_path`` or on one of its ancestors."""
         roles = {role} if isinstance(role, str) else set(role)
         return any(g.role in roles and path_within(org_path, g.org_path) for g in self.grants)
-
-    def require(self, role: str | Iterable[str], org_path: str) -> None:
-        if not self.can(role, org_path):
-            raise Forbidden("Bạn không có quyền thực hiện thao tác này trên tổ chức này")
 
     def is_addressed(self, org_path: str) -> bool:
         """Something addressed to ``org_path`` reaches me: it is on the path from my cell up."""

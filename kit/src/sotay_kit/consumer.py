@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -374,8 +373,3 @@ def _transient(exc: BaseException) -> bool:
         | asyncpg.exceptions.SerializationError
         | asyncpg.exceptions.DeadlockDetectedError,
     )
-
-
-def handler_map(pairs: Mapping[type[Event], Any]) -> dict[str, Any]:
-    """``{EventModel: handler}`` → ``{ce-type: handler}``."""
-    return {model.ce_type(): h for model, h in pairs.items()}

@@ -55,13 +55,6 @@ async def audience_size(conn: Connection, paths: Sequence[str]) -> int:
 # -- blobs, documents, versions -------------------------------------------------------------
 
 
-async def blob_exists(conn: Connection, sha256: str) -> bool:
-    found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", sha256
-    )
-    return found
-
-
 async def insert_blob(
     conn: Connection, sha256: str, size: int, content_type: str, text: str | None = None
 ) -> None:

@@ -56,7 +56,3 @@ def authorize(
 def hide_unless_reachable(who: Principal, path: str, not_found: str = ORG_NOT_FOUND) -> None:
     if not in_reach(who, path):
         raise NotFound(not_found)
-
-
-def is_admin_anywhere(who: Principal) -> bool:
-    return any(g.role == ADMIN for g in who.grants)

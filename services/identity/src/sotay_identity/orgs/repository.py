@@ -50,13 +50,6 @@ async def get(conn: Connection, org_id: UUID, *, lock: bool = False) -> asyncpg.
     return await conn.fetchrow(sql + (" FOR UPDATE" if lock else ""), org_id)
 
 
-async def get_many(conn: Connection, ids: list[UUID]) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"SELECT {COLUMNS} FROM org_units WHERE id = ANY($1::uuid[])",  # noqa: S608
-        ids,
-    )
-
-
 async def open_by_codes(conn: Connection, codes: list[str]) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {COLUMNS} FROM org_units WHERE code = ANY($1::text[]) "  # noqa: S608
@@ -124,16 +117,6 @@ async def update(conn: Connection, org_id: UUID, changes: dict[str, Any]) -> asy
     )
     assert row is not None
     return row
-
-
-async def subtree_depth(conn: Connection, path: str) -> int:
-    """Labels in the deepest path of the subtree rooted at ``path``."""
-    depth = await conn.fetchval(
-        "SELECT max(array_length(string_to_array(path, '.'), 1)) FROM org_units "
-        "WHERE path = $1 OR path LIKE $1 || '.%'",
-        path,
-    )
-    return int(depth or 0)
 
 
 async def move(

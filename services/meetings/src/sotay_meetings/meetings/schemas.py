@@ -317,9 +317,5 @@ class AttendanceOut(BaseModel):
     already_recorded: bool = False
 
 
-class CloseOut(BaseModel):
-    meeting: MeetingOut
-
-
 class RosterLabelsOut(BaseModel):
     labelled: int

@@ -23,10 +23,6 @@ from .schemas import Channels, PreferencesIn, PreferencesOut, QuietHours
 MANAGER_ROLES = ("cell_secretary", "cell_deputy", "org_admin")
 
 
-def _hhmm(value: time | None) -> str | None:
-    return None if value is None else f"{value:%H:%M}"
-
-
 def _quiet(start: time | None, end: time | None) -> QuietHours | None:
     if start is None or end is None:
         return None
