@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -245,17 +246,7 @@ def _summary_fields(row: Any) -> dict[str, Any]:
 
 
 def _publication_out(p: Any) -> PublicationOut:
-    return PublicationOut(
-        id=p["id"],
-        version=p["version"],
-        org_ids=list(p["org_ids"]),
-        org_paths=list(p["org_paths"]),
-        study_required=p["study_required"],
-        study_deadline=p["study_deadline"],
-        audience_size=p["audience_size"],
-        published_at=p["published_at"],
-        retracted_at=p["retracted_at"],
-    )
+    return PublicationOut.model_validate(dict(p))
 
 
 async def _document_out(conn: Connection, who: Principal, document_id: uuid.UUID) -> DocumentOut:
@@ -290,27 +281,10 @@ async def _document_out(conn: Connection, who: Principal, document_id: uuid.UUID
         studied=bool(read and read["studied_at"]),
         study_deadline=min(deadlines) if deadlines else None,
         versions=[
-            VersionOut(
-                version=v["version"],
-                sha256=v["sha256"],
-                size=v["size"],
-                content_type=v["content_type"],
-                filename=v["filename"],
-                note=v["note"],
-                uploaded_at=v["uploaded_at"],
-            )
-            for v in await repo.versions(conn, document_id)
+            VersionOut.model_validate(dict(v)) for v in await repo.versions(conn, document_id)
         ],
         publications=[_publication_out(p) for p in pubs],
-        my_read=MyReadOut(
-            version=read["version"],
-            first_opened_at=read["first_opened_at"],
-            last_read_at=read["last_read_at"],
-            progress_percent=read["progress_percent"],
-            studied_at=read["studied_at"],
-        )
-        if read
-        else None,
+        my_read=MyReadOut.model_validate(dict(read)) if read else None,
     )
 
 
@@ -513,6 +487,47 @@ async def bookmark(conn: Connection, who: Principal, document_id: uuid.UUID, on:
 # -- publishing -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Addressees:
+    org_ids: list[uuid.UUID]  # as asked, without repeats
+    paths: list[str]
+    # The committee it is published by: the narrowest of the caller's publishing roots
+    # covering every addressee.
+    publisher_path: str
+
+
+async def addressees(
+    conn: Connection, who: Principal, org_ids: list[uuid.UUID], *, separately: str
+) -> Addressees:
+    """The orgs a document or a news item is addressed to: each within the caller's publishing
+    scope (else 404) and not closed, all under one of the caller's publishing roots (else 422,
+    ``separately`` saying how to go on)."""
+    org_ids = list(dict.fromkeys(org_ids))
+    paths: list[str] = []
+    for org_id in org_ids:
+        row = await repo.org(conn, org_id)
+        if row is None or not who.can(PUBLISHER_ROLES, row["path"]):
+            raise NotFound(ORG_NOT_FOUND, extensions={"org_id": str(org_id)})
+        if row["status"] == "closed":
+            raise Unprocessable("Tổ chức nhận đã giải thể", extensions={"org_id": str(org_id)})
+        paths.append(row["path"])
+    publisher_path = access.publisher_path(who, paths)
+    if publisher_path is None:
+        raise Unprocessable(
+            f"Các tổ chức nhận phải cùng thuộc một phạm vi phát hành của bạn; {separately}"
+        )
+    return Addressees(org_ids, paths, publisher_path)
+
+
+def _check_study(body: PublishIn, now: datetime) -> None:
+    if body.study_deadline is None:
+        return
+    if not body.study_required:
+        raise Unprocessable("Chỉ đặt hạn học tập khi yêu cầu học tập (study_required)")
+    if body.study_deadline <= now:
+        raise Unprocessable("Hạn học tập phải ở tương lai")
+
+
 async def publish(
     conn: Connection, who: Principal, document_id: uuid.UUID, body: PublishIn, *, now: datetime
 ) -> PublicationOut:
@@ -527,44 +542,26 @@ async def publish(
     number = body.version or doc["current_version"]
     if await repo.version(conn, document_id, number) is None:
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
-    if body.study_deadline is not None:
-        if not body.study_required:
-            raise Unprocessable("Chỉ đặt hạn học tập khi yêu cầu học tập (study_required)")
-        if body.study_deadline <= now:
-            raise Unprocessable("Hạn học tập phải ở tương lai")
-    org_ids = list(dict.fromkeys(body.org_ids))
-    paths: list[str] = []
-    for org_id in org_ids:
-        row = await repo.org(conn, org_id)
-        if row is None or not who.can(PUBLISHER_ROLES, row["path"]):
-            raise NotFound(ORG_NOT_FOUND, extensions={"org_id": str(org_id)})
-        if row["status"] == "closed":
-            raise Unprocessable("Tổ chức nhận đã giải thể", extensions={"org_id": str(org_id)})
-        paths.append(row["path"])
-    # The committee it is published by: the narrowest of my publishing roots covering all.
-    publisher_path = access.publisher_path(who, paths)
-    if publisher_path is None:
-        raise Unprocessable(
-            "Các tổ chức nhận phải cùng thuộc một phạm vi phát hành của bạn; hãy phát hành riêng"
-        )
-    publisher_id = await repo.org_id_by_path(conn, publisher_path)
+    _check_study(body, now)
+    to = await addressees(conn, who, body.org_ids, separately="hãy phát hành riêng")
+    publisher_id = await repo.org_id_by_path(conn, to.publisher_path)
     if publisher_id is None:
         raise Conflict("Dữ liệu tổ chức chưa được đồng bộ, vui lòng thử lại sau")
-    size = await repo.audience_size(conn, paths)
+    size = await repo.audience_size(conn, to.paths)
     publication_id = uuid.uuid4()
     await repo.insert_publication(
         conn,
         publication_id=publication_id,
         document_id=document_id,
         version=number,
-        org_ids=org_ids,
-        org_paths=paths,
+        org_ids=to.org_ids,
+        org_paths=to.paths,
         study_required=body.study_required,
         study_deadline=body.study_deadline,
         audience_size=size,
         published_by=who.member_id,
         publisher_org_id=publisher_id,
-        publisher_org_path=publisher_path,
+        publisher_org_path=to.publisher_path,
         published_at=now,
     )
     await repo.refresh_audience(conn, document_id)
@@ -591,8 +588,8 @@ async def publish(
             document_id=document_id,
             version=number,
             publication_id=publication_id,
-            audience_org_ids=org_ids,
-            audience_org_paths=paths,
+            audience_org_ids=to.org_ids,
+            audience_org_paths=to.paths,
             audience_size=size,
             study_required=body.study_required,
             study_deadline=body.study_deadline,
@@ -610,8 +607,8 @@ async def publish(
     return PublicationOut(
         id=publication_id,
         version=number,
-        org_ids=org_ids,
-        org_paths=paths,
+        org_ids=to.org_ids,
+        org_paths=to.paths,
         study_required=body.study_required,
         study_deadline=body.study_deadline,
         audience_size=size,

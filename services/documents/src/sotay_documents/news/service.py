@@ -11,11 +11,11 @@ from typing import Any
 
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
-from sotay_kit.errors import Forbidden, NotFound, Unprocessable
+from sotay_kit.errors import Forbidden, NotFound
 from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_time, key_uuid
 
-from ..access import PUBLISHER_ROLES, Scope, publisher_path
-from ..library import repository as library_repo
+from ..access import PUBLISHER_ROLES, Scope
+from ..library.service import addressees
 from . import repository as repo
 from .schemas import NewsIn, NewsOut
 
@@ -35,35 +35,22 @@ def _out(r: Any) -> NewsOut:
 async def publish(conn: Connection, who: Principal, body: NewsIn, *, now: datetime) -> NewsOut:
     if not Scope.of(who).is_publisher:
         raise Forbidden("Bạn không có quyền đăng tin")
-    org_ids = list(dict.fromkeys(body.org_ids))
-    paths = []
-    for org_id in org_ids:
-        row = await library_repo.org(conn, org_id)
-        if row is None or not who.can(PUBLISHER_ROLES, row["path"]):
-            raise NotFound(
-                "Không tìm thấy tổ chức trong phạm vi của bạn", extensions={"org_id": str(org_id)}
-            )
-        if row["status"] == "closed":
-            raise Unprocessable("Tổ chức nhận đã giải thể", extensions={"org_id": str(org_id)})
-        paths.append(row["path"])
-    publisher = publisher_path(who, paths)
-    if publisher is None:
-        raise Unprocessable(
-            "Các tổ chức nhận phải cùng thuộc một phạm vi phát hành của bạn; hãy đăng riêng"
-        )
+    to = await addressees(conn, who, body.org_ids, separately="hãy đăng riêng")
     news_id = uuid.uuid4()
     await repo.insert(
         conn,
         news_id=news_id,
         title=body.title,
         body=body.body,
-        org_ids=org_ids,
-        org_paths=paths,
+        org_ids=to.org_ids,
+        org_paths=to.paths,
         published_by=who.member_id,
-        publisher_org_path=publisher,
+        publisher_org_path=to.publisher_path,
         at=now,
     )
-    return NewsOut(id=news_id, title=body.title, body=body.body, org_ids=org_ids, published_at=now)
+    return NewsOut(
+        id=news_id, title=body.title, body=body.body, org_ids=to.org_ids, published_at=now
+    )
 
 
 async def list_news(

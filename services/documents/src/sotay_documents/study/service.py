@@ -103,14 +103,7 @@ async def post_progress(
                 for state, p in states
             ),
         )
-    return ProgressOut(
-        document_id=document_id,
-        version=version,
-        first_opened_at=row["first_opened_at"],
-        last_read_at=row["last_read_at"],
-        progress_percent=row["progress_percent"],
-        studied_at=row["studied_at"],
-    )
+    return ProgressOut.model_validate({**row, "document_id": document_id, "version": version})
 
 
 async def to_study(
@@ -193,20 +186,7 @@ async def report(
     totals = await repo.report_totals(
         conn, org_path=org["path"], document_id=document_id, version=number
     )
-    items = [
-        MemberStudy(
-            member_id=r["member_id"],
-            cell_id=r["cell_id"],
-            org_path=r["org_path"],
-            status=r["status"],
-            progress_percent=r["progress_percent"],
-            first_opened_at=r["first_opened_at"],
-            last_read_at=r["last_read_at"],
-            studied_at=r["studied_at"],
-            study_deadline=r["study_deadline"],
-        )
-        for r in rows[:limit]
-    ]
+    items = [MemberStudy.model_validate(dict(r)) for r in rows[:limit]]
     return StudyReport(
         document_id=document_id,
         version=number,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -209,13 +209,26 @@ def parse(text: str, *, cell_from_query: bool) -> Parsed:
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True
     )
+    columns, headers = _read_header(reader, cell_from_query, report)
+    if report:
+        return Parsed([], report, headers)
+    rows = _read_rows(reader, columns, headers, cell_from_query, report)
+    if not rows and not report:
+        report.add(2, None, "Tệp không có dòng dữ liệu nào")
+    return Parsed(rows, report, headers)
+
+
+def _read_header(
+    reader: Iterator[list[str]], cell_from_query: bool, report: Report
+) -> tuple[list[str | None], dict[str, str]]:
+    """The column of each cell of a row (None: ignored), and the header as written for each
+    column we read; every problem of the header goes to ``report``."""
     try:
         header = next(reader, None)
     except csv.Error as exc:
         raise _reject(1, None, f"Dòng tiêu đề không đọc được như CSV ({exc})") from None
     if not header or not any(h.strip() for h in header):
         raise _reject(1, None, "Thiếu dòng tiêu đề (tên các cột)")
-
     columns: list[str | None] = []
     headers: dict[str, str] = {}
     for raw in header:
@@ -240,12 +253,19 @@ def parse(text: str, *, cell_from_query: bool) -> Parsed:
             LABELS["cell_code"],
             "Thiếu cột Mã chi bộ (hoặc chỉ định chi bộ bằng tham số cell_id)",
         )
-    if report:
-        return Parsed([], report, headers)
+    return columns, headers
 
+
+def _read_rows(
+    reader: Iterator[list[str]],
+    columns: list[str | None],
+    headers: dict[str, str],
+    cell_from_query: bool,
+    report: Report,
+) -> list[ImportRow]:
+    """The valid rows; every problem of a row (and the file's end) goes to ``report``."""
     rows: list[ImportRow] = []
-    first_card: dict[str, int] = {}
-    first_phone: dict[str, int] = {}
+    first_seen: dict[str, dict[str, int]] = {column: {} for column in _UNIQUE}
     row_no = 1
     width = len(columns)
     try:
@@ -265,31 +285,36 @@ def parse(text: str, *, cell_from_query: bool) -> Parsed:
             if not values.get("cell_code") and not cell_from_query:
                 report.add(row_no, headers["cell_code"], "Thiếu mã chi bộ")
                 continue
-            card = values["card_number"]
-            if card in first_card:
-                report.add(
-                    row_no,
-                    headers["card_number"],
-                    f"Số thẻ đảng viên trùng với dòng {first_card[card]}",
-                )
+            if _seen_before(row_no, values, first_seen, headers, report):
                 continue
-            first_card[card] = row_no
-            phone = values.get("phone")
-            if phone:
-                if phone in first_phone:
-                    report.add(
-                        row_no,
-                        headers["phone"],
-                        f"Số điện thoại trùng với dòng {first_phone[phone]}",
-                    )
-                    continue
-                first_phone[phone] = row_no
             rows.append(ImportRow(row_no, values))
     except csv.Error as exc:
         report.add(row_no + 1, None, f"Không đọc được dòng này như CSV ({exc}); dừng kiểm tra")
-    if not rows and not report:
-        report.add(2, None, "Tệp không có dòng dữ liệu nào")
-    return Parsed(rows, report, headers)
+    return rows
+
+
+# Columns unique across members, and how a duplicate inside the file is named.
+_UNIQUE = {"card_number": "Số thẻ đảng viên", "phone": "Số điện thoại"}
+
+
+def _seen_before(
+    row_no: int,
+    values: dict[str, Any],
+    first_seen: dict[str, dict[str, int]],
+    headers: dict[str, str],
+    report: Report,
+) -> bool:
+    """A unique value of this row was on an earlier row (reported). ``first_seen`` keeps, per
+    unique column, the row where each value first stood."""
+    for column, seen in first_seen.items():
+        value = values.get(column)
+        if not value:
+            continue
+        if value in seen:
+            report.add(row_no, headers[column], f"{_UNIQUE[column]} trùng với dòng {seen[value]}")
+            return True
+        seen[value] = row_no
+    return False
 
 
 def _row_values(

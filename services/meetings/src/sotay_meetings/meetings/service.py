@@ -161,19 +161,7 @@ async def _answer(conn: Connection, who: Principal, meeting_id: UUID) -> Meeting
     roster = None
     if full:
         roster = [
-            InviteeOut(
-                member_id=r["member_id"],
-                standing=r["standing"],
-                label=r["label"],
-                rsvp=r["rsvp"],
-                rsvp_reason=r["rsvp_reason"],
-                rsvp_note=r["rsvp_note"],
-                checked_in_at=r["checked_in_at"],
-                attendance=r["attendance"],
-                attendance_method=r["attendance_method"],
-                final_status=r["final_status"],
-            )
-            for r in await repository.invitees(conn, meeting_id)
+            InviteeOut.model_validate(dict(r)) for r in await repository.invitees(conn, meeting_id)
         ]
     tallies = quorum = None
     if row["tallies"] is not None:
@@ -405,6 +393,103 @@ async def schedule(
     return [await _answer(conn, who, meeting_id) for meeting_id in created]
 
 
+# The columns a secretary may change after scheduling (body field = column); the first ones
+# cannot be emptied, and those with an announced name go into MeetingUpdated.changed_fields.
+_EDITABLE = (
+    "kind",
+    "title",
+    "starts_at",
+    "ends_at",
+    "location",
+    "agenda",
+    "document_ids",
+    "chair_id",
+    "minute_taker_id",
+)
+_OPTIONAL = frozenset({"chair_id", "minute_taker_id"})
+_ANNOUNCED: dict[str, ev.MeetingField] = {
+    "kind": "kind",
+    "starts_at": "starts_at",
+    "ends_at": "ends_at",
+    "location": "location",
+    "agenda": "agenda",
+    "document_ids": "documents",
+}
+
+
+def _plan_changes(meeting: asyncpg.Record, body: MeetingPatch) -> dict[str, Any]:
+    """The editable columns the patch sets to a value different from the meeting's."""
+    given = body.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = {}
+    for column in _EDITABLE:
+        if column not in given:
+            continue
+        value = given[column]
+        if value is None and column not in _OPTIONAL:
+            raise problems.InvalidPlan(f"Trường {column} không được để trống")
+        if column == "kind" and value is not None:
+            value = ev.MeetingKind(value).value
+        current = meeting[column]
+        if column in ("agenda", "document_ids"):
+            current = list(current)
+        if value != current:
+            changes[column] = value
+    return changes
+
+
+def _check_new_times(meeting: asyncpg.Record, changes: dict[str, Any], now: datetime) -> None:
+    starts = changes.get("starts_at", meeting["starts_at"])
+    ends = changes.get("ends_at", meeting["ends_at"])
+    if ends <= starts:
+        raise problems.InvalidPlan("Thời gian kết thúc phải sau thời gian bắt đầu")
+    if (ends - starts) > timedelta(hours=12):
+        raise problems.InvalidPlan("Buổi họp không được dài quá 12 giờ")
+    if ("starts_at" in changes or "ends_at" in changes) and ends <= now:
+        raise problems.InvalidPlan("Không thể dời cuộc họp về quá khứ")
+
+
+async def _change_invitees(
+    conn: Connection, meeting: asyncpg.Record, changes: dict[str, Any], body: MeetingPatch
+) -> bool:
+    """Refresh the roster from the projection and/or replace the guests, as the patch asks;
+    whether the set of invitees changed."""
+    meeting_id = meeting["id"]
+    before = await repository.invitee_ids(conn, meeting_id)
+    if body.refresh_roster:
+        row = await repository.org(conn, meeting["org_id"])
+        if row is None:
+            raise problems.InvalidPlan("Không tìm thấy tổ chức của cuộc họp")
+        org = _Org(row["org_id"], row["path"], row["kind"])
+        kind = ev.MeetingKind(changes.get("kind", meeting["kind"]))
+        await repository.refresh_members(conn, meeting_id, await _roster(conn, org, kind))
+    if body.guest_member_ids is not None:
+        members = [
+            (r["member_id"], r["standing"])
+            for r in await repository.invitees(conn, meeting_id)
+            if r["standing"] != "guest"
+        ]
+        guests = await _guests(conn, members, body.guest_member_ids)
+        await repository.replace_guests(conn, meeting_id, guests)
+    if not body.refresh_roster and body.guest_member_ids is None:
+        return False
+    return before != await repository.invitee_ids(conn, meeting_id)
+
+
+async def _check_people_now(
+    conn: Connection, meeting: asyncpg.Record, changes: dict[str, Any]
+) -> None:
+    """The chair and the minute taker (changed or not) are still among the invitees."""
+    roster = [
+        (r["member_id"], r["standing"]) for r in await repository.invitees(conn, meeting["id"])
+    ]
+    _check_people(
+        changes.get("chair_id", meeting["chair_id"]),
+        changes.get("minute_taker_id", meeting["minute_taker_id"]),
+        [(m, s) for m, s in roster if s != "guest"],
+        [m for m, s in roster if s == "guest"],
+    )
+
+
 async def update(
     conn: Connection,
     who: Principal,
@@ -416,79 +501,11 @@ async def update(
     meeting, _, manager = await _for_action(conn, who, meeting_id, exclusive=True)
     _require_manager(manager)
     _require_open(meeting)
-    given = body.model_dump(exclude_unset=True)
-    changes: dict[str, Any] = {}
-    for column in (
-        "kind",
-        "title",
-        "starts_at",
-        "ends_at",
-        "location",
-        "agenda",
-        "document_ids",
-        "chair_id",
-        "minute_taker_id",
-    ):
-        if column in given:
-            value = given[column]
-            if column == "kind" and value is not None:
-                value = ev.MeetingKind(value).value
-            current = meeting[column]
-            if column in ("agenda", "document_ids"):
-                current = list(current)
-            if value is None and column in (
-                "kind",
-                "title",
-                "starts_at",
-                "ends_at",
-                "location",
-                "agenda",
-                "document_ids",
-            ):
-                raise problems.InvalidPlan(f"Trường {column} không được để trống")
-            if value != current:
-                changes[column] = value
-    starts = changes.get("starts_at", meeting["starts_at"])
-    ends = changes.get("ends_at", meeting["ends_at"])
-    if ends <= starts:
-        raise problems.InvalidPlan("Thời gian kết thúc phải sau thời gian bắt đầu")
-    if (ends - starts) > timedelta(hours=12):
-        raise problems.InvalidPlan("Buổi họp không được dài quá 12 giờ")
-    if ("starts_at" in changes or "ends_at" in changes) and ends <= now:
-        raise problems.InvalidPlan("Không thể dời cuộc họp về quá khứ")
-
-    invitees_changed = False
-    if body.refresh_roster:
-        row = await repository.org(conn, meeting["org_id"])
-        if row is None:
-            raise problems.InvalidPlan("Không tìm thấy tổ chức của cuộc họp")
-        org = _Org(row["org_id"], row["path"], row["kind"])
-        kind = ev.MeetingKind(changes.get("kind", meeting["kind"]))
-        before = await repository.invitee_ids(conn, meeting_id)
-        await repository.refresh_members(conn, meeting_id, await _roster(conn, org, kind))
-        invitees_changed = before != await repository.invitee_ids(conn, meeting_id)
-    if body.guest_member_ids is not None:
-        members = [
-            (r["member_id"], r["standing"])
-            for r in await repository.invitees(conn, meeting_id)
-            if r["standing"] != "guest"
-        ]
-        guests = await _guests(conn, members, body.guest_member_ids)
-        before = await repository.invitee_ids(conn, meeting_id)
-        await repository.replace_guests(conn, meeting_id, guests)
-        invitees_changed = invitees_changed or before != await repository.invitee_ids(
-            conn, meeting_id
-        )
+    changes = _plan_changes(meeting, body)
+    _check_new_times(meeting, changes, now)
+    invitees_changed = await _change_invitees(conn, meeting, changes, body)
     if "chair_id" in changes or "minute_taker_id" in changes or invitees_changed:
-        roster = [
-            (r["member_id"], r["standing"]) for r in await repository.invitees(conn, meeting_id)
-        ]
-        _check_people(
-            changes.get("chair_id", meeting["chair_id"]),
-            changes.get("minute_taker_id", meeting["minute_taker_id"]),
-            [(m, s) for m, s in roster if s != "guest"],
-            [m for m, s in roster if s == "guest"],
-        )
+        await _check_people_now(conn, meeting, changes)
     if not changes and not invitees_changed:
         return await _answer(conn, who, meeting_id)
 
@@ -497,12 +514,7 @@ async def update(
         if changes
         else await repository.bump_revision(conn, meeting_id)
     )
-    field_names = {"document_ids": "documents"}
-    changed: list[ev.MeetingField] = [
-        field_names.get(c, c)  # type: ignore[misc]
-        for c in ("kind", "starts_at", "ends_at", "location", "agenda", "document_ids")
-        if c in changes
-    ]
+    changed = [_ANNOUNCED[c] for c in _EDITABLE if c in changes and c in _ANNOUNCED]
     if invitees_changed:
         changed.append("invitees")
     if changed:
