@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-import httpx
 import pytest_asyncio
-from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from sotay_analytics.app import SPEC, create_app
 from sotay_analytics.projection.consumers import BINDINGS
@@ -23,10 +21,9 @@ from sotay_contracts import Event, new_cloud_event
 from sotay_contracts.events import identity as iev
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
-from sotay_kit.clock import current_time
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
-from sotay_kit.testing.tokens import TokenFactory
+from sotay_kit.testing.harness import Harness, TestClock, run_service, test_settings
 from sotay_kit.testing.world import World
 
 REPORT_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -60,20 +57,12 @@ def build_world() -> tuple[World, list[Event]]:
     return w, events
 
 
-@dataclass
-class AnalyticsApp:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: AnalyticsSettings
+@dataclass(kw_only=True)
+class AnalyticsApp(Harness[AnalyticsSettings]):
     world: World
-    tokens: TokenFactory
     nc: NATS
     dead_lettered: int = 0
     refused_reasons: list[str] = field(default_factory=list)
-
-    @property
-    def pool(self) -> Any:
-        return self.app.state.resources.pool
 
     def token(self, name: str) -> str:
         return self.tokens.mint(**self.world.claims(name))
@@ -141,30 +130,24 @@ class AnalyticsApp:
 async def svc(
     infra: Infra, make_database: DatabaseFactory, nats_operator: NATS
 ) -> AsyncIterator[AnalyticsApp]:
-    dsn = await make_database("analytics", SPEC.versions_dir)
-    settings = AnalyticsSettings(
-        environment="test",
-        database_url=dsn,
+    settings = test_settings(
+        AnalyticsSettings,
+        "analytics",
+        database_url=await make_database("analytics", SPEC.versions_dir),
         nats_url=infra.nats.url,
-        nats_user="analytics",
         nats_password=infra.nats_passwords["analytics"],
-        run_outbox_relay=False,
         run_consumers=False,
         gauge_refresh_seconds=0,
     )
-    app = create_app(settings)
-    app.dependency_overrides[current_time] = lambda: REPORT_NOW
-    tokens = TokenFactory()
     world, events = build_world()
     js = nats_operator.jetstream()
     await messaging.provision(js, [], [b.spec for b in BINDINGS])
-    async with app.router.lifespan_context(app):
-        tokens.install(app)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as client:
-            service = AnalyticsApp(app, client, settings, world, tokens, nats_operator)
-            await service.feed(*events)
-            yield service
+    async with run_service(
+        create_app(settings), settings, base_url="http://analytics", clock=TestClock(REPORT_NOW)
+    ) as harness:
+        service = AnalyticsApp(**harness.fields(), world=world, nc=nats_operator)
+        await service.feed(*events)
+        yield service
 
 
 # -- the scripted two months with known answers ----------------------------------------------

@@ -11,11 +11,11 @@ import httpx
 import pytest
 import pytest_asyncio
 from argon2 import PasswordHasher
-from fastapi import FastAPI
 from sotay_devstack.testing import Infra
 from sotay_identity.app import SPEC, create_app
 from sotay_identity.settings import IdentitySettings
 from sotay_kit.testing.databases import DatabaseFactory
+from sotay_kit.testing.harness import Harness, run_service, test_settings
 from sotay_kit.text import fold
 
 # OWASP parameters, as in production: tests exercise the real cost.
@@ -23,15 +23,7 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 PASSWORD = "Mật-khẩu-thử-2026"
 
 
-@dataclass
-class IdentityApp:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: IdentitySettings
-
-    @property
-    def pool(self) -> Any:
-        return self.app.state.resources.pool
+IdentityApp = Harness[IdentitySettings]
 
 
 @pytest_asyncio.fixture
@@ -43,22 +35,24 @@ async def identity(
 ) -> AsyncIterator[IdentityApp]:
     """Identity's app on a fresh database; ``@pytest.mark.identity_settings(name=value)``
     changes settings for one test."""
-    dsn = await make_database("identity", SPEC.versions_dir)
     marker = request.node.get_closest_marker("identity_settings")
-    settings = IdentitySettings(
-        environment="test",
-        database_url=dsn,
+    settings = test_settings(
+        IdentitySettings,
+        "identity",
+        database_url=await make_database("identity", SPEC.versions_dir),
         nats_url=infra.nats.url,
-        nats_user="identity",
         nats_password=infra.nats_passwords["identity"],
-        run_outbox_relay=False,
         **(marker.kwargs if marker else {}),
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://identity") as client:
-            yield IdentityApp(app, client, settings)
+    # Identity verifies the tokens it mints itself.
+    async with run_service(
+        create_app(settings),
+        settings,
+        base_url="http://identity",
+        trust_test_tokens=False,
+        client_address=("203.0.113.7", 50000),
+    ) as harness:
+        yield harness
 
 
 @dataclass

@@ -9,21 +9,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest_asyncio
-from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from sotay_contracts import CloudEvent, Event, new_cloud_event
 from sotay_contracts.registry import parse_event
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
-from sotay_kit.clock import current_time
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
-from sotay_kit.testing.tokens import TokenFactory
+from sotay_kit.testing.harness import Harness, TestClock, run_service, test_settings
 from sotay_kit.testing.world import World
 from sotay_meetings.app import SPEC, create_app
 from sotay_meetings.meetings.consumers import BINDINGS
@@ -32,31 +29,12 @@ from sotay_meetings.settings import MeetingsSettings
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội, three days before the meeting
 
 
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def set(self, when: datetime) -> None:
-        self.now = when.astimezone(UTC)
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@dataclass
-class MeetingsApp:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: MeetingsSettings
-    clock: Clock
+@dataclass(kw_only=True)
+class MeetingsApp(Harness[MeetingsSettings]):
+    clock: TestClock
     world: World
-    tokens: TokenFactory
     nc: NATS
     _consumer_seq: int = 0
-
-    @property
-    def pool(self) -> Any:
-        return self.app.state.resources.pool
 
     def token(self, name: str, **overrides: Any) -> str:
         return self.tokens.mint(**{**self.world.claims(name), **overrides})
@@ -140,28 +118,22 @@ def build_world() -> tuple[World, list[Event]]:
 async def svc(
     infra: Infra, make_database: DatabaseFactory, nats_operator: NATS
 ) -> AsyncIterator[MeetingsApp]:
-    dsn = await make_database("meetings", SPEC.versions_dir)
-    settings = MeetingsSettings(
-        environment="test",
-        database_url=dsn,
+    settings = test_settings(
+        MeetingsSettings,
+        "meetings",
+        database_url=await make_database("meetings", SPEC.versions_dir),
         nats_url=infra.nats.url,
-        nats_user="meetings",
         nats_password=infra.nats_passwords["meetings"],
-        run_outbox_relay=False,
         run_consumers=False,
     )
-    app = create_app(settings)
-    clock = Clock()
-    app.dependency_overrides[current_time] = lambda: clock.now
-    tokens = TokenFactory()
     world, events = build_world()
-    async with app.router.lifespan_context(app):
-        tokens.install(app)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as client:
-            service = MeetingsApp(app, client, settings, clock, world, tokens, nats_operator)
-            await service.publish_identity(*events)
-            yield service
+    clock = TestClock(T0)
+    async with run_service(
+        create_app(settings), settings, base_url="http://meetings", clock=clock
+    ) as h:
+        service = MeetingsApp(**{**h.fields(), "clock": clock}, world=world, nc=nats_operator)
+        await service.publish_identity(*events)
+        yield service
 
 
 def meeting_body(svc: MeetingsApp, **overrides: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
@@ -32,10 +31,9 @@ from sotay_contracts.registry import parse_event
 from sotay_devstack.servers import free_port
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
-from sotay_kit.clock import current_time
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
-from sotay_kit.testing.tokens import TokenFactory
+from sotay_kit.testing.harness import Harness, TestClock, run_service, test_settings
 from sotay_kit.testing.world import World
 from sotay_notify.app import create_app
 from sotay_notify.deps import NotifyState
@@ -198,14 +196,6 @@ class Browser:
 # -- the world and the app -------------------------------------------------------------------
 
 
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def set(self, when: datetime) -> None:
-        self.now = when.astimezone(UTC)
-
-
 def build_world() -> tuple[World, list[Event]]:
     w = World(at=NOW)
     events: list[Event] = [
@@ -228,20 +218,12 @@ def build_world() -> tuple[World, list[Event]]:
 STREAM_OF = {"identity": "IDENTITY", "meetings": "MEETINGS", "documents": "DOCUMENTS"}
 
 
-@dataclass
-class NotifyApp:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: NotifySettings
-    clock: Clock
+@dataclass(kw_only=True)
+class NotifyApp(Harness[NotifySettings]):
+    clock: TestClock
     world: World
-    tokens: TokenFactory
     nc: NATS
     consumers: list[EventConsumer] = field(default_factory=list)
-
-    @property
-    def pool(self) -> Any:
-        return self.app.state.resources.pool
 
     @property
     def worker(self) -> Worker:
@@ -301,53 +283,39 @@ class NotifyApp:
         return out
 
 
-def make_settings(infra: Infra, dsn: str, **overrides: Any) -> NotifySettings:
-    values: dict[str, Any] = {
-        "environment": "test",
-        "database_url": dsn,
-        "nats_url": infra.nats.url,
-        "nats_user": "notify",
-        "nats_password": infra.nats_passwords["notify"],
-        "run_outbox_relay": False,
-        "run_consumers": False,
-        "run_scheduler": False,
-    }
-    values.update(overrides)
-    return NotifySettings(**values)
-
-
 @contextlib.asynccontextmanager
 async def running(infra: Infra, dsn: str, nc: NATS, **overrides: Any) -> AsyncIterator[NotifyApp]:
-    settings = make_settings(infra, dsn, **overrides)
+    settings = test_settings(
+        NotifySettings,
+        "notify",
+        database_url=dsn,
+        nats_url=infra.nats.url,
+        nats_password=infra.nats_passwords["notify"],
+        **{"run_consumers": False, "run_scheduler": False, **overrides},
+    )
     app = create_app(settings)
-    clock = Clock()
-    app.dependency_overrides[current_time] = lambda: clock.now
-    tokens = TokenFactory()
+    clock = TestClock(T0)
     world, events = build_world()
-    async with app.router.lifespan_context(app):
-        resources = app.state.resources
-        tokens.install(app)
-        resources.worker.clock = lambda: clock.now
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://notify") as client:
-            svc = NotifyApp(app, client, settings, clock, world, tokens, nc)
-            js = nc.jetstream()
-            bindings = app.state.bindings
-            await messaging.provision(js, [], [b.spec for b in bindings])
-            svc.consumers = [
-                EventConsumer(
-                    b.spec,
-                    pool=resources.pool,
-                    nc=nc,
-                    js=js,
-                    handlers=b.handlers,
-                    batch_handlers=b.batch_handlers,
-                    fetch_timeout=0.2,
-                )
-                for b in bindings
-            ]
-            await svc.publish(*events)
-            yield svc
+    async with run_service(app, settings, base_url="http://notify", clock=clock) as harness:
+        svc = NotifyApp(**{**harness.fields(), "clock": clock}, world=world, nc=nc)
+        svc.worker.clock = clock
+        js = nc.jetstream()
+        bindings = app.state.bindings
+        await messaging.provision(js, [], [b.spec for b in bindings])
+        svc.consumers = [
+            EventConsumer(
+                b.spec,
+                pool=svc.pool,
+                nc=nc,
+                js=js,
+                handlers=b.handlers,
+                batch_handlers=b.batch_handlers,
+                fetch_timeout=0.2,
+            )
+            for b in bindings
+        ]
+        await svc.publish(*events)
+        yield svc
 
 
 @pytest_asyncio.fixture
