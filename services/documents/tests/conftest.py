@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
-from fastapi import FastAPI
 from minio import Minio
 from nats.aio.client import Client as NATS
 from sotay_contracts import Event, new_cloud_event
@@ -25,8 +23,8 @@ from sotay_documents.app import SPEC, create_app
 from sotay_documents.settings import DocumentsSettings
 from sotay_kit import messaging
 from sotay_kit.testing.databases import DatabaseFactory
+from sotay_kit.testing.harness import Harness, run_service, test_settings
 from sotay_kit.testing.pdf import make_pdf
-from sotay_kit.testing.tokens import TokenFactory
 
 RESOLUTION_LINES = [
     "Nghị quyết số 21-NQ/TW",
@@ -58,20 +56,12 @@ MEMBERS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 }
 
 
-@dataclass
-class Env:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: DocumentsSettings
+@dataclass(kw_only=True)
+class Env(Harness[DocumentsSettings]):
     s3: Minio
     nc: NATS
-    factory: TokenFactory
     org_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     member_ids: dict[str, uuid.UUID] = field(default_factory=dict)
-
-    @property
-    def pool(self) -> Any:
-        return self.app.state.resources.pool
 
     def path(self, org: str) -> str:
         return ORGS[org][1]
@@ -87,7 +77,7 @@ class Env:
             "audience": self.settings.token_audience,
         }
         claims.update(overrides)
-        return {"authorization": f"Bearer {self.factory.mint(**claims)}"}
+        return {"authorization": f"Bearer {self.tokens.mint(**claims)}"}
 
     def configure(self, **changes: Any) -> None:
         """Change settings of the running app (e.g. a tiny URL lifetime or upload cap)."""
@@ -189,29 +179,49 @@ async def env(
         ce = new_cloud_event(event)
         await js.publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
     await messaging.provision(js, [], [b.spec for b in SPEC.consumers])
-    settings = DocumentsSettings(
-        environment="test",
+    settings = test_settings(
+        DocumentsSettings,
+        "documents",
         database_url=dsn,
         nats_url=infra.nats.url,
-        nats_user="documents",
         nats_password=infra.nats_passwords["documents"],
         s3_endpoint=s3.endpoint,
         s3_access_key=s3.access_key,
         s3_secret_key=s3.secret_key,
         bucket=f"docs-{uuid.uuid4().hex[:12]}",  # a bucket per test, created by the service
+        run_outbox_relay=True,  # the study tests read the relayed events on the stream
     )
-    app = create_app(settings)
-    factory = TokenFactory()
-    async with app.router.lifespan_context(app):
-        factory.install(app)
-        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://documents") as client:
-            s3_client = s3.server.client()
-            env = Env(app, client, settings, s3_client, nats_operator, factory, org_ids, member_ids)
+    async with run_service(
+        create_app(settings),
+        settings,
+        base_url="http://documents",
+        client_address=("198.51.100.7", 40000),
+    ) as harness:
+        env = Env(
+            **harness.fields(),
+            s3=s3.server.client(),
+            nc=nats_operator,
+            org_ids=org_ids,
+            member_ids=member_ids,
+        )
 
-            async def projected() -> bool:
-                n = await env.pool.fetchval("SELECT count(*) FROM idp_members")
-                return bool(n == len(MEMBERS))
+        async def projected() -> bool:
+            n = await env.pool.fetchval("SELECT count(*) FROM idp_members")
+            return bool(n == len(MEMBERS))
 
-            await wait_until(projected, "the identity projection")
-            yield env
+        await wait_until(projected, "the identity projection")
+        yield env
+
+
+async def post_news(env: Env, who: str, *orgs: str) -> str:
+    posted = await env.client.post(
+        "/api/v1/news",
+        json={
+            "title": "Thông báo của Tỉnh ủy",
+            "body": "Nội dung.",
+            "org_ids": [str(env.org_ids[o]) for o in orgs],
+        },
+        headers=env.auth(who),
+    )
+    assert posted.status_code == 201, posted.text
+    return str(posted.json()["id"])
