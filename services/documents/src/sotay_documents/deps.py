@@ -10,14 +10,10 @@ from fastapi import Depends
 from sotay_kit.app import Resources, get_resources, get_settings
 from sotay_kit.app import SourceAddress as SourceAddress  # re-exported for the routes
 from sotay_kit.clock import Now as Now  # re-exported for the routes
-from sotay_kit.errors import Problem
 
+from .problems import StorageUnavailable
 from .settings import DocumentsSettings
 from .storage import Storage
-
-
-class StorageUnavailable(Problem):
-    status, slug, title = 503, "storage-unavailable", "Kho lưu trữ tệp chưa sẵn sàng"
 
 
 @dataclass(kw_only=True)

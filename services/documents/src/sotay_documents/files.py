@@ -11,9 +11,9 @@ import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO, ClassVar
+from typing import IO
 
-from sotay_kit.errors import Problem, Unprocessable
+from .problems import BrokenFile, EmptyFile, UnsupportedFileType
 
 log = logging.getLogger("sotay.documents.files")
 
@@ -36,20 +36,6 @@ EXTENSIONS: dict[str, frozenset[str]] = {
 MAX_TEXT_CHARS = 300_000  # extracted text kept for search
 MAX_PDF_PAGES = 2_000
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # an Office file that unzips to more is refused
-
-
-class UnsupportedFileType(Problem):
-    status, slug, title = 415, "unsupported-file-type", "Loại tệp không được hỗ trợ"
-
-
-class BrokenFile(Unprocessable):
-    slug: ClassVar[str] = "broken-file"
-    title: ClassVar[str] = "Tệp bị hỏng hoặc không đọc được"
-
-
-class EmptyFile(Unprocessable):
-    slug: ClassVar[str] = "empty-file"
-    title: ClassVar[str] = "Tệp rỗng"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from sotay_kit.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from .files import EmptyFile
+from .problems import EmptyFile
 
 M = TypeVar("M", bound=BaseModel)
 

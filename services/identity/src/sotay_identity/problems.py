@@ -1,5 +1,6 @@
-"""The problems authentication answers with: each has its own ``type`` slug, so a client can
-tell "ask for the second factor" from "wrong credentials" without parsing Vietnamese text."""
+"""Identity's problem types (``https://sotay.vn/problems/<slug>``), in one place: each has its
+own slug, so a client can tell "ask for the second factor" from "wrong credentials" without
+parsing Vietnamese text."""
 
 from __future__ import annotations
 
@@ -110,3 +111,10 @@ class RefreshTokenMissing(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("Không có mã làm mới (phiên đăng nhập đã kết thúc); đăng nhập lại")
+
+
+class ImportRejected(Unprocessable):
+    """422 with the per-row report; nothing was imported."""
+
+    slug = "import-rejected"
+    title = "Tệp nhập không hợp lệ, không có dòng nào được nhập"

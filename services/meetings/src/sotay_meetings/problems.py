@@ -63,3 +63,7 @@ class InvalidPlan(Unprocessable):
 
 class MinutesNotFound(NotFound):
     slug, title = "minutes-not-found", "Chưa có biên bản đã ký"
+
+
+class MeetingNotClosed(Conflict):
+    slug, title = "meeting-not-closed", "Cuộc họp chưa kết thúc"

@@ -18,6 +18,7 @@ from sotay_kit.db import Connection
 from sotay_kit.errors import NotFound, Unprocessable
 from sotay_kit.orgs import CELL_KINDS
 
+from ..problems import ReportTooLarge
 from . import repository as repo
 
 REPORT_ROLES = ("committee_member", "org_admin", "cell_secretary", "cell_deputy")
@@ -28,10 +29,6 @@ ACTIVE_DAYS = 30
 TARGETS = {"orgs_using_ratio": 1.0, "activated_ratio": 0.95, "active_ratio": 0.90}
 
 ColumnKind = Literal["text", "int", "ratio", "bool", "datetime", "month"]
-
-
-class ReportTooLarge(Unprocessable):
-    slug, title = "report-too-large", "Báo cáo quá lớn"
 
 
 def check_rows(count: int, max_rows: int | None) -> None:

@@ -345,6 +345,15 @@ async def to_study(
 # -- bookmarks ------------------------------------------------------------------------------
 
 
+async def is_bookmarked(conn: Connection, member_id: uuid.UUID, document_id: uuid.UUID) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM bookmarks WHERE member_id = $1 AND document_id = $2)",
+        member_id,
+        document_id,
+    )
+    return found
+
+
 async def add_bookmark(conn: Connection, member_id: uuid.UUID, document_id: uuid.UUID) -> None:
     await conn.execute(
         "INSERT INTO bookmarks (member_id, document_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",

@@ -12,8 +12,10 @@ from sotay_kit.pagination import Cursor, Limit, Page
 from sotay_kit.text import NoControlMultiline
 
 from ..deps import Now, ObjectStorage, Settings, SourceAddress, State
+from ..uploads import parse_fields, receive_form
 from . import service
 from .schemas import (
+    DocumentMetadata,
     DocumentOut,
     DocumentSummary,
     DocumentTextOut,
@@ -22,6 +24,7 @@ from .schemas import (
     PublicationOut,
     PublishIn,
     RetractIn,
+    VersionMetadata,
 )
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -45,7 +48,12 @@ async def upload_document(
 ) -> DocumentOut:
     # No request transaction here: the body may take minutes to arrive, so the database is
     # touched only once the file is received and checked (one short transaction at the end).
-    return await service.upload_document(request, state.pool, storage, settings, who, source)
+    service.authorize_upload(who)
+    async with receive_form(request, settings.max_upload_bytes) as (fields, received):
+        meta = parse_fields(DocumentMetadata, fields)
+        return await service.upload_document(
+            state.pool, storage, who, meta, received, source=source
+        )
 
 
 @router.get("", response_model=Page[DocumentSummary])
@@ -103,9 +111,12 @@ async def upload_version(
     settings: Settings,
     source: SourceAddress,
 ) -> DocumentOut:
-    return await service.upload_version(
-        request, state.pool, storage, settings, who, document_id, source
-    )
+    await service.authorize_new_version(state.pool, who, document_id)
+    async with receive_form(request, settings.max_upload_bytes) as (fields, received):
+        meta = parse_fields(VersionMetadata, fields)
+        return await service.upload_version(
+            state.pool, storage, who, document_id, meta, received, source=source
+        )
 
 
 @router.get("/{document_id}/file", response_model=DownloadOut)

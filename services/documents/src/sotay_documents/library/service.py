@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import Request
 from sotay_contracts.events.documents import (
     Classification as EventClassification,
 )
@@ -29,9 +28,10 @@ from sotay_kit.text import search_words
 
 from .. import access, files, search
 from ..access import PUBLISHER_ROLES, Scope
+from ..problems import BrokenFile
 from ..settings import DocumentsSettings
 from ..storage import Storage
-from ..uploads import ReceivedFile, parse_fields, receive_form
+from ..uploads import ReceivedFile
 from . import reader
 from . import repository as repo
 from .schemas import (
@@ -112,118 +112,123 @@ async def _owner_org(pool: Pool, who: Principal, org_id: uuid.UUID | None) -> tu
         return found, roots[0]
 
 
-async def upload_document(
-    request: Request,
-    pool: Pool,
-    storage: Storage,
-    settings: DocumentsSettings,
-    who: Principal,
-    source: str | None = None,
-) -> DocumentOut:
+def authorize_upload(who: Principal) -> None:
+    """Checked before the file is received."""
     if not Scope.of(who).is_publisher:
         raise Forbidden("Chỉ cấp ủy, bí thư chi bộ hoặc quản trị tổ chức được tải văn bản lên")
-    async with receive_form(request, settings.max_upload_bytes) as (fields, received):
-        meta = parse_fields(DocumentMetadata, fields)
-        owner_id, owner_path = await _owner_org(pool, who, meta.org_id)
-        info = await _store(pool, storage, received)
-        document_id = uuid.uuid4()
-        title_s, head_s, text_s, number_s = _search_fields(meta.model_dump(), info.text)
-        async with pool.acquire() as conn, conn.transaction():
-            await repo.insert_blob(
-                conn, received.sha256, received.size, info.content_type, info.text
-            )
-            await repo.insert_document(
-                conn,
-                document_id=document_id,
-                number=meta.number,
-                kind=meta.kind.value,
-                issuer=meta.issuer,
-                issued_on=meta.issued_on,
-                title=meta.title,
-                summary=meta.summary,
-                classification=meta.classification,
-                tags=meta.tags,
-                owner_org_id=owner_id,
-                owner_org_path=owner_path,
-                created_by=who.member_id,
-                search_title=title_s,
-                search_head=head_s,
-                search_text=text_s,
-                number_folded=number_s,
-            )
-            await repo.insert_version(
-                conn,
-                document_id=document_id,
-                version=1,
-                sha256=received.sha256,
-                size=received.size,
-                content_type=info.content_type,
-                filename=received.filename,
-                extracted_chars=len(info.text),
-                note=None,
-                uploaded_by=who.member_id,
-            )
-            await audit.record(
-                conn,
-                "documents.uploaded",
-                actor_id=who.member_id,
-                target=str(document_id),
-                source=source,
-                details={"version": 1, "sha256": received.sha256, "org_path": owner_path},
-            )
-            log.info(
-                "document uploaded",
-                extra={"document_id": str(document_id), "sha256": received.sha256},
-            )
-            return await _document_out(conn, who, document_id)
 
 
-async def upload_version(
-    request: Request,
+async def upload_document(
     pool: Pool,
     storage: Storage,
-    settings: DocumentsSettings,
     who: Principal,
-    document_id: uuid.UUID,
+    meta: DocumentMetadata,
+    received: ReceivedFile,
+    *,
     source: str | None = None,
 ) -> DocumentOut:
+    """Store a received file as a new document (after :func:`authorize_upload`)."""
+    owner_id, owner_path = await _owner_org(pool, who, meta.org_id)
+    info = await _store(pool, storage, received)
+    document_id = uuid.uuid4()
+    title_s, head_s, text_s, number_s = _search_fields(meta.model_dump(), info.text)
+    async with pool.acquire() as conn, conn.transaction():
+        await repo.insert_blob(conn, received.sha256, received.size, info.content_type, info.text)
+        await repo.insert_document(
+            conn,
+            document_id=document_id,
+            number=meta.number,
+            kind=meta.kind.value,
+            issuer=meta.issuer,
+            issued_on=meta.issued_on,
+            title=meta.title,
+            summary=meta.summary,
+            classification=meta.classification,
+            tags=meta.tags,
+            owner_org_id=owner_id,
+            owner_org_path=owner_path,
+            created_by=who.member_id,
+            search_title=title_s,
+            search_head=head_s,
+            search_text=text_s,
+            number_folded=number_s,
+        )
+        await repo.insert_version(
+            conn,
+            document_id=document_id,
+            version=1,
+            sha256=received.sha256,
+            size=received.size,
+            content_type=info.content_type,
+            filename=received.filename,
+            extracted_chars=len(info.text),
+            note=None,
+            uploaded_by=who.member_id,
+        )
+        await audit.record(
+            conn,
+            "documents.uploaded",
+            actor_id=who.member_id,
+            target=str(document_id),
+            source=source,
+            details={"version": 1, "sha256": received.sha256, "org_path": owner_path},
+        )
+        log.info(
+            "document uploaded",
+            extra={"document_id": str(document_id), "sha256": received.sha256},
+        )
+        return await _document_out(conn, who, document_id)
+
+
+async def authorize_new_version(pool: Pool, who: Principal, document_id: uuid.UUID) -> None:
+    """Checked before the file is received."""
     async with pool.acquire() as conn:
         row = await visible_or_404(conn, who, document_id)
     if not who.can(PUBLISHER_ROLES, row["owner_org_path"]):
         raise Forbidden("Chỉ tổ chức sở hữu văn bản được thêm phiên bản mới")
-    async with receive_form(request, settings.max_upload_bytes) as (fields, received):
-        meta = parse_fields(VersionMetadata, fields)
-        info = await _store(pool, storage, received)
-        async with pool.acquire() as conn, conn.transaction():
-            doc = await repo.lock_document(conn, document_id)
-            assert doc is not None
-            number = doc["current_version"] + 1
-            _, _, text_s, _ = _search_fields(dict(doc), info.text)
-            await repo.insert_blob(
-                conn, received.sha256, received.size, info.content_type, info.text
-            )
-            await repo.insert_version(
-                conn,
-                document_id=document_id,
-                version=number,
-                sha256=received.sha256,
-                size=received.size,
-                content_type=info.content_type,
-                filename=received.filename,
-                extracted_chars=len(info.text),
-                note=meta.note,
-                uploaded_by=who.member_id,
-            )
-            await repo.set_current_version(conn, document_id, number, text_s)
-            await audit.record(
-                conn,
-                "documents.uploaded",
-                actor_id=who.member_id,
-                target=str(document_id),
-                source=source,
-                details={"version": number, "sha256": received.sha256},
-            )
-            return await _document_out(conn, who, document_id)
+
+
+async def upload_version(
+    pool: Pool,
+    storage: Storage,
+    who: Principal,
+    document_id: uuid.UUID,
+    meta: VersionMetadata,
+    received: ReceivedFile,
+    *,
+    source: str | None = None,
+) -> DocumentOut:
+    """Store a received file as the document's next version (after
+    :func:`authorize_new_version`)."""
+    info = await _store(pool, storage, received)
+    async with pool.acquire() as conn, conn.transaction():
+        doc = await repo.lock_document(conn, document_id)
+        assert doc is not None
+        number = doc["current_version"] + 1
+        _, _, text_s, _ = _search_fields(dict(doc), info.text)
+        await repo.insert_blob(conn, received.sha256, received.size, info.content_type, info.text)
+        await repo.insert_version(
+            conn,
+            document_id=document_id,
+            version=number,
+            sha256=received.sha256,
+            size=received.size,
+            content_type=info.content_type,
+            filename=received.filename,
+            extracted_chars=len(info.text),
+            note=meta.note,
+            uploaded_by=who.member_id,
+        )
+        await repo.set_current_version(conn, document_id, number, text_s)
+        await audit.record(
+            conn,
+            "documents.uploaded",
+            actor_id=who.member_id,
+            target=str(document_id),
+            source=source,
+            details={"version": number, "sha256": received.sha256},
+        )
+        return await _document_out(conn, who, document_id)
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -267,11 +272,7 @@ async def _document_out(conn: Connection, who: Principal, document_id: uuid.UUID
         and set(scope.ancestors) & set(p["org_paths"])
     ]
     read = await repo.my_read(conn, document_id, row["current_version"], who.member_id)
-    bookmarked = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM bookmarks WHERE member_id = $1 AND document_id = $2)",
-        who.member_id,
-        document_id,
-    )
+    bookmarked = await repo.is_bookmarked(conn, who.member_id, document_id)
     return DocumentOut(
         **_summary_fields(row),
         owner_org_id=row["owner_org_id"],
@@ -383,7 +384,7 @@ async def _extracted_text(conn: Connection, storage: Storage, version: Any) -> s
 
         try:
             return files.extract_text(io.BytesIO(data), version["content_type"])
-        except files.BrokenFile:  # accepted once, so not expected; then there is no text
+        except BrokenFile:  # accepted once, so not expected; then there is no text
             return ""
 
     text = await asyncio.to_thread(extract)
@@ -629,7 +630,7 @@ async def retract(
     """Retract one publication, or (``publication_id`` None) every active one — each must have
     been published by a committee inside the caller's publishing subtrees."""
     await visible_or_404(conn, who, document_id)
-    await conn.execute("SELECT 1 FROM documents WHERE id = $1 FOR UPDATE", document_id)
+    await repo.lock_document(conn, document_id)
     pubs = [
         p
         for p in await repo.publications(conn, document_id)

@@ -26,8 +26,8 @@ from sotay_kit import db
 from sotay_kit.db import Connection
 
 from ..crypto import DataCipher
+from ..problems import SigningKeyConflict
 from . import repository
-from .problems import SigningKeyConflict
 
 _KEYS_LOCK = 0x7369676E_6B6579  # serialises key creation, rotation and retirement
 _CACHE_LIMIT = 16

@@ -21,8 +21,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..problems import WeakPassword
 from ..settings import IdentitySettings
-from .problems import WeakPassword
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # bounds the work one request can ask of argon2

@@ -30,8 +30,8 @@ from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal, Principal, TokenVerifier, require_principal
 
 from ..deps import IdentityState, Now, Settings, SourceAddress, State
+from ..problems import BrowserHeaderRequired, InvalidRefreshToken, RefreshTokenMissing
 from . import keys, service
-from .problems import BrowserHeaderRequired, InvalidRefreshToken, RefreshTokenMissing
 from .schemas import (
     Jwks,
     LoginRequest,

@@ -59,9 +59,7 @@ from sotay_kit.errors import BadRequest, Forbidden, NotFound
 from ..audit import repository as audit
 from ..crypto import DataCipher
 from ..members import activation
-from ..settings import IdentitySettings
-from . import keys, passwords, repository, totp
-from .problems import (
+from ..problems import (
     AccountLocked,
     InvalidCredentials,
     InvalidOtp,
@@ -73,6 +71,8 @@ from .problems import (
     SecondFactorRequired,
     SourceThrottled,
 )
+from ..settings import IdentitySettings
+from . import keys, passwords, repository, totp
 from .repository import Account, Subject
 from .tokens import (
     PRIVILEGED_ROLES,

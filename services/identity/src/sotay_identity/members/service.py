@@ -42,6 +42,7 @@ from ..grants import service as grants_service
 from ..orgs import repository as orgs_repository
 from ..orgs.access import ADMIN, MEMBER_NOT_FOUND, READ_ROLES, authorize
 from ..orgs.access import ORG_NOT_FOUND as CELL_NOT_FOUND
+from ..problems import ImportRejected
 from . import activation, fields, importer, repository
 from .schemas import (
     ActivationOut,
@@ -404,13 +405,6 @@ async def deactivate_member(
 
 
 # -------------------------------------------------------------------------------------- import
-
-
-class ImportRejected(Unprocessable):
-    """422 with the per-row report; nothing was imported."""
-
-    slug = "import-rejected"
-    title = "Tệp nhập không hợp lệ, không có dòng nào được nhập"
 
 
 def _rejected(report: importer.Report) -> ImportRejected:

@@ -25,7 +25,7 @@ from sotay_contracts.events import meetings as ev
 from sotay_kit import audit, outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
-from sotay_kit.errors import Conflict, Forbidden
+from sotay_kit.errors import Forbidden
 
 from .. import access, problems
 from ..meetings import repository as meetings_repository
@@ -35,10 +35,6 @@ from . import render, repository
 from .schemas import MinutesIn, MinutesOut, MinutesSignIn
 
 log = logging.getLogger("sotay.meetings.minutes")
-
-
-class MeetingNotClosed(Conflict):
-    slug, title = "meeting-not-closed", "Cuộc họp chưa kết thúc"
 
 
 def sha256_hex(content: str) -> str:
@@ -149,7 +145,9 @@ async def sign(
     if not access.manages(who, meeting["org_path"], meeting["chair_id"]):
         raise Forbidden("Chỉ bí thư, phó bí thư, cấp ủy cấp trên hoặc chủ trì được ký biên bản")
     if meeting["status"] != "closed":
-        raise MeetingNotClosed("Cần kết thúc cuộc họp (chốt điểm danh) trước khi ký biên bản")
+        raise problems.MeetingNotClosed(
+            "Cần kết thúc cuộc họp (chốt điểm danh) trước khi ký biên bản"
+        )
     row = await repository.get(conn, meeting_id)
     if row is not None and row["signed_at"] is not None:
         raise problems.MinutesSigned("Biên bản đã được ký")

@@ -1,0 +1,25 @@
+"""The documents service's problem types (``https://sotay.vn/problems/<slug>``), in one place."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sotay_kit.errors import Problem, Unprocessable
+
+
+class UnsupportedFileType(Problem):
+    status, slug, title = 415, "unsupported-file-type", "Loại tệp không được hỗ trợ"
+
+
+class BrokenFile(Unprocessable):
+    slug: ClassVar[str] = "broken-file"
+    title: ClassVar[str] = "Tệp bị hỏng hoặc không đọc được"
+
+
+class EmptyFile(Unprocessable):
+    slug: ClassVar[str] = "empty-file"
+    title: ClassVar[str] = "Tệp rỗng"
+
+
+class StorageUnavailable(Problem):
+    status, slug, title = 503, "storage-unavailable", "Kho lưu trữ tệp chưa sẵn sàng"
