@@ -345,6 +345,13 @@ async def to_study(
 # -- bookmarks ------------------------------------------------------------------------------
 
 
+async def blob_exists(conn: Connection, sha256: str) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", sha256
+    )
+    return found
+
+
 async def is_bookmarked(conn: Connection, member_id: uuid.UUID, document_id: uuid.UUID) -> bool:
     found: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM bookmarks WHERE member_id = $1 AND document_id = $2)",

@@ -86,9 +86,8 @@ async def _store(pool: Pool, storage: Storage, received: ReceivedFile) -> files.
     """Check the file by its content, extract its text, and put it in the bucket unless the
     same content is already there. Nothing is stored for a file that fails a check."""
     info = await asyncio.to_thread(files.inspect, received.file, received.filename)
-    known = await pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1)", received.sha256
-    )
+    async with pool.acquire() as conn:
+        known = await repo.blob_exists(conn, received.sha256)
     if not known or not await storage.exists(received.sha256):
         await storage.put(received.sha256, received.file, received.size, info.content_type)
     return info
@@ -133,7 +132,6 @@ async def upload_document(
     document_id = uuid.uuid4()
     title_s, head_s, text_s, number_s = _search_fields(meta.model_dump(), info.text)
     async with pool.acquire() as conn, conn.transaction():
-        await repo.insert_blob(conn, received.sha256, received.size, info.content_type, info.text)
         await repo.insert_document(
             conn,
             document_id=document_id,
@@ -153,31 +151,54 @@ async def upload_document(
             search_text=text_s,
             number_folded=number_s,
         )
-        await repo.insert_version(
-            conn,
-            document_id=document_id,
-            version=1,
-            sha256=received.sha256,
-            size=received.size,
-            content_type=info.content_type,
-            filename=received.filename,
-            extracted_chars=len(info.text),
-            note=None,
-            uploaded_by=who.member_id,
-        )
-        await audit.record(
-            conn,
-            "documents.uploaded",
-            actor_id=who.member_id,
-            target=str(document_id),
-            source=source,
-            details={"version": 1, "sha256": received.sha256, "org_path": owner_path},
+        await _add_version(
+            conn, who, document_id, 1, received, info, note=None, source=source, owner=owner_path
         )
         log.info(
             "document uploaded",
             extra={"document_id": str(document_id), "sha256": received.sha256},
         )
         return await _document_out(conn, who, document_id)
+
+
+async def _add_version(
+    conn: Connection,
+    who: Principal,
+    document_id: uuid.UUID,
+    number: int,
+    received: ReceivedFile,
+    info: files.FileInfo,
+    *,
+    note: str | None,
+    source: str | None,
+    owner: str | None = None,
+) -> None:
+    """The received file as version ``number`` of the document (its content stored once per
+    SHA-256), audited."""
+    await repo.insert_blob(conn, received.sha256, received.size, info.content_type, info.text)
+    await repo.insert_version(
+        conn,
+        document_id=document_id,
+        version=number,
+        sha256=received.sha256,
+        size=received.size,
+        content_type=info.content_type,
+        filename=received.filename,
+        extracted_chars=len(info.text),
+        note=note,
+        uploaded_by=who.member_id,
+    )
+    details: dict[str, Any] = {"version": number, "sha256": received.sha256}
+    if owner is not None:
+        details["org_path"] = owner
+    await audit.record(
+        conn,
+        "documents.uploaded",
+        actor_id=who.member_id,
+        target=str(document_id),
+        source=source,
+        details=details,
+    )
 
 
 async def authorize_new_version(pool: Pool, who: Principal, document_id: uuid.UUID) -> None:
@@ -206,28 +227,10 @@ async def upload_version(
         assert doc is not None
         number = doc["current_version"] + 1
         _, _, text_s, _ = _search_fields(dict(doc), info.text)
-        await repo.insert_blob(conn, received.sha256, received.size, info.content_type, info.text)
-        await repo.insert_version(
-            conn,
-            document_id=document_id,
-            version=number,
-            sha256=received.sha256,
-            size=received.size,
-            content_type=info.content_type,
-            filename=received.filename,
-            extracted_chars=len(info.text),
-            note=meta.note,
-            uploaded_by=who.member_id,
+        await _add_version(
+            conn, who, document_id, number, received, info, note=meta.note, source=source
         )
         await repo.set_current_version(conn, document_id, number, text_s)
-        await audit.record(
-            conn,
-            "documents.uploaded",
-            actor_id=who.member_id,
-            target=str(document_id),
-            source=source,
-            details={"version": number, "sha256": received.sha256},
-        )
         return await _document_out(conn, who, document_id)
 
 
