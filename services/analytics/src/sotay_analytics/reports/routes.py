@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal, Principal
 from sotay_kit.db import Connection
@@ -42,22 +44,58 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-async def _answer(
-    report: Report,
-    fmt: Format,
-    settings: AnalyticsSettings,
-    conn: Connection,
-    who: Principal,
-    source: str,
-) -> ReportOut | Response:
-    service.check_rows(len(report.rows), settings.report_max_rows)
-    await service.audit_access(conn, who, report, fmt, source)
-    # Building a file is CPU work: off the event loop, so other requests keep being served.
-    if fmt == "csv":
-        return await asyncio.to_thread(to_csv, report)
-    if fmt == "xlsx":
-        return await asyncio.to_thread(to_xlsx, report)
-    return to_model(report)
+@dataclass(frozen=True)
+class ReportRequest:
+    """What every report endpoint takes: the caller, the node, the clock and the format."""
+
+    who: Principal
+    conn: Connection
+    now: datetime
+    settings: AnalyticsSettings
+    source: str
+    org_id: UUID | None
+    format: Format
+
+    async def answer(self, report: Report) -> ReportOut | Response:
+        service.check_rows(len(report.rows), self.settings.report_max_rows)
+        await service.audit_access(self.conn, self.who, report, self.format, self.source)
+        # Building a file is CPU work: off the event loop, so other requests keep being served.
+        if self.format == "csv":
+            return await asyncio.to_thread(to_csv, report)
+        if self.format == "xlsx":
+            return await asyncio.to_thread(to_xlsx, report)
+        return to_model(report)
+
+
+def _report_request(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    now: Now,
+    settings: Settings,
+    source: SourceAddress,
+    org_id: OrgId = None,
+    format: FormatQ = "json",
+) -> ReportRequest:
+    return ReportRequest(who, conn, now, settings, source, org_id, format)
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    """``?from=&to=`` as asked (either may be left out)."""
+
+    from_month: str | None
+    to_month: str | None
+
+    def months(self, now: datetime, *, default_months: int = 3) -> service.Period:
+        return service.period(self.from_month, self.to_month, now, default_months)
+
+
+def _month_range(from_month: FromQ = None, to_month: ToQ = None) -> MonthRange:
+    return MonthRange(from_month, to_month)
+
+
+Asked = Annotated[ReportRequest, Depends(_report_request)]
+Months = Annotated[MonthRange, Depends(_month_range)]
 
 
 @router.get(
@@ -67,31 +105,24 @@ async def _answer(
     summary="Văn bản: đã gửi → đã thông báo → đã mở → đã học tập, quá hạn",
 )
 async def document_reach(
-    who: CurrentPrincipal,
-    conn: DbConnection,
-    now: Now,
-    settings: Settings,
-    source: SourceAddress,
-    org_id: OrgId = None,
+    asked: Asked,
+    span: Months,
     document_id: UUID | None = None,
     publication_id: UUID | None = None,
-    from_month: FromQ = None,
-    to_month: ToQ = None,
-    format: FormatQ = "json",
 ) -> ReportOut | Response:
     months = None
-    if from_month is not None or to_month is not None:
-        months = service.period(from_month, to_month, now, default_months=1)
+    if span.from_month is not None or span.to_month is not None:
+        months = span.months(asked.now, default_months=1)
     report = await service.document_reach(
-        conn,
-        who,
-        org_id=org_id,
+        asked.conn,
+        asked.who,
+        org_id=asked.org_id,
         document_id=document_id,
         publication_id=publication_id,
         months=months,
-        now=now,
+        now=asked.now,
     )
-    return await _answer(report, format, settings, conn, who, source)
+    return await asked.answer(report)
 
 
 @router.get(
@@ -100,20 +131,11 @@ async def document_reach(
     responses=_RESPONSES,
     summary="Sinh hoạt theo tổ chức và tháng: số cuộc họp, đúng kỳ, tỷ lệ tham dự, đủ số lượng",
 )
-async def attendance(
-    who: CurrentPrincipal,
-    conn: DbConnection,
-    now: Now,
-    settings: Settings,
-    source: SourceAddress,
-    org_id: OrgId = None,
-    from_month: FromQ = None,
-    to_month: ToQ = None,
-    format: FormatQ = "json",
-) -> ReportOut | Response:
-    months = service.period(from_month, to_month, now)
-    report = await service.attendance(conn, who, org_id=org_id, months=months, now=now)
-    return await _answer(report, format, settings, conn, who, source)
+async def attendance(asked: Asked, span: Months) -> ReportOut | Response:
+    report = await service.attendance(
+        asked.conn, asked.who, org_id=asked.org_id, months=span.months(asked.now), now=asked.now
+    )
+    return await asked.answer(report)
 
 
 @router.get(
@@ -122,22 +144,16 @@ async def attendance(
     responses=_RESPONSES,
     summary="Tham dự theo từng cuộc họp đã kết thúc",
 )
-async def meetings(
-    who: CurrentPrincipal,
-    conn: DbConnection,
-    now: Now,
-    settings: Settings,
-    source: SourceAddress,
-    org_id: OrgId = None,
-    from_month: FromQ = None,
-    to_month: ToQ = None,
-    format: FormatQ = "json",
-) -> ReportOut | Response:
-    months = service.period(from_month, to_month, now)
+async def meetings(asked: Asked, span: Months) -> ReportOut | Response:
     report = await service.meetings(
-        conn, who, org_id=org_id, months=months, now=now, max_rows=settings.report_max_rows
+        asked.conn,
+        asked.who,
+        org_id=asked.org_id,
+        months=span.months(asked.now),
+        now=asked.now,
+        max_rows=asked.settings.report_max_rows,
     )
-    return await _answer(report, format, settings, conn, who, source)
+    return await asked.answer(report)
 
 
 @router.get(
@@ -146,17 +162,9 @@ async def meetings(
     responses=_RESPONSES,
     summary="Mức độ sử dụng so với mục tiêu (tổ chức, kích hoạt, hoạt động 30 ngày)",
 )
-async def adoption(
-    who: CurrentPrincipal,
-    conn: DbConnection,
-    now: Now,
-    settings: Settings,
-    source: SourceAddress,
-    org_id: OrgId = None,
-    format: FormatQ = "json",
-) -> ReportOut | Response:
-    report = await service.adoption(conn, who, org_id=org_id, now=now)
-    return await _answer(report, format, settings, conn, who, source)
+async def adoption(asked: Asked) -> ReportOut | Response:
+    report = await service.adoption(asked.conn, asked.who, org_id=asked.org_id, now=asked.now)
+    return await asked.answer(report)
 
 
 @router.get(
@@ -166,27 +174,19 @@ async def adoption(
     summary="Đảng viên vắng không lý do nhiều lần hoặc quá hạn học tập",
 )
 async def lagging(
-    who: CurrentPrincipal,
-    conn: DbConnection,
-    now: Now,
-    settings: Settings,
-    source: SourceAddress,
-    org_id: OrgId = None,
-    from_month: FromQ = None,
-    to_month: ToQ = None,
+    asked: Asked,
+    span: Months,
     min_unexcused: Annotated[
         int, Query(ge=1, le=100, description="Vắng không lý do từ bao nhiêu lần")
     ] = 2,
-    format: FormatQ = "json",
 ) -> ReportOut | Response:
-    months = service.period(from_month, to_month, now)
     report = await service.lagging(
-        conn,
-        who,
-        org_id=org_id,
-        months=months,
+        asked.conn,
+        asked.who,
+        org_id=asked.org_id,
+        months=span.months(asked.now),
         min_unexcused=min_unexcused,
-        now=now,
-        max_rows=settings.report_max_rows,
+        now=asked.now,
+        max_rows=asked.settings.report_max_rows,
     )
-    return await _answer(report, format, settings, conn, who, source)
+    return await asked.answer(report)
