@@ -19,7 +19,12 @@ BENCHMARKS = {
     "meetings": (meetings.main, "checkins_per_s", "bare_per_s", "bare FastAPI endpoint"),
     "documents": (documents.main, "search_per_s", "bare_per_s", "bare FastAPI endpoint"),
     "analytics": (analytics.main, "applied_per_s", "raw_pull_ack_per_s", "raw pull + ack"),
-    "gateway": (gateway.main, "me_per_s", "bare_per_s", "bare uvicorn endpoint"),
+    "gateway": (
+        gateway.main,
+        "me_per_s",
+        "bare_per_s",
+        "bare uvicorn endpoint, same generator",
+    ),
     "notify": (notify.main, "fanout_rows_per_s", "raw_copy_rows_per_s", "raw COPY, same table"),
 }
 
