@@ -19,7 +19,6 @@ _REACHES = (
 async def insert(
     conn: Connection,
     *,
-    news_id: uuid.UUID,
     title: str,
     body: str,
     org_ids: list[uuid.UUID],
@@ -27,11 +26,13 @@ async def insert(
     published_by: uuid.UUID,
     publisher_org_path: str,
     at: datetime,
-) -> None:
-    await conn.execute(
+) -> Row:
+    """The news item as stored (a new id)."""
+    row = await conn.fetchrow(
         "INSERT INTO news (id, title, body, org_ids, org_paths, published_by, "
-        "publisher_org_path, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        news_id,
+        "publisher_org_path, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "RETURNING id, title, body, org_ids, published_at",
+        uuid.uuid4(),
         title,
         body,
         org_ids,
@@ -40,6 +41,8 @@ async def insert(
         publisher_org_path,
         at,
     )
+    assert row is not None  # an INSERT … RETURNING returns its row
+    return row
 
 
 async def visible(

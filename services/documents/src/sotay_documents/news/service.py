@@ -23,23 +23,15 @@ NEWS_NOT_FOUND = "Không tìm thấy tin"
 
 
 def _out(r: Any) -> NewsOut:
-    return NewsOut(
-        id=r["id"],
-        title=r["title"],
-        body=r["body"],
-        org_ids=list(r["org_ids"]),
-        published_at=r["published_at"],
-    )
+    return NewsOut.model_validate(dict(r))
 
 
 async def publish(conn: Connection, who: Principal, body: NewsIn, *, now: datetime) -> NewsOut:
     if not Scope.of(who).is_publisher:
         raise Forbidden("Bạn không có quyền đăng tin")
     to = await addressees(conn, who, body.org_ids, separately="hãy đăng riêng")
-    news_id = uuid.uuid4()
-    await repo.insert(
+    row = await repo.insert(
         conn,
-        news_id=news_id,
         title=body.title,
         body=body.body,
         org_ids=to.org_ids,
@@ -48,9 +40,7 @@ async def publish(conn: Connection, who: Principal, body: NewsIn, *, now: dateti
         publisher_org_path=to.publisher_path,
         at=now,
     )
-    return NewsOut(
-        id=news_id, title=body.title, body=body.body, org_ids=to.org_ids, published_at=now
-    )
+    return _out(row)
 
 
 async def list_news(

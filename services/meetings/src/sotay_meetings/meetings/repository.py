@@ -185,20 +185,24 @@ async def invitees(conn: Connection, meeting_id: UUID) -> list[asyncpg.Record]:
     )
 
 
+# The columns of a meeting's plan a secretary may change after scheduling (the API's patch
+# fields have the same names).
+EDITABLE_COLUMNS = (
+    "kind",
+    "title",
+    "starts_at",
+    "ends_at",
+    "location",
+    "agenda",
+    "document_ids",
+    "chair_id",
+    "minute_taker_id",
+)
+
+
 async def update_plan(conn: Connection, meeting_id: UUID, changes: dict[str, Any]) -> int:
     """Apply column changes and bump the revision; returns the new revision."""
-    allowed = {
-        "kind",
-        "title",
-        "starts_at",
-        "ends_at",
-        "location",
-        "agenda",
-        "document_ids",
-        "chair_id",
-        "minute_taker_id",
-    }
-    assert set(changes) <= allowed
+    assert set(changes) <= set(EDITABLE_COLUMNS)
     sets = [f"{col} = ${i}" for i, col in enumerate(changes, start=2)]
     sets += ["revision = revision + 1", "updated_at = now()"]
     revision: int = await conn.fetchval(

@@ -393,19 +393,8 @@ async def schedule(
     return [await _answer(conn, who, meeting_id) for meeting_id in created]
 
 
-# The columns a secretary may change after scheduling (body field = column); the first ones
-# cannot be emptied, and those with an announced name go into MeetingUpdated.changed_fields.
-_EDITABLE = (
-    "kind",
-    "title",
-    "starts_at",
-    "ends_at",
-    "location",
-    "agenda",
-    "document_ids",
-    "chair_id",
-    "minute_taker_id",
-)
+# Of the editable columns (repository.EDITABLE_COLUMNS, named as the patch's fields), those that
+# may be emptied, and those announced in MeetingUpdated.changed_fields (under their event name).
 _OPTIONAL = frozenset({"chair_id", "minute_taker_id"})
 _ANNOUNCED: dict[str, ev.MeetingField] = {
     "kind": "kind",
@@ -421,7 +410,7 @@ def _plan_changes(meeting: asyncpg.Record, body: MeetingPatch) -> dict[str, Any]
     """The editable columns the patch sets to a value different from the meeting's."""
     given = body.model_dump(exclude_unset=True)
     changes: dict[str, Any] = {}
-    for column in _EDITABLE:
+    for column in repository.EDITABLE_COLUMNS:
         if column not in given:
             continue
         value = given[column]
@@ -514,7 +503,7 @@ async def update(
         if changes
         else await repository.bump_revision(conn, meeting_id)
     )
-    changed = [_ANNOUNCED[c] for c in _EDITABLE if c in changes and c in _ANNOUNCED]
+    changed = [_ANNOUNCED[c] for c in changes if c in _ANNOUNCED]
     if invitees_changed:
         changed.append("invitees")
     if changed:
