@@ -207,19 +207,7 @@ async def create_org(
         raise Conflict("Mã tổ chức đã được một tổ chức đang hoạt động sử dụng") from None
     await outbox.enqueue(
         conn,
-        OrgCreated(
-            org_id=row["id"],
-            parent_id=row["parent_id"],
-            path=row["path"],
-            kind=row["kind"],
-            title=row["title"],
-            code=row["code"],
-            status=row["status"],
-            valid_from=row["valid_from"],
-            valid_to=row["valid_to"],
-            revision=row["revision"],
-            occurred_at=now,
-        ),
+        OrgCreated(**_event_state(row), parent_id=row["parent_id"], occurred_at=now),
     )
     await audit.record(
         conn,
@@ -233,6 +221,12 @@ async def create_org(
 
 
 _NOT_NULLABLE = ("title", "status", "valid_from")
+_EVENT_STATE = ("path", "kind", "title", "code", "status", "valid_from", "valid_to", "revision")
+
+
+def _event_state(row: asyncpg.Record) -> dict[str, Any]:
+    """What the org events carry of an org's row."""
+    return {"org_id": row["id"], **{name: row[name] for name in _EVENT_STATE}}
 
 
 async def update_org(
@@ -261,19 +255,7 @@ async def update_org(
         raise Conflict("Mã tổ chức đã được một tổ chức đang hoạt động sử dụng") from None
     await outbox.enqueue(
         conn,
-        OrgUpdated(
-            org_id=row["id"],
-            path=row["path"],
-            kind=row["kind"],
-            title=row["title"],
-            code=row["code"],
-            status=row["status"],
-            valid_from=row["valid_from"],
-            valid_to=row["valid_to"],
-            changed_fields=sorted(changes),
-            revision=row["revision"],
-            occurred_at=now,
-        ),
+        OrgUpdated(**_event_state(row), changed_fields=sorted(changes), occurred_at=now),
     )
     return to_out(row)
 
