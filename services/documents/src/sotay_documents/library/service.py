@@ -405,20 +405,8 @@ async def read_text(
     source: str,
 ) -> DocumentTextOut:
     """Visible exactly to those who may open the document (and audited like its download)."""
-    doc = await visible_or_404(conn, who, document_id)
-    number = version or doc["current_version"]
-    v = await repo.version(conn, document_id, number)
-    if v is None:
-        raise NotFound("Không tìm thấy phiên bản này của văn bản")
-    if doc["classification"] != "public":
-        await audit.record(
-            conn,
-            "documents.text_read",
-            actor_id=who.member_id,
-            target=str(document_id),
-            source=source,
-            details={"version": number, "classification": doc["classification"]},
-        )
+    doc, v = await _opened_version(conn, who, document_id, version, "documents.text_read", source)
+    number = v["version"]
     text = await _extracted_text(conn, storage, v)
     cut = reader.blocks(text, v["content_type"])
     return DocumentTextOut(
@@ -435,6 +423,33 @@ async def read_text(
 # -- download -------------------------------------------------------------------------------
 
 
+async def _opened_version(
+    conn: Connection,
+    who: Principal,
+    document_id: uuid.UUID,
+    version: int | None,
+    action: str,
+    source: str,
+) -> tuple[Any, Any]:
+    """The document and the version (default: the current one) the caller opens; opening an
+    internal document is audited as ``action``."""
+    doc = await visible_or_404(conn, who, document_id)
+    number = version or doc["current_version"]
+    v = await repo.version(conn, document_id, number)
+    if v is None:
+        raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    if doc["classification"] != "public":
+        await audit.record(
+            conn,
+            action,
+            actor_id=who.member_id,
+            target=str(document_id),
+            source=source,
+            details={"version": number, "classification": doc["classification"]},
+        )
+    return doc, v
+
+
 async def download(
     conn: Connection,
     who: Principal,
@@ -446,21 +461,9 @@ async def download(
     source: str,
     now: datetime,
 ) -> DownloadOut:
-    doc = await visible_or_404(conn, who, document_id)
-    number = version or doc["current_version"]
-    v = await repo.version(conn, document_id, number)
-    if v is None:
-        raise NotFound("Không tìm thấy phiên bản này của văn bản")
-    if doc["classification"] != "public":
-        # Committed with the answer: a URL is never handed out without its audit row.
-        await audit.record(
-            conn,
-            "documents.downloaded",
-            actor_id=who.member_id,
-            target=str(document_id),
-            source=source,
-            details={"version": number, "classification": doc["classification"]},
-        )
+    # The audit row is committed with the answer: a URL is never handed out without it.
+    _, v = await _opened_version(conn, who, document_id, version, "documents.downloaded", source)
+    number = v["version"]
     ttl = settings.download_url_ttl
     expires_at = now + timedelta(seconds=ttl)
     url = storage.presign(
