@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -12,17 +13,19 @@ from sotay_kit.projections.identity import ACTIVE_STATUSES
 Row = asyncpg.Record
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Whose reading of which version: the key of a ``reads`` row, and where the reader sits."""
+
+    document_id: uuid.UUID
+    version: int
+    member_id: uuid.UUID
+    cell_id: uuid.UUID
+    org_path: str
+
+
 async def start(
-    conn: Connection,
-    *,
-    document_id: uuid.UUID,
-    version: int,
-    member_id: uuid.UUID,
-    cell_id: uuid.UUID,
-    org_path: str,
-    progress: int,
-    studied_at: datetime | None,
-    at: datetime,
+    conn: Connection, reading: Reading, *, progress: int, studied_at: datetime | None, at: datetime
 ) -> bool:
     """The first read of this version by this member; False when there was one already."""
     inserted = await conn.fetchval(
@@ -30,11 +33,7 @@ async def start(
         "last_read_at, progress_percent, studied_at, last_event_progress) "
         "VALUES ($1, $2, $3, $4, $5, $8, $8, $6, $7, $6) "
         "ON CONFLICT (document_id, version, member_id) DO NOTHING RETURNING true",
-        document_id,
-        version,
-        member_id,
-        cell_id,
-        org_path,
+        *_columns(reading),
         progress,
         studied_at,
         at,
@@ -42,25 +41,24 @@ async def start(
     return bool(inserted)
 
 
-async def lock(
-    conn: Connection, document_id: uuid.UUID, version: int, member_id: uuid.UUID
-) -> Row | None:
+def _columns(reading: Reading) -> tuple[uuid.UUID, int, uuid.UUID, uuid.UUID, str]:
+    r = reading
+    return r.document_id, r.version, r.member_id, r.cell_id, r.org_path
+
+
+async def lock(conn: Connection, reading: Reading) -> Row | None:
     return await conn.fetchrow(
         "SELECT * FROM reads WHERE document_id = $1 AND version = $2 AND member_id = $3 FOR UPDATE",
-        document_id,
-        version,
-        member_id,
+        reading.document_id,
+        reading.version,
+        reading.member_id,
     )
 
 
 async def advance(
     conn: Connection,
+    reading: Reading,
     *,
-    document_id: uuid.UUID,
-    version: int,
-    member_id: uuid.UUID,
-    cell_id: uuid.UUID,
-    org_path: str,
     progress: int,
     studied_at: datetime | None,
     last_event_progress: int,
@@ -70,11 +68,7 @@ async def advance(
         "UPDATE reads SET last_read_at = $9, progress_percent = $6, studied_at = $7, "
         "last_event_progress = $8, cell_id = $4, org_path = $5 "
         "WHERE document_id = $1 AND version = $2 AND member_id = $3 RETURNING *",
-        document_id,
-        version,
-        member_id,
-        cell_id,
-        org_path,
+        *_columns(reading),
         progress,
         studied_at,
         last_event_progress,

@@ -43,18 +43,11 @@ async def post_progress(
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
     progress = 100 if body.studied else body.progress_percent
     states: list[tuple[ReadState, int]] = []
+    reading = repo.Reading(document_id, version, who.member_id, who.cell_id, who.org_path)
     first = await repo.start(
-        conn,
-        document_id=document_id,
-        version=version,
-        member_id=who.member_id,
-        cell_id=who.cell_id,
-        org_path=who.org_path,
-        progress=progress,
-        studied_at=now if body.studied else None,
-        at=now,
+        conn, reading, progress=progress, studied_at=now if body.studied else None, at=now
     )
-    row = await repo.lock(conn, document_id, version, who.member_id)
+    row = await repo.lock(conn, reading)
     assert row is not None
     if first:
         states.append((ReadState.OPENED, progress))
@@ -72,11 +65,7 @@ async def post_progress(
             last_event = new_progress
         row = await repo.advance(
             conn,
-            document_id=document_id,
-            version=version,
-            member_id=who.member_id,
-            cell_id=who.cell_id,
-            org_path=who.org_path,
+            reading,
             progress=new_progress,
             studied_at=studied_at,
             last_event_progress=last_event,
