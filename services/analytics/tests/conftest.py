@@ -4,11 +4,9 @@ tokens it trusts, and a fixed report clock."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,13 +15,12 @@ from nats.aio.client import Client as NATS
 from sotay_analytics.app import SPEC, create_app
 from sotay_analytics.projection.consumers import BINDINGS
 from sotay_analytics.settings import AnalyticsSettings
-from sotay_contracts import Event, new_cloud_event
+from sotay_contracts import Event
 from sotay_contracts.events import identity as iev
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
-from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
-from sotay_kit.testing.harness import Harness, TestClock, run_service, test_settings
+from sotay_kit.testing.harness import TestClock, WorldHarness, run_service, test_settings
 from sotay_kit.testing.world import World
 
 REPORT_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -58,60 +55,16 @@ def build_world() -> tuple[World, list[Event]]:
 
 
 @dataclass(kw_only=True)
-class AnalyticsApp(Harness[AnalyticsSettings]):
-    world: World
-    nc: NATS
+class AnalyticsApp(WorldHarness[AnalyticsSettings]):
     dead_lettered: int = 0
     refused_reasons: list[str] = field(default_factory=list)
 
-    def token(self, name: str) -> str:
-        return self.tokens.mint(**self.world.claims(name))
-
-    def auth(self, name: str) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.token(name)}"}
-
-    async def publish(self, *events: Event) -> list[str]:
-        js = self.nc.jetstream()
-        ids = []
-        for e in events:
-            ce = new_cloud_event(e)
-            await js.publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
-            ids.append(ce.id)
-        return ids
-
     async def consume(self, **spec_changes: Any) -> int:
         """Run the service's consumers until every stream is drained; dead letters added."""
-        js = self.nc.jetstream()
         dead = 0
         for binding in BINDINGS:
-            spec = binding.spec
-            if spec_changes:
-                from dataclasses import replace
-
-                spec = replace(spec, **spec_changes)
-            consumer = EventConsumer(
-                spec,
-                pool=self.pool,
-                nc=self.nc,
-                js=js,
-                handlers=binding.handlers,
-                batch_handlers=binding.batch_handlers,
-                fetch_timeout=0.2,
-            )
-            stop = asyncio.Event()
-            task = asyncio.create_task(consumer.run(stop))
-            deadline = time.monotonic() + 60
-            try:
-                while True:
-                    info = await js.consumer_info(spec.stream, spec.name)
-                    if info.num_pending == 0 and info.num_ack_pending == 0:
-                        break
-                    assert time.monotonic() < deadline, f"{spec.stream}: stuck {info}"
-                    await asyncio.sleep(0.05)
-            finally:
-                stop.set()
-                await task
-            dead += consumer.dead_lettered
+            spec = replace(binding.spec, **spec_changes)
+            dead += (await self.catch_up(binding, spec=spec, within=60)).dead_lettered
         self.dead_lettered += dead
         return dead
 

@@ -4,8 +4,6 @@ clock the tests drive."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,13 +12,11 @@ from typing import Any
 
 import pytest_asyncio
 from nats.aio.client import Client as NATS
-from sotay_contracts import CloudEvent, Event, new_cloud_event
-from sotay_contracts.registry import parse_event
+from sotay_contracts import Event
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
-from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
-from sotay_kit.testing.harness import Harness, TestClock, run_service, test_settings
+from sotay_kit.testing.harness import TestClock, WorldHarness, run_service, test_settings
 from sotay_kit.testing.world import World
 from sotay_meetings.app import SPEC, create_app
 from sotay_meetings.meetings.consumers import BINDINGS
@@ -30,58 +26,16 @@ T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội, three days b
 
 
 @dataclass(kw_only=True)
-class MeetingsApp(Harness[MeetingsSettings]):
+class MeetingsApp(WorldHarness[MeetingsSettings]):
     clock: TestClock
-    world: World
-    nc: NATS
-    _consumer_seq: int = 0
-
-    def token(self, name: str, **overrides: Any) -> str:
-        return self.tokens.mint(**{**self.world.claims(name), **overrides})
-
-    def auth(self, name: str) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.token(name)}"}
 
     async def publish_identity(self, *events: Event) -> None:
         """Publish identity events to the IDENTITY stream and apply them through the
         projection consumer, waiting (bounded) until it has caught up."""
-        js = self.nc.jetstream()
-        for e in events:
-            ce = new_cloud_event(e)
-            await js.publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
+        await self.publish(*events)
         binding = BINDINGS[0]
-        await messaging.provision(js, [], [binding.spec])
-        consumer = EventConsumer(
-            binding.spec,
-            pool=self.pool,
-            nc=self.nc,
-            js=js,
-            handlers=binding.handlers,
-            batch_handlers=binding.batch_handlers,
-            fetch_timeout=0.2,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(consumer.run(stop))
-        deadline = time.monotonic() + 30
-        try:
-            while True:
-                info = await js.consumer_info("IDENTITY", binding.spec.name)
-                if info.num_pending == 0 and info.num_ack_pending == 0:
-                    break
-                assert time.monotonic() < deadline, "projection did not catch up"
-                await asyncio.sleep(0.05)
-        finally:
-            stop.set()
-            await task
-        assert consumer.dead_lettered == 0
-
-    async def outbox(self) -> list[tuple[CloudEvent, Event]]:
-        rows = await self.pool.fetch("SELECT headers, body FROM outbox ORDER BY seq")
-        out = []
-        for r in rows:
-            ce = CloudEvent.from_nats(dict(r["headers"]), bytes(r["body"]))
-            out.append((ce, parse_event(ce)))
-        return out
+        await messaging.provision(self.nc.jetstream(), [], [binding.spec])
+        assert (await self.catch_up(binding)).dead_lettered == 0
 
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

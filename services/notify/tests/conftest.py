@@ -27,13 +27,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from sotay_contracts import CloudEvent, Event, new_cloud_event
-from sotay_contracts.registry import parse_event
 from sotay_devstack.servers import free_port
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
 from sotay_kit.consumer import EventConsumer
 from sotay_kit.testing.databases import DatabaseFactory
-from sotay_kit.testing.harness import Harness, TestClock, run_service, test_settings
+from sotay_kit.testing.harness import TestClock, WorldHarness, run_service, test_settings
 from sotay_kit.testing.world import World
 from sotay_notify.app import create_app
 from sotay_notify.deps import NotifyState
@@ -219,22 +218,14 @@ STREAM_OF = {"identity": "IDENTITY", "meetings": "MEETINGS", "documents": "DOCUM
 
 
 @dataclass(kw_only=True)
-class NotifyApp(Harness[NotifySettings]):
+class NotifyApp(WorldHarness[NotifySettings]):
     clock: TestClock
-    world: World
-    nc: NATS
     consumers: list[EventConsumer] = field(default_factory=list)
 
     @property
     def worker(self) -> Worker:
         state: NotifyState = self.app.state.resources
         return state.worker
-
-    def token(self, name: str, **overrides: Any) -> str:
-        return self.tokens.mint(**{**self.world.claims(name), **overrides})
-
-    def auth(self, name: str) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.token(name)}"}
 
     async def publish(self, *events: Event | CloudEvent, msg_id: str | None = None) -> None:
         """Publish events to their streams and apply them through notify's own consumers,
@@ -273,14 +264,6 @@ class NotifyApp(Harness[NotifySettings]):
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
         return body
-
-    async def outbox(self) -> list[tuple[CloudEvent, Event]]:
-        rows = await self.pool.fetch("SELECT headers, body FROM outbox ORDER BY seq")
-        out = []
-        for r in rows:
-            ce = CloudEvent.from_nats(dict(r["headers"]), bytes(r["body"]))
-            out.append((ce, parse_event(ce)))
-        return out
 
 
 @contextlib.asynccontextmanager

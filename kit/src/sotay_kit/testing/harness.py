@@ -16,6 +16,8 @@ A service's conftest subclasses :class:`Harness` with its own helpers and builds
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
@@ -24,12 +26,18 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 from fastapi import FastAPI
+from nats.aio.client import Client as NATS
+from sotay_contracts import CloudEvent, Event, new_cloud_event
+from sotay_contracts.registry import parse_event
 
 from .. import db
-from ..app import Resources
+from ..app import ConsumerBinding, Resources
 from ..clock import current_time
+from ..consumer import EventConsumer
+from ..messaging import ConsumerSpec
 from ..settings import ServiceSettings
 from .tokens import TokenFactory
+from .world import World
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
@@ -72,6 +80,72 @@ class Harness(Generic[SettingsT]):
     def fields(self) -> dict[str, Any]:
         """The harness's own fields, to build a service's subclass from it."""
         return {f.name: getattr(self, f.name) for f in fields(Harness)}
+
+    async def outbox(self) -> list[tuple[CloudEvent, Event]]:
+        """Every event the service has written to its outbox, oldest first."""
+        rows = await self.pool.fetch("SELECT headers, body FROM outbox ORDER BY seq")
+        out = []
+        for r in rows:
+            ce = CloudEvent.from_nats(dict(r["headers"]), bytes(r["body"]))
+            out.append((ce, parse_event(ce)))
+        return out
+
+
+@dataclass(kw_only=True)
+class WorldHarness(Harness[SettingsT]):
+    """A harness for a service that learns the org tree from events: a small party
+    organisation (``world``) whose members' tokens the service trusts, and the NATS connection
+    the events travel on."""
+
+    world: World
+    nc: NATS
+
+    def token(self, name: str, **overrides: Any) -> str:
+        return self.tokens.mint(**{**self.world.claims(name), **overrides})
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token(name)}"}
+
+    async def publish(self, *events: Event) -> list[str]:
+        """Publish events to their streams (as their services would); their CloudEvent ids."""
+        js = self.nc.jetstream()
+        ids = []
+        for e in events:
+            ce = new_cloud_event(e)
+            await js.publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
+            ids.append(ce.id)
+        return ids
+
+    async def catch_up(
+        self, binding: ConsumerBinding, *, spec: ConsumerSpec | None = None, within: float = 30
+    ) -> EventConsumer:
+        """Run the binding's consumer (``spec``: another spec for it) until nothing is pending
+        for it, at most ``within`` seconds; the consumer is returned (its dead letters)."""
+        spec = spec or binding.spec
+        js = self.nc.jetstream()
+        consumer = EventConsumer(
+            spec,
+            pool=self.pool,
+            nc=self.nc,
+            js=js,
+            handlers=binding.handlers,
+            batch_handlers=binding.batch_handlers,
+            fetch_timeout=0.2,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        deadline = time.monotonic() + within
+        try:
+            while True:
+                info = await js.consumer_info(spec.stream, spec.name)
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    break
+                assert time.monotonic() < deadline, f"{spec.stream}: {spec.name} did not catch up"
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await task
+        return consumer
 
 
 def test_settings(
