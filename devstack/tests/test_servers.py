@@ -550,6 +550,9 @@ class _Upstream(BaseHTTPRequestHandler):
         pass
 
 
+APP_INDEX = '<!doctype html><html lang="vi"><title>Sổ tay Đảng viên</title></html>\n'
+
+
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[int]:
     server = ThreadingHTTPServer((LOCALHOST, 0), _Upstream)
@@ -562,8 +565,18 @@ def upstream() -> Iterator[int]:
 
 @pytest.fixture(scope="session")
 def caddy(tmp_path_factory: pytest.TempPathFactory, upstream: int) -> Iterator[Caddy]:
+    # A stand-in for the built web app, so these tests do not depend on whether the client
+    # was built (the real app is served and checked in tests/test_web_app.py).
+    app = tmp_path_factory.mktemp("web")
+    (app / "index.html").write_text(APP_INDEX, encoding="utf-8")
+    (app / "assets").mkdir()
+    (app / "assets" / "app-3f2a.js").write_text("export {};\n", encoding="utf-8")
     server = Caddy(
-        free_port(), free_port(), {"identity": upstream}, tmp_path_factory.mktemp("caddy")
+        free_port(),
+        free_port(),
+        {"identity": upstream},
+        tmp_path_factory.mktemp("caddy"),
+        web_root=app,
     )
     server.start()
     yield server
@@ -601,8 +614,25 @@ def test_gateway_keeps_a_client_request_id(gateway: httpx.Client) -> None:
     assert uuid.UUID(r.headers["X-Request-Id"])
 
 
-def test_gateway_unknown_path_is_problem_json(gateway: httpx.Client) -> None:
-    for path in ("/", "/nope", "/api/v1/orgsX", "/api/v2/orgs", "/metrics", "/healthz"):
+def test_gateway_serves_the_app_outside_the_api(gateway: httpx.Client) -> None:
+    # The app's own paths (and names a service answers on its own port) get index.html, never
+    # a service's metrics or health; a missing hashed asset is a 404, never index.html.
+    for path in ("/", "/nope", "/meetings/42", "/metrics", "/healthz"):
+        r = gateway.get(path)
+        assert r.status_code == 200, path
+        assert r.text == APP_INDEX, path
+        assert r.headers["Cache-Control"] == "no-cache", path
+        assert uuid.UUID(r.headers["X-Request-Id"])
+    r = gateway.get("/assets/app-3f2a.js")
+    assert r.status_code == 200
+    assert "immutable" in r.headers["Cache-Control"]
+    r = gateway.get("/assets/app-0000.js")
+    assert r.status_code == 404
+    assert r.text != APP_INDEX
+
+
+def test_gateway_unknown_api_path_is_problem_json(gateway: httpx.Client) -> None:
+    for path in ("/api/v1/orgsX", "/api/v2/orgs", "/api/metrics", "/api/"):
         r = gateway.get(path)
         assert r.status_code == 404, path
         assert r.headers["Content-Type"] == "application/problem+json"

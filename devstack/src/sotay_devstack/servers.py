@@ -969,6 +969,7 @@ class Caddy(_Server):
         *,
         metrics_port: int | None = None,
         config: Path | None = None,
+        web_root: Path | None = None,
     ) -> None:
         unknown = set(upstreams) - {s.name for s in SERVICES}
         if unknown:
@@ -979,6 +980,8 @@ class Caddy(_Server):
         self.log_dir = Path(log_dir).resolve()
         self.config = config or deploy_dir() / "caddy" / "Caddyfile"
         self.upstreams = dict(upstreams)
+        # The web app's files; None means the built client (``web_root()``).
+        self.web_root = web_root
         self.access_log = self.log_dir / "caddy-access.log"
         self.process = ManagedProcess(
             "caddy",
@@ -1016,7 +1019,7 @@ class Caddy(_Server):
             HOME=str(state),
             XDG_DATA_HOME=str(state / "data"),
             XDG_CONFIG_HOME=str(state / "config"),
-            WEB_ROOT=str(web_root()),
+            WEB_ROOT=str(self.web_root or web_root()),
             **upstream_env,
         )
 
