@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
 import pytest_asyncio
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
+from pydantic_settings import SettingsConfigDict
 from sotay_devstack.testing import Infra
 from sotay_kit import outbox
-from sotay_kit.app import DbConnection, ServiceSpec, create_service_app
+from sotay_kit.app import DbConnection, ServiceSpec, SourceAddress, create_service_app
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.errors import Conflict, NotFound
 from sotay_kit.settings import ServiceSettings
@@ -192,3 +194,42 @@ async def test_one_server_span_per_request(app_client: tuple) -> None:  # type: 
     assert [s.name for s in servers] == ["GET /api/v1/things/{thing_id}"]
     assert servers[0].attributes is not None
     assert servers[0].attributes["sotay.request_id"] == "one-layer"
+
+
+@pytest.mark.parametrize(
+    ("peer", "trusted", "seen"),
+    [
+        # The gateway's pods come and go inside a network: any of its addresses is believed.
+        ("10.42.7.19", '["10.42.0.0/16"]', "203.0.113.5"),
+        ("fd00:42::7", '["fd00:42::/64"]', "203.0.113.5"),
+        # An exact address still works, written as before.
+        ("172.28.0.10", '["172.28.0.10"]', "203.0.113.5"),
+        # Anyone else is taken at their own address, whatever header they send.
+        ("10.43.0.1", '["10.42.0.0/16"]', "10.43.0.1"),
+        ("198.51.100.1", '["127.0.0.1", "::1"]', "198.51.100.1"),
+    ],
+)
+async def test_source_address_believes_forwarded_for_only_from_trusted_networks(
+    monkeypatch: pytest.MonkeyPatch, peer: str, trusted: str, seen: str
+) -> None:
+    monkeypatch.setenv("SOURCE_TEST_TRUSTED_PROXIES", trusted)
+
+    class Settings(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="SOURCE_TEST_")
+
+    app = FastAPI()
+    app.state.resources = SimpleNamespace(settings=Settings())
+
+    @app.get("/source")
+    async def source(address: SourceAddress) -> str:
+        return address
+
+    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        r = await client.get("/source", headers={"X-Forwarded-For": "203.0.113.5, 10.42.0.1"})
+    assert r.json() == seen
+
+
+def test_trusted_proxies_refuse_what_is_not_an_address_or_network() -> None:
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        ServiceSettings(trusted_proxies=("gateway.internal",))  # type: ignore[arg-type]

@@ -296,10 +296,11 @@ async def _request_connection(request: Request) -> AsyncIterator[db.Connection]:
 
 def source_address(request: Request) -> str:
     """The caller's address: the gateway's X-Forwarded-For when the request came through a
-    trusted proxy (``settings.trusted_proxies``), the socket's peer otherwise."""
+    trusted proxy (``settings.trusted_proxies``, addresses or networks), the socket's peer
+    otherwise."""
     peer = request.client.host if request.client else "0.0.0.0"
     resources: Resources = request.app.state.resources
-    if peer in resources.settings.trusted_proxies:
+    if resources.settings.is_trusted_proxy(peer):
         first = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
         if first:
             return first[:100]

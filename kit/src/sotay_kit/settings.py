@@ -7,6 +7,7 @@ Each service subclasses :class:`ServiceSettings` and sets its own ``env_prefix``
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -46,7 +47,11 @@ class ServiceSettings(BaseSettings):
     token_audience: str = "sotay-api"  # noqa: S105 - not a secret
 
     # Peers whose X-Forwarded-For is believed (the gateway); others are taken at their address.
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Addresses or networks: in Kubernetes the gateway's pods come and go inside the pod CIDR.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = (
+        IPv4Network("127.0.0.1/32"),
+        IPv6Network("::1/128"),
+    )
 
     # OpenTelemetry: traces go to an OTLP/HTTP collector when set, nowhere otherwise.
     otlp_endpoint: str | None = None
@@ -54,6 +59,14 @@ class ServiceSettings(BaseSettings):
     # Consumers and the relay; 0 turns a background worker off (e.g. in a test that drives it).
     run_outbox_relay: bool = True
     run_consumers: bool = True
+
+    def is_trusted_proxy(self, peer: str) -> bool:
+        """Whether ``peer`` (a socket's address) is one of ``trusted_proxies``."""
+        try:
+            address = ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted_proxies)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ServiceSettings:
