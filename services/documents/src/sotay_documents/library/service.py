@@ -535,9 +535,27 @@ def _check_study(body: PublishIn, now: datetime) -> None:
         raise Unprocessable("Hạn học tập phải ở tương lai")
 
 
-async def publish(
-    conn: Connection, who: Principal, document_id: uuid.UUID, body: PublishIn, *, now: datetime
-) -> PublicationOut:
+def _described(doc: Any, published: DocumentPublished) -> DocumentDescribed:
+    """What names the document a publication is of (title, number, issuer)."""
+    return DocumentDescribed(
+        document_id=published.document_id,
+        version=published.version,
+        number=doc["number"],
+        title=doc["title"],
+        kind=published.kind,
+        classification=published.classification,
+        issuer=doc["issuer"],
+        issued_on=doc["issued_on"],
+        owner_org_id=doc["owner_org_id"],
+        occurred_at=published.occurred_at,
+    )
+
+
+async def _version_to_publish(
+    conn: Connection, who: Principal, document_id: uuid.UUID, body: PublishIn
+) -> tuple[Any, int]:
+    """The document and the version number the caller may publish (404 when they cannot see
+    it, 403 when they see it but publish nothing)."""
     scope = Scope.of(who)
     if not scope.is_publisher:
         raise (
@@ -549,6 +567,13 @@ async def publish(
     number = body.version or doc["current_version"]
     if await repo.version(conn, document_id, number) is None:
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    return doc, number
+
+
+async def publish(
+    conn: Connection, who: Principal, document_id: uuid.UUID, body: PublishIn, *, now: datetime
+) -> PublicationOut:
+    doc, number = await _version_to_publish(conn, who, document_id, body)
     _check_study(body, now)
     to = await addressees(conn, who, body.org_ids, separately="hãy phát hành riêng")
     publisher_id = await repo.org_id_by_path(conn, to.publisher_path)
@@ -574,39 +599,25 @@ async def publish(
     await repo.refresh_audience(conn, document_id)
     kind = Kind(doc["kind"]).event_kind()
     classification = EventClassification(doc["classification"])
-    await outbox.enqueue(
-        conn,
-        # The display facts first, on the internal directory subject: the publication below is
-        # a PUBLIC subject and names no document (DESIGN.md §6). Same aggregate, same stream,
-        # so a consumer of DOCUMENTS gets them before the publication.
-        DocumentDescribed(
-            document_id=document_id,
-            version=number,
-            number=doc["number"],
-            title=doc["title"],
-            kind=kind,
-            classification=classification,
-            issuer=doc["issuer"],
-            issued_on=doc["issued_on"],
-            owner_org_id=doc["owner_org_id"],
-            occurred_at=now,
-        ),
-        DocumentPublished(
-            document_id=document_id,
-            version=number,
-            publication_id=publication_id,
-            audience_org_ids=to.org_ids,
-            audience_org_paths=to.paths,
-            audience_size=size,
-            study_required=body.study_required,
-            study_deadline=body.study_deadline,
-            classification=classification,
-            kind=kind,
-            published_by=who.member_id,
-            publisher_org_id=publisher_id,
-            occurred_at=now,
-        ),
+    published = DocumentPublished(
+        document_id=document_id,
+        version=number,
+        publication_id=publication_id,
+        audience_org_ids=to.org_ids,
+        audience_org_paths=to.paths,
+        audience_size=size,
+        study_required=body.study_required,
+        study_deadline=body.study_deadline,
+        classification=classification,
+        kind=kind,
+        published_by=who.member_id,
+        publisher_org_id=publisher_id,
+        occurred_at=now,
     )
+    # The display facts first, on the internal directory subject: the publication is a PUBLIC
+    # subject and names no document (DESIGN.md §6). Same aggregate, same stream, so a consumer
+    # of DOCUMENTS gets them before the publication.
+    await outbox.enqueue(conn, _described(doc, published), published)
     log.info(
         "document published",
         extra={"document_id": str(document_id), "publication_id": str(publication_id)},
