@@ -174,22 +174,12 @@ async def _answer(conn: Connection, who: Principal, meeting_id: UUID) -> Meeting
             met=row["quorum_met"],
         )
     return MeetingOut(
-        id=row["id"],
-        org_id=row["org_id"],
-        org_path=row["org_path"],
-        kind=row["kind"],
-        title=row["title"],
-        starts_at=_times(row["starts_at"]),
-        ends_at=_times(row["ends_at"]),
-        location=row["location"],
+        **_listed(row),
         agenda=list(row["agenda"]),
         document_ids=list(row["document_ids"]),
         chair_id=row["chair_id"],
         minute_taker_id=row["minute_taker_id"],
-        status=row["status"],
-        occurrence=_occurrence(row),
         revision=row["revision"],
-        counts=_counts(row),
         me=_my_part(mine),
         can_manage=manager,
         roster=roster,
@@ -877,21 +867,20 @@ async def label_roster(
 # ── lists ──────────────────────────────────────────────────────────────────────────────────
 
 
+def _listed(row: asyncpg.Record) -> dict[str, Any]:
+    """What a meeting's list line and its full answer both say."""
+    return {
+        **{name: row[name] for name in ("id", "org_id", "org_path", "kind", "title", "location")},
+        "starts_at": _times(row["starts_at"]),
+        "ends_at": _times(row["ends_at"]),
+        "status": row["status"],
+        "occurrence": _occurrence(row),
+        "counts": _counts(row),
+    }
+
+
 def _summary(row: asyncpg.Record, me: MyPart | None = None) -> MeetingSummary:
-    return MeetingSummary(
-        id=row["id"],
-        org_id=row["org_id"],
-        org_path=row["org_path"],
-        kind=row["kind"],
-        title=row["title"],
-        starts_at=_times(row["starts_at"]),
-        ends_at=_times(row["ends_at"]),
-        location=row["location"],
-        status=row["status"],
-        occurrence=_occurrence(row),
-        counts=_counts(row),
-        me=me,
-    )
+    return MeetingSummary(**_listed(row), me=me)
 
 
 def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
