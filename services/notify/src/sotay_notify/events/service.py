@@ -71,8 +71,14 @@ async def _plan_meeting_reminders(
     await reminders.cancel(conn, "meeting", meeting_id, keep=labels)
 
 
-async def meeting_scheduled(conn: Connection, policy: Policy, e: mev.MeetingScheduled) -> None:
-    applied, _ = await repo.upsert_meeting(
+async def _store_plan(
+    conn: Connection,
+    e: mev.MeetingScheduled | mev.MeetingUpdated | mev.MeetingCancelled,
+    status: str,
+) -> tuple[bool, list[UUID]]:
+    """Keep the meeting's plan as the event states it (unless a newer revision is known):
+    whether it applied, and the invitees before."""
+    return await repo.upsert_meeting(
         conn,
         meeting_id=e.meeting_id,
         org_id=e.org_id,
@@ -81,11 +87,15 @@ async def meeting_scheduled(conn: Connection, policy: Policy, e: mev.MeetingSche
         starts_at=e.starts_at,
         ends_at=e.ends_at,
         invitee_ids=e.invitee_member_ids,
-        status="scheduled",
+        status=status,
         revision=e.revision,
         title=e.title,
         location=e.location,
     )
+
+
+async def meeting_scheduled(conn: Connection, policy: Policy, e: mev.MeetingScheduled) -> None:
+    applied, _ = await _store_plan(conn, e, "scheduled")
     if not applied:
         return
     await _plan_meeting_reminders(conn, policy, e.meeting_id, e.starts_at, e.occurred_at)
@@ -107,20 +117,7 @@ async def meeting_scheduled(conn: Connection, policy: Policy, e: mev.MeetingSche
 
 
 async def meeting_updated(conn: Connection, policy: Policy, e: mev.MeetingUpdated) -> None:
-    applied, before = await repo.upsert_meeting(
-        conn,
-        meeting_id=e.meeting_id,
-        org_id=e.org_id,
-        org_path=e.org_path,
-        kind=e.kind.value,
-        starts_at=e.starts_at,
-        ends_at=e.ends_at,
-        invitee_ids=e.invitee_member_ids,
-        status="scheduled",
-        revision=e.revision,
-        title=e.title,
-        location=e.location,
-    )
+    applied, before = await _store_plan(conn, e, "scheduled")
     if not applied:
         return
     await _plan_meeting_reminders(conn, policy, e.meeting_id, e.starts_at, e.occurred_at)
@@ -160,20 +157,7 @@ async def meeting_updated(conn: Connection, policy: Policy, e: mev.MeetingUpdate
 
 
 async def meeting_cancelled(conn: Connection, e: mev.MeetingCancelled) -> None:
-    applied, _ = await repo.upsert_meeting(
-        conn,
-        meeting_id=e.meeting_id,
-        org_id=e.org_id,
-        org_path=e.org_path,
-        kind=e.kind.value,
-        starts_at=e.starts_at,
-        ends_at=e.ends_at,
-        invitee_ids=e.invitee_member_ids,
-        status="cancelled",
-        revision=e.revision,
-        title=e.title,
-        location=e.location,
-    )
+    applied, _ = await _store_plan(conn, e, "cancelled")
     if not applied:
         return
     await reminders.cancel(conn, "meeting", e.meeting_id)
