@@ -11,9 +11,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
+from sotay_kit.clock import utc_now
 from sotay_kit.db import Pool
 
 from .delivery import service as delivery
@@ -23,10 +24,6 @@ from .reminders import service as reminders
 from .settings import NotifySettings
 
 log = logging.getLogger("sotay.notify.worker")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -11,7 +11,7 @@ Both are counted in ``sotay_analytics_events_refused_total{reason}``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -21,6 +21,7 @@ from sotay_contracts.events import identity as iev
 from sotay_contracts.events import meetings as mev
 from sotay_contracts.events import notify as nev
 from sotay_kit.app import ConsumerBinding
+from sotay_kit.clock import utc_now
 from sotay_kit.consumer import Delivery, RejectEvent
 from sotay_kit.db import Connection
 from sotay_kit.messaging import ConsumerSpec
@@ -38,12 +39,8 @@ class UnknownOrg(Exception):
     dead-lettered by the consumer when its deliveries are exhausted."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _check_times(batch: Sequence[Delivery]) -> None:
-    limit = _now() + FUTURE_TOLERANCE
+    limit = utc_now() + FUTURE_TOLERANCE
     for d in batch:
         occurred = getattr(d.event, "occurred_at", None)
         if isinstance(occurred, datetime) and occurred > limit:

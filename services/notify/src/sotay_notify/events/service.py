@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sotay_contracts.events import documents as dev
 from sotay_contracts.events import meetings as mev
+from sotay_kit.clock import utc_now
 from sotay_kit.consumer import RejectEvent
 from sotay_kit.db import Connection
 
@@ -38,10 +39,6 @@ class Policy:
     study_reminder_minutes: tuple[int, ...] = (3 * 24 * 60, 24 * 60)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _to_members(conn: Connection, content: texts.Content, member_ids: list[UUID]) -> int:
     known = await repo.known_members(conn, member_ids)
     unknown = len(set(member_ids)) - known
@@ -52,7 +49,7 @@ async def _to_members(conn: Connection, content: texts.Content, member_ids: list
             extra={"cause_id": str(content.cause_id), "count": unknown},
         )
     written = await repo.fan_out(
-        conn, content, repo.AUDIENCE_MEMBERS, member_ids, repo.active_statuses(), now=_now()
+        conn, content, repo.AUDIENCE_MEMBERS, member_ids, repo.active_statuses(), now=utc_now()
     )
     metrics.NOTIFICATIONS_CREATED.labels(content.cause_type.value).inc(written)
     return written
@@ -203,7 +200,7 @@ async def _check_paths(conn: Connection, paths: list[str], occurred_at: datetime
     if not missing:
         return
     metrics.RECIPIENTS_SKIPPED.labels("unknown_org").inc()
-    if _now() - occurred_at < PROJECTION_GRACE:
+    if utc_now() - occurred_at < PROJECTION_GRACE:
         raise ProjectionBehind(f"unknown org paths {missing[:5]}")
     raise RejectEvent(f"unknown_org: {len(missing)} audience org path(s) unknown")
 
@@ -254,7 +251,7 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
         number=names["number"] if names else None,
     )
     written = await repo.fan_out(
-        conn, content, repo.AUDIENCE_SUBTREES, paths, repo.active_statuses(), now=_now()
+        conn, content, repo.AUDIENCE_SUBTREES, paths, repo.active_statuses(), now=utc_now()
     )
     metrics.NOTIFICATIONS_CREATED.labels(content.cause_type.value).inc(written)
     log.info(
@@ -279,7 +276,7 @@ async def document_retracted(conn: Connection, e: dev.DocumentRetracted) -> None
         repo.AUDIENCE_NOTIFIED,
         [r["publication_id"] for r in rows],
         repo.active_statuses(),
-        now=_now(),
+        now=utc_now(),
     )
     metrics.NOTIFICATIONS_CREATED.labels(content.cause_type.value).inc(written)
 
