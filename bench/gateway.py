@@ -92,7 +92,9 @@ async def bare() -> dict[str, bool]:
 async def private_stack() -> AsyncIterator[tuple[Stack, dict[str, Any], dict[str, Any]]]:
     """The platform with the small demo province in a temporary directory, free ports."""
     tmp = Path(tempfile.mkdtemp(prefix="sotay-bench-gateway-"))
-    stack = Stack(tmp, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True)
+    stack = Stack(
+        tmp, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True, demo_month=False
+    )
     try:
         await asyncio.to_thread(stack.start)
         description = json.loads((tmp / "stack.json").read_text())

@@ -77,7 +77,11 @@ def platform() -> Iterator[Platform]:
 
 
 def _platform(data: Path) -> Iterator[Platform]:
-    stack = Stack(data, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True)
+    # Without the demo month: these tests count what they create themselves (the month has its
+    # own test, on its own stack: tests/test_demo_month_e2e.py).
+    stack = Stack(
+        data, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True, demo_month=False
+    )
     stack.start()
     try:
         yield Platform(

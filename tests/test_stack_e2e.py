@@ -23,7 +23,9 @@ pytestmark = pytest.mark.e2e
 
 
 def _stack(data: Path) -> Stack:
-    return Stack(data, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True)
+    return Stack(
+        data, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True, demo_month=False
+    )
 
 
 async def _streams(nats_url: str) -> set[str]:

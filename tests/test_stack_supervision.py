@@ -133,7 +133,9 @@ async def test_kill_each_server_under_writes_loses_and_doubles_no_event(
     server_tmp: Path,
 ) -> None:
     data = server_tmp / "data"
-    stack = Stack(data, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True)
+    stack = Stack(
+        data, free_port(), {s.name: free_port() for s in SERVICES}, quiet=True, demo_month=False
+    )
     await asyncio.to_thread(stack.start)
     load: WriteLoad | None = None
     try:

@@ -50,6 +50,8 @@ from sotay_notify.app import SPEC as NOTIFY
 
 from . import demo as demo_province
 from .demo import Size as DemoSize
+from .demo_month import MonthSummary
+from .demo_month import load_month as load_demo_month
 from .servers import (
     NATS_USERS,
     Caddy,
@@ -197,6 +199,9 @@ class Stack:
     quiet: bool = False
     environment: str = "local"
     demo: DemoSize | None = "small"  # the demo province's size; None loads nothing
+    # A month of activity in the demo province (meetings, documents, news, notifications),
+    # played through the running services once they are up (sotay_devstack.demo_month).
+    demo_month: bool = True
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
@@ -209,6 +214,8 @@ class Stack:
         self.caddy: Caddy | None = None
         self.services: dict[str, ServiceProcess] = {}
         self.ports: dict[str, int] = {}
+        # What the demo month did, when this start loaded it.
+        self.demo_month_summary: MonthSummary | None = None
         self.supervisor = Supervisor(
             self.logs / "supervisor.log", say=self._say, on_restart=self._after_restart
         )
@@ -270,6 +277,8 @@ class Stack:
         for name, proc in self.services.items():
             self.supervisor.watch("service", name, proc)
         self.supervisor.start()
+        if self.demo is not None and self.demo_month:
+            self._load_demo_month(self.demo)
 
     def servers(self) -> dict[str, Postgres | Nats | SeaweedS3 | Caddy]:
         """The servers started so far, by name."""
@@ -317,6 +326,35 @@ class Stack:
                 f"▸ demo province loaded: {counts['orgs']} org units, {counts['cells']} "
                 f"cells, {counts['members']} members"
             )
+
+    def _load_demo_month(self, size: DemoSize) -> None:
+        """The demo month, played through the services once (see :mod:`.demo_month`)."""
+        assert self.pg is not None and self.caddy is not None
+        creds_path = self.data_dir / "demo-credentials.json"
+        if not creds_path.exists():
+            return
+        dsns = {svc.name: self.pg.dsn(svc.database) for svc in SERVICES}
+        settings = IdentitySettings(database_url=dsns["identity"], data_key=self.secrets.data_key)
+        self._say("▸ demo month …")
+        summary = asyncio.run(
+            load_demo_month(
+                f"http://localhost:{self.gateway_port}",
+                dsns,
+                settings,
+                json.loads(creds_path.read_text()),
+                size,
+            )
+        )
+        if summary is None:
+            self._say("▸ demo month: already loaded")
+            return
+        self.demo_month_summary = summary
+        self._say(
+            f"▸ demo month loaded in {summary.seconds:.1f} s: {summary.documents} documents, "
+            f"{summary.news} news, {summary.cells} cells with {summary.past_meetings} past and "
+            f"{summary.upcoming_meetings} upcoming meetings, {summary.replies} replies, "
+            f"{summary.reads} reads"
+        )
 
     def _provision_buckets(self) -> None:
         assert self.s3 is not None
