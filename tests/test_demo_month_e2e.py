@@ -112,7 +112,7 @@ async def test_the_demo_member_cell_and_province_live_a_month(
     # Required study: part-way through the resolution, the guidance not opened, the directive
     # (published to the member's district) studied, hence no longer on the list.
     r = await client.get("/api/v1/documents/to-study", headers=member)
-    to_study = {item["number"]: item for item in r.json()}
+    to_study = {item["number"]: item for item in r.json()["items"]}
     numbers = {d.key: d.number for d in DOCUMENTS}
     assert set(to_study) == {numbers["resolution"], numbers["guidance"]}
     assert to_study[numbers["resolution"]]["progress_percent"] == 45
@@ -184,7 +184,7 @@ async def test_the_demo_member_cell_and_province_live_a_month(
     assert t["present"] + t["late"] > invited / 2
     # The same people as meetings holds: its per-meeting counts (late included in present) add
     # up to the report's.
-    assert sum(m["counts"]["present"] for m in held) == t["present"] + t["late"]
+    assert sum(m["counts"]["attended"] for m in held) == t["present"] + t["late"]
 
     r = await client.get(
         f"/api/v1/documents/{docs['resolution']}/reads",
