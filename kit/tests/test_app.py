@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
@@ -14,9 +15,18 @@ from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 from sotay_devstack.testing import Infra
 from sotay_kit import outbox
-from sotay_kit.app import DbConnection, ServiceSpec, SourceAddress, create_service_app
+from sotay_kit.app import (
+    ConsumerBinding,
+    DbConnection,
+    Resources,
+    ServiceSpec,
+    SourceAddress,
+    _workers,
+    create_service_app,
+)
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.errors import Conflict, NotFound
+from sotay_kit.messaging import ConsumerSpec
 from sotay_kit.settings import ServiceSettings
 from sotay_kit.testing.databases import EMPTY_VERSIONS
 from sotay_kit.testing.events import read_event
@@ -233,3 +243,30 @@ async def test_source_address_believes_forwarded_for_only_from_trusted_networks(
 def test_trusted_proxies_refuse_what_is_not_an_address_or_network() -> None:
     with pytest.raises(ValueError, match="trusted_proxies"):
         ServiceSettings(trusted_proxies=("gateway.internal",))  # type: ignore[arg-type]
+
+
+def test_every_consumer_binding_gets_its_worker() -> None:
+    """A service's durables carry the service's name on each stream: one worker each, not one
+    for the last stream only (the others' events would never be applied)."""
+    bindings = tuple(
+        ConsumerBinding(ConsumerSpec(name="things", stream=stream))
+        for stream in ("IDENTITY", "MEETINGS", "DOCUMENTS")
+    )
+    spec = ServiceSpec(
+        name="things", version="1", description="", versions_dir=EMPTY_VERSIONS, consumers=bindings
+    )
+    state = cast(
+        Resources,
+        SimpleNamespace(
+            settings=SimpleNamespace(run_outbox_relay=False, run_consumers=True),
+            pool=None,
+            nc=None,
+            js=None,
+        ),
+    )
+    consumers = [name for name in _workers(spec, state) if name.startswith("consumer ")]
+    assert sorted(consumers) == [
+        "consumer DOCUMENTS/things",
+        "consumer IDENTITY/things",
+        "consumer MEETINGS/things",
+    ]

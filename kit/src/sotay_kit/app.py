@@ -221,7 +221,8 @@ def _workers(spec: ServiceSpec, state: Resources) -> dict[str, BackgroundJob]:
                 handlers=binding.handlers,
                 batch_handlers=binding.batch_handlers,
             )
-            jobs[f"consumer {binding.spec.name}"] = consumer.run
+            # A service's durables share its name across streams: the stream tells them apart.
+            jobs[f"consumer {binding.spec.stream}/{binding.spec.name}"] = consumer.run
     return jobs
 
 
