@@ -180,3 +180,88 @@ async def test_retired_key_stops_being_trusted_when_the_set_is_refreshed(
     verifier._last_fetch -= verifier._refetch_interval + 1
     with pytest.raises(Unauthorized, match="Khóa"):
         await verifier.verify(token)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _count_signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    decode = jwt.decode
+
+    def counting(token: str, *args: object, **kwargs: object) -> object:
+        calls.append(token)
+        return decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("sotay_kit.auth.jwt.decode", counting)
+    return calls
+
+
+async def test_a_verified_token_is_not_verified_again(
+    factory: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = _count_signature_checks(monkeypatch)
+    verifier = verifier_for(factory)
+    token = factory.mint(grants=[{"role": "cell_secretary", "org_path": "1.4"}])
+    first = await verifier.verify(token)
+    for _ in range(3):
+        assert await verifier.verify(token) == first
+    assert len(checks) == 1
+    await verifier.verify(factory.mint())  # another token is verified on its own
+    assert len(checks) == 2
+
+
+async def test_a_cached_token_is_refused_once_expired(factory: TokenFactory) -> None:
+    clock = _Clock()
+    client = httpx.AsyncClient(transport=factory.transport())
+    verifier = TokenVerifier(JWKS_URL, issuer=ISSUER, audience=AUDIENCE, client=client, clock=clock)
+    token = factory.mint(expires_in=60)
+    await verifier.verify(token)
+    clock.now += 30
+    await verifier.verify(token)
+    clock.now += 60  # past exp and the leeway
+    with pytest.raises(Unauthorized, match="hết hạn"):
+        await verifier.verify(token)
+
+
+async def test_a_tampered_copy_of_a_cached_token_is_verified_and_refused(
+    factory: TokenFactory,
+) -> None:
+    verifier = verifier_for(factory)
+    token = factory.mint(grants=[{"role": "member", "org_path": "1.2"}])
+    await verifier.verify(token)
+    head, payload, sig = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["grants"] = [{"role": "org_admin", "org_path": "1"}]
+    with pytest.raises(Unauthorized):
+        await verifier.verify(f"{head}.{_b64(json.dumps(claims).encode())}.{sig}")
+    bad_sig = sig[:-4] + ("AAAA" if not sig.endswith("AAAA") else "BBBB")
+    with pytest.raises(Unauthorized):
+        await verifier.verify(f"{head}.{payload}.{bad_sig}")
+
+
+async def test_the_cache_is_bounded_and_drops_the_least_recently_used(
+    factory: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = _count_signature_checks(monkeypatch)
+    client = httpx.AsyncClient(transport=factory.transport())
+    verifier = TokenVerifier(
+        JWKS_URL, issuer=ISSUER, audience=AUDIENCE, client=client, cache_size=2
+    )
+    a, b, c = factory.mint(), factory.mint(), factory.mint()
+    await verifier.verify(a)
+    await verifier.verify(b)
+    await verifier.verify(a)  # a is now the most recently used
+    await verifier.verify(c)  # evicts b
+    assert len(verifier._verified) == 2
+    assert len(checks) == 3
+    await verifier.verify(a)
+    assert len(checks) == 3
+    await verifier.verify(b)
+    assert len(checks) == 4
+    assert a not in repr(verifier._verified)  # keyed by digest, not by the token

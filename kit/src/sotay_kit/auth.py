@@ -6,13 +6,23 @@ service two ways: an unknown ``kid`` triggers a refetch (at most once per
 ``refetch_interval``, so forged kids cannot flood identity), and the whole set is refetched
 when older than ``max_age`` (identity's Cache-Control), which is how a retired key stops being
 trusted.
+
+A verified token is cached until its ``exp`` (a bounded LRU keyed by the SHA-256 of its bytes,
+so no raw token is kept as a key): the same bearer presented again costs a hash and a dict
+lookup instead of an Ed25519 verification, base64 and JSON decoding and claim validation.
+This changes nothing an access token could do before: access tokens are not revocable before
+``exp`` (logout and disabling revoke *refresh* tokens; docs/identity.md), and a cached token
+still needs its ``kid`` in the current key set, so a retired key stops a cached token exactly
+when it stops an uncached one. Only successes are cached; different bytes are a different key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -75,6 +85,8 @@ class TokenVerifier:
         refetch_interval: float = 1.0,
         max_age: float = 300.0,
         leeway: float = 5.0,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
@@ -88,6 +100,10 @@ class TokenVerifier:
         self._max_age = max_age
         self._leeway = leeway
         self._lock = asyncio.Lock()
+        # sha256(token) -> (exp, kid, principal), least recently used first.
+        self._verified: OrderedDict[bytes, tuple[float, str, Principal]] = OrderedDict()
+        self._cache_size = cache_size
+        self._clock = clock
 
     async def aclose(self) -> None:
         if self._client is not None and self._own_client:
@@ -129,6 +145,23 @@ class TokenVerifier:
         return key
 
     async def verify(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode()).digest()
+        cached = self._verified.get(digest)
+        if cached is not None:
+            exp, kid, principal = cached
+            if self._clock() < exp:
+                await self._key_for(kid)  # a retired key stops cached tokens too
+                self._verified.move_to_end(digest)
+                return principal
+            del self._verified[digest]
+        principal, exp, kid = await self._verify_signed(token)
+        self._verified[digest] = (exp, kid, principal)
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify_signed(self, token: str) -> tuple[Principal, float, str]:
+        """Verify signature and claims; the principal, the token's ``exp`` and its ``kid``."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -155,16 +188,20 @@ class TokenVerifier:
             raise Unauthorized("Mã truy cập đã hết hạn") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("Mã truy cập không hợp lệ") from exc
+        exp = float(payload["exp"])  # PyJWT has checked it is a number
+        if self._clock() > exp + self._leeway:  # the same check, on this verifier's clock
+            raise Unauthorized("Mã truy cập đã hết hạn")
         try:
             claims = AccessTokenClaims.model_validate(payload)
         except ValidationError as exc:
             raise Unauthorized("Nội dung mã truy cập không hợp lệ") from exc
-        return Principal(
+        principal = Principal(
             member_id=claims.sub,
             cell_id=claims.cell_id,
             org_path=claims.org_path,
             grants=tuple(RoleGrant(g.role, g.org_path) for g in claims.grants),
         )
+        return principal, exp, kid
 
 
 def bearer_token(request: Request) -> str:
