@@ -16,8 +16,10 @@ from pydantic_settings import SettingsConfigDict
 from sotay_devstack.testing import Infra
 from sotay_kit import outbox
 from sotay_kit.app import (
+    AppResources,
     ConsumerBinding,
     DbConnection,
+    ReadConnection,
     Resources,
     ServiceSpec,
     SourceAddress,
@@ -25,6 +27,7 @@ from sotay_kit.app import (
     create_service_app,
 )
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.clock import Now
 from sotay_kit.errors import Conflict, NotFound
 from sotay_kit.messaging import ConsumerSpec
 from sotay_kit.settings import ServiceSettings
@@ -53,6 +56,16 @@ async def create_thing(body: ThingIn, conn: DbConnection, who: CurrentPrincipal)
 @router.get("/{thing_id}")
 async def get_thing(thing_id: uuid.UUID, who: CurrentPrincipal) -> dict[str, str]:
     raise NotFound(f"Không có {thing_id}")
+
+
+@router.get("/count/now")
+async def count_things(
+    conn: ReadConnection, who: CurrentPrincipal, now: Now, source: SourceAddress, res: AppResources
+) -> dict[str, object]:
+    return {
+        "count": await conn.fetchval("SELECT count(*) FROM things"),
+        "in_transaction": conn.is_in_transaction(),
+    }
 
 
 @router.get("/crash/now")
@@ -270,3 +283,32 @@ def test_every_consumer_binding_gets_its_worker() -> None:
         "consumer IDENTITY/things",
         "consumer MEETINGS/things",
     ]
+
+
+async def test_a_read_route_reads_without_a_transaction_or_a_worker_thread(
+    app_client: tuple,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ReadConnection: no BEGIN/COMMIT; kit's dependencies (principal, clock, source address,
+    resources) run on the event loop, not in FastAPI's thread pool."""
+    import fastapi.dependencies.utils
+
+    client, app, tokens = app_client
+    auth = {"authorization": f"Bearer {tokens.mint()}"}
+    assert (
+        await client.post("/api/v1/things", json={"title": "Hiến pháp"}, headers=auth)
+    ).is_success
+    threaded: list[object] = []
+    run_in_threadpool = fastapi.dependencies.utils.run_in_threadpool
+
+    async def counting(func: object, *args: object, **kwargs: object) -> object:
+        threaded.append(func)
+        return await run_in_threadpool(func, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fastapi.dependencies.utils, "run_in_threadpool", counting)
+    r = await client.get("/api/v1/things/count/now", headers=auth)
+    assert r.status_code == 200
+    assert r.json() == {"count": 1, "in_transaction": False}
+    assert threaded == []
+    pool = app.state.resources.pool
+    assert pool.get_size() - pool.get_idle_size() == 0  # the connection went back to the pool

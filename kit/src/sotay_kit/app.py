@@ -273,18 +273,24 @@ async def _watch_dependencies(
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
-def get_resources(request: Request) -> Resources:
+# The dependencies below are ``async def`` though they never await: FastAPI runs a plain
+# ``def`` dependency in a worker thread, a thread hop per dependency per request (profiled:
+# docs/performance.md) for what is an attribute read.
+
+
+async def get_resources(request: Request) -> Resources:
     """The running service's state. A service's ``deps.py`` aliases it with its own state
     type: ``State = Annotated[IdentityState, Depends(get_resources)]``."""
     resources: Resources = request.app.state.resources
     return resources
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     """The running service's settings; ``deps.py`` aliases it with the service's settings
     type (``Settings = Annotated[IdentitySettings, Depends(get_settings)]``), so tests
     override this one function."""
-    return get_resources(request).settings
+    resources: Resources = request.app.state.resources
+    return resources.settings
 
 
 async def _request_connection(request: Request) -> AsyncIterator[db.Connection]:
@@ -295,7 +301,17 @@ async def _request_connection(request: Request) -> AsyncIterator[db.Connection]:
         yield conn
 
 
-def source_address(request: Request) -> str:
+async def _read_connection(request: Request) -> AsyncIterator[db.Connection]:
+    """A pooled connection WITHOUT a transaction, for routes that only read: each statement
+    commits on its own, which saves the BEGIN and COMMIT round trips. At Postgres's READ
+    COMMITTED each statement sees its own snapshot inside a transaction too, so reads lose no
+    consistency; the rule for when to use it is in docs/CONVENTIONS.md."""
+    resources: Resources = request.app.state.resources
+    async with resources.pool.acquire() as conn:
+        yield conn
+
+
+async def source_address(request: Request) -> str:
     """The caller's address: the gateway's X-Forwarded-For when the request came through a
     trusted proxy (``settings.trusted_proxies``, addresses or networks), the socket's peer
     otherwise."""
@@ -311,3 +327,4 @@ def source_address(request: Request) -> str:
 AppResources = Annotated[Resources, Depends(get_resources)]
 SourceAddress = Annotated[str, Depends(source_address)]
 DbConnection = Annotated[db.Connection, Depends(_request_connection, scope="function")]
+ReadConnection = Annotated[db.Connection, Depends(_read_connection, scope="function")]

@@ -25,8 +25,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def current_time() -> datetime:
-    """The request's "now" (a dependency, so tests override it)."""
+async def current_time() -> datetime:
+    """The request's "now" (a dependency, so tests override it). ``async``: FastAPI would run
+    a plain function in a worker thread."""
     return utc_now()
 
 

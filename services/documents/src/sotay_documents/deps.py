@@ -27,7 +27,7 @@ State = Annotated[DocumentsState, Depends(get_resources)]
 Settings = Annotated[DocumentsSettings, Depends(get_settings)]
 
 
-def get_storage(state: State) -> Storage:
+async def get_storage(state: State) -> Storage:
     if state.storage is None:
         raise StorageUnavailable("Dịch vụ chưa được cấu hình kho lưu trữ tệp")
     return state.storage

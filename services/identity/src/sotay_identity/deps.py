@@ -25,7 +25,7 @@ State = Annotated[IdentityState, Depends(get_resources)]
 Settings = Annotated[IdentitySettings, Depends(get_settings)]
 
 
-def get_cipher(state: State) -> DataCipher:
+async def get_cipher(state: State) -> DataCipher:
     return state.cipher
 
 

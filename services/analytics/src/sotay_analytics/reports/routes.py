@@ -67,7 +67,7 @@ class ReportRequest:
         return to_model(report)
 
 
-def _report_request(
+async def _report_request(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
@@ -90,7 +90,7 @@ class MonthRange:
         return service.period(self.from_month, self.to_month, now, default_months)
 
 
-def _month_range(from_month: FromQ = None, to_month: ToQ = None) -> MonthRange:
+async def _month_range(from_month: FromQ = None, to_month: ToQ = None) -> MonthRange:
     return MonthRange(from_month, to_month)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from sotay_kit.app import DbConnection
+from sotay_kit.app import DbConnection, ReadConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.pagination import Cursor, Limit, Page
 from sotay_kit.text import NoControlMultiline
@@ -59,7 +59,7 @@ async def upload_document(
 @router.get("", response_model=Page[DocumentSummary])
 async def list_documents(
     who: CurrentPrincipal,
-    conn: DbConnection,
+    conn: ReadConnection,  # one search query (a second, fuzzy one only when it finds nothing)
     q: Annotated[
         str | None,
         Query(max_length=200, description="Tìm kiếm, có hoặc không dấu"),

@@ -26,7 +26,7 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
-from sotay_kit.app import DbConnection
+from sotay_kit.app import DbConnection, ReadConnection
 from sotay_kit.auth import CurrentPrincipal, Principal, TokenVerifier, require_principal
 
 from ..deps import IdentityState, Now, Settings, SourceAddress, State
@@ -54,7 +54,7 @@ router = APIRouter(tags=["auth"])
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
 
 
-def _env(state: State, source: SourceAddress, now: Now) -> service.AuthEnv:
+async def _env(state: State, source: SourceAddress, now: Now) -> service.AuthEnv:
     return service.AuthEnv(state.pool, state.settings, state.cipher, source, now)
 
 
@@ -262,7 +262,7 @@ async def disable_totp(principal: CurrentPrincipal, env: Env, conn: DbConnection
 
 
 @router.get("/api/v1/me", response_model=Me, tags=["me"], summary="Thông tin của tôi")
-async def me(principal: CurrentPrincipal, conn: DbConnection) -> Me:
+async def me(principal: CurrentPrincipal, conn: ReadConnection) -> Me:  # three reads
     return Me.model_validate(await service.me(conn, principal))
 
 
