@@ -291,7 +291,7 @@ async def test_a_read_route_reads_without_a_transaction_or_a_worker_thread(
 ) -> None:
     """ReadConnection: no BEGIN/COMMIT; kit's dependencies (principal, clock, source address,
     resources) run on the event loop, not in FastAPI's thread pool."""
-    import fastapi.dependencies.utils
+    from starlette.concurrency import run_in_threadpool
 
     client, app, tokens = app_client
     auth = {"authorization": f"Bearer {tokens.mint()}"}
@@ -299,13 +299,12 @@ async def test_a_read_route_reads_without_a_transaction_or_a_worker_thread(
         await client.post("/api/v1/things", json={"title": "Hiến pháp"}, headers=auth)
     ).is_success
     threaded: list[object] = []
-    run_in_threadpool = fastapi.dependencies.utils.run_in_threadpool
 
     async def counting(func: object, *args: object, **kwargs: object) -> object:
         threaded.append(func)
         return await run_in_threadpool(func, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(fastapi.dependencies.utils, "run_in_threadpool", counting)
+    monkeypatch.setattr("fastapi.dependencies.utils.run_in_threadpool", counting)
     r = await client.get("/api/v1/things/count/now", headers=auth)
     assert r.status_code == 200
     assert r.json() == {"count": 1, "in_transaction": False}
