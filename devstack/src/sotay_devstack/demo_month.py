@@ -533,7 +533,7 @@ async def load_month(
     size: Size,
     *,
     now: datetime | None = None,
-    projection_timeout: float = 300,
+    projection_timeout: float | None = None,
 ) -> MonthSummary | None:
     """Play the demo month into a running stack (``dsns``: each service's database). Returns
     what was done, or None when the month is already there."""
@@ -546,7 +546,10 @@ async def load_month(
     meetings_pool = await db.create_pool(dsns["meetings"], max_size=4)
     try:
         members = await identity.fetchval("SELECT count(*) FROM members WHERE status = 'active'")
-        await _wait_for_projections(dsns, members, projection_timeout)
+        # Four services project ~60,000 members of the full province at a first start: minutes
+        # on a small machine.
+        within = projection_timeout or (1800 if size == "full" else 300)
+        await _wait_for_projections(dsns, members, within)
         tokens_ = _Tokens(identity, identity_settings)
         demo_cell = uuid.UUID(credentials["orgs"]["cell_id"])
         cells = await _cells(identity, size, demo_cell)
