@@ -514,6 +514,19 @@ async def test_a_notification_published_while_the_inbox_is_open_appears_without_
         await screen(page, "inbox-live")
         await page.get_by_role("button", name="Đánh dấu đã đọc tất cả").click()
         await expect(page.get_by_text("Không có thông báo chưa đọc")).to_be_visible()
+
+        # Preferences: no push on this phone, quiet from 21:30 to 06:00.
+        await page.get_by_label("Thông báo đẩy").uncheck()
+        await page.get_by_label("Từ").fill("21:30")
+        await page.get_by_label("Đến").fill("06:00")
+        await page.get_by_role("button", name="Lưu").click()
+        await expect(page.get_by_text("Đã lưu.")).to_be_visible()
+        async with platform.client() as client:
+            r = await client.get("/api/v1/notification-preferences", headers=member.auth)
+            assert r.status_code == 200, r.text
+            prefs = r.json()
+        assert prefs["channels"]["webpush"] is False
+        assert prefs["quiet_hours"] == {"start": "21:30", "end": "06:00"}
     finally:
         await context.close()
 
