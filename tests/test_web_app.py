@@ -170,6 +170,43 @@ async def script_readable_storage(page: Page) -> str:
     return dump
 
 
+async def push_to_service_worker(
+    page: Page, origin: str, payload: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Deliver a push message to the page's service worker (DevTools' ServiceWorker domain,
+    as a push service would) and return the notifications it then shows."""
+    await page.context.grant_permissions(["notifications"], origin=origin)
+    cdp = await page.context.new_cdp_session(page)
+    registrations: list[str] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(r["registrationId"] for r in e["registrations"]),
+    )
+    await cdp.send("ServiceWorker.enable")
+    assert await page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
+
+    async def registered() -> bool:
+        return bool(registrations)
+
+    await wait_until(registered, "the service worker's registration seen by DevTools")
+    await cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": origin, "registrationId": registrations[0], "data": json.dumps(payload)},
+    )
+    notifications = """() => navigator.serviceWorker.ready.then(r => r.getNotifications())
+        .then(ns => ns.map(n => ({title: n.title, body: n.body, lang: n.lang,
+                                  link: n.data && n.data.link})))"""
+    shown: list[dict[str, Any]] = []
+
+    async def notified() -> bool:
+        shown[:] = await page.evaluate(notifications)
+        return bool(shown)
+
+    await wait_until(notified, "the notification shown by the service worker")
+    await cdp.detach()
+    return shown
+
+
 # ── data through the API ────────────────────────────────────────────────────────────────────
 
 
@@ -514,6 +551,19 @@ async def test_a_notification_published_while_the_inbox_is_open_appears_without_
         await screen(page, "inbox-live")
         await page.get_by_role("button", name="Đánh dấu đã đọc tất cả").click()
         await expect(page.get_by_text("Không có thông báo chưa đọc")).to_be_visible()
+
+        # A Web Push message (delivered to the service worker as the push service would) is
+        # shown as a Vietnamese notification that leads to the screen it is about.
+        shown = await push_to_service_worker(
+            page,
+            platform.gateway,
+            {"title": "Lịch họp mới: Sinh hoạt chi bộ", "body": "Vui lòng xác nhận tham dự.",
+             "link": "/meetings", "id": str(uuid.uuid4()), "urgent": False},
+        )  # fmt: skip
+        assert shown == [
+            {"title": "Lịch họp mới: Sinh hoạt chi bộ", "body": "Vui lòng xác nhận tham dự.",
+             "lang": "vi", "link": "/meetings"}
+        ]  # fmt: skip
 
         # Preferences: no push on this phone, quiet from 21:30 to 06:00.
         await page.get_by_label("Thông báo đẩy").uncheck()
