@@ -83,7 +83,15 @@ def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
 
 @pytest.fixture(scope="module")
 async def browsing(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Browsing]:
-    assert (WEB / "dist" / "index.html").exists(), "build the web app first: make web"
+    built = WEB / "dist" / ".built"
+    assert built.exists(), "build the web app first: make web"
+    sources = [
+        p for d in ("src", "public") for p in (WEB / d).rglob("*") if "generated" not in p.parts
+    ]
+    newest = max(p.stat().st_mtime for p in [*sources, WEB / "index.html"] if p.is_file())
+    assert newest <= built.stat().st_mtime, (
+        "the web app's build is older than its sources: make web"
+    )
     assert AXE.exists(), "clients/web/node_modules is missing: make web"
     camera = tmp_path_factory.mktemp("camera") / "camera.y4m"
     write_y4m(camera, Image.new("RGB", (640, 480), "white"), frames=1)
@@ -259,9 +267,16 @@ async def meeting_for(
 
 
 async def required_document(
-    platform: Platform, client: httpx.AsyncClient, title: str, number: str, lines: list[str]
+    platform: Platform,
+    client: httpx.AsyncClient,
+    title: str,
+    number: str,
+    lines: list[str],
+    readers: list[NewMember],
 ) -> str:
-    """A resolution of the province published to the demo cell as required study."""
+    """A resolution of the province published to the demo cell as required study, once the
+    documents service knows ``readers`` as members of the cell (the audience of a publication
+    is taken from its projection of identity at publishing time)."""
     admin = await platform.auth("admin")
     orgs = platform.credentials["orgs"]
     r = await client.post(
@@ -281,6 +296,18 @@ async def required_document(
     )
     assert r.status_code == 201, r.text
     doc_id = str(r.json()["id"])
+
+    async def readers_projected() -> bool:
+        r = await client.get(
+            f"/api/v1/documents/{doc_id}/reads",
+            params={"org_id": orgs["cell_id"], "limit": 500},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        known = {i["member_id"] for i in r.json()["items"]}
+        return all(m.member_id in known for m in readers)
+
+    await wait_until(readers_projected, "the new members in the documents service")
     r = await client.post(
         f"/api/v1/documents/{doc_id}/publish",
         json={
@@ -413,7 +440,7 @@ async def test_member_replies_absent_reads_a_required_document_and_finds_it_with
     title = "Nghị quyết về nâng cao chất lượng sinh hoạt chi bộ"
     async with platform.client() as client:
         member = await member_in_demo_cell(platform, client, "Trần Văn Học Tập")
-        doc_id = await required_document(platform, client, title, number, LONG_TEXT)
+        doc_id = await required_document(platform, client, title, number, LONG_TEXT, [member])
         meeting = await meeting_for(
             platform,
             client,
@@ -541,7 +568,12 @@ async def test_a_notification_published_while_the_inbox_is_open_appears_without_
         number = f"{uuid.uuid4().int % 900 + 100}-CT/TU"
         async with platform.client() as client:
             await required_document(
-                platform, client, "Chỉ thị về tăng cường công tác kiểm tra", number, LONG_TEXT[:3]
+                platform,
+                client,
+                "Chỉ thị về tăng cường công tác kiểm tra",
+                number,
+                LONG_TEXT[:3],
+                [member],
             )
         items = page.get_by_role("list", name="Thông báo").get_by_role("listitem")
         # It names the document (number and title), not only its kind.
@@ -644,7 +676,7 @@ async def test_offline_the_app_and_a_required_document_open_and_progress_is_sent
     title = "Nghị quyết về công tác dân vận trong tình hình mới"
     async with platform.client() as client:
         member = await member_in_demo_cell(platform, client, "Đỗ Thị Ngoại Tuyến")
-        doc_id = await required_document(platform, client, title, "88-NQ/TU", LONG_TEXT)
+        doc_id = await required_document(platform, client, title, "88-NQ/TU", LONG_TEXT, [member])
     context = await browsing.phone(platform)
     page = await context.new_page()
     cell_id = platform.credentials["orgs"]["cell_id"]
@@ -716,7 +748,9 @@ async def test_sign_out_erases_the_members_data_and_the_next_member_sees_only_th
     title = "Kết luận của chi bộ về xây dựng nông thôn mới"
     async with platform.client() as client:
         first = await member_in_demo_cell(platform, client, "Vũ Văn Thứ Nhất")
-        doc_id = await required_document(platform, client, title, "12-KL/CB", LONG_TEXT[:5])
+        doc_id = await required_document(
+            platform, client, title, "12-KL/CB", LONG_TEXT[:5], [first]
+        )
         other_cell = await a_cell_outside(platform, client, platform.credentials["orgs"]["cell_id"])
         second = await new_member(platform, client, other_cell["id"], "Ngô Thị Thứ Hai")
     context = await browsing.phone(platform)
