@@ -555,6 +555,7 @@ async def test_a_notification_published_while_the_inbox_is_open_appears_without_
     # The demo member: notify has known them since the platform started, so the publication's
     # notification is addressed to them (a member created a moment ago may not be projected yet).
     demo = platform.credentials["member"]
+    demo_auth = await platform.auth("member")
     context = await browsing.phone(platform)
     page = await context.new_page()
     try:
@@ -598,6 +599,29 @@ async def test_a_notification_published_while_the_inbox_is_open_appears_without_
              "lang": "vi", "link": "/meetings"}
         ]  # fmt: skip
 
+        # Preferences: no push on this phone, quiet from 21:30 to 06:00.
+        async with platform.client() as client:
+            r = await client.get("/api/v1/notification-preferences", headers=demo_auth)
+            assert r.status_code == 200, r.text
+            before = r.json()
+        await page.get_by_label("Thông báo đẩy").uncheck()
+        await page.get_by_label("Từ").fill("21:30")
+        await page.get_by_label("Đến").fill("06:00")
+        await page.get_by_role("button", name="Lưu").click()
+        await expect(page.get_by_text("Đã lưu.")).to_be_visible()
+        async with platform.client() as client:
+            r = await client.get("/api/v1/notification-preferences", headers=demo_auth)
+            assert r.status_code == 200, r.text
+            prefs = r.json()
+        assert prefs["channels"]["webpush"] is False
+        assert prefs["quiet_hours"] == {"start": "21:30", "end": "06:00"}
+        async with platform.client() as client:  # the demo member's defaults again
+            r = await client.put(
+                "/api/v1/notification-preferences",
+                json={k: before[k] for k in ("channels", "email_address", "phone", "quiet_hours")},
+                headers=demo_auth,
+            )
+            assert r.status_code == 200, r.text
     finally:
         await context.close()
 
@@ -798,20 +822,6 @@ async def test_second_factor_password_change_and_sign_out_of_every_device(
         await page.get_by_role("button", name="Xác nhận").click()
         await expect(page.get_by_text("Đang bật.")).to_be_visible()
 
-        # Preferences: no push on this phone, quiet from 21:30 to 06:00.
-        await page.goto("/inbox")
-        await page.get_by_label("Thông báo đẩy").uncheck()
-        await page.get_by_label("Từ").fill("21:30")
-        await page.get_by_label("Đến").fill("06:00")
-        await page.get_by_role("button", name="Lưu").click()
-        await expect(page.get_by_text("Đã lưu.")).to_be_visible()
-        async with platform.client() as client:
-            r = await client.get("/api/v1/notification-preferences", headers=member.auth)
-            assert r.status_code == 200, r.text
-            prefs = r.json()
-        assert prefs["channels"]["webpush"] is False
-        assert prefs["quiet_hours"] == {"start": "21:30", "end": "06:00"}
-        await page.goto("/profile")
         # A new password, then sign out of every device: the other phone's session ends too.
         new_password = "Mật khẩu thứ hai rất dài 2026"
         await page.get_by_label("Mật khẩu hiện tại").fill(NEW_PASSWORD)
