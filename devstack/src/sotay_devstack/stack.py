@@ -336,15 +336,21 @@ class Stack:
         dsns = {svc.name: self.pg.dsn(svc.database) for svc in SERVICES}
         settings = IdentitySettings(database_url=dsns["identity"], data_key=self.secrets.data_key)
         self._say("▸ demo month …")
-        summary = asyncio.run(
-            load_demo_month(
-                f"http://localhost:{self.gateway_port}",
-                dsns,
-                settings,
-                json.loads(creds_path.read_text()),
-                size,
+        try:
+            summary = asyncio.run(
+                load_demo_month(
+                    f"http://localhost:{self.gateway_port}",
+                    dsns,
+                    settings,
+                    json.loads(creds_path.read_text()),
+                    size,
+                )
             )
-        )
+        except Exception as exc:
+            # The platform is up and usable without the month: say what went wrong, go on.
+            log.exception("demo month failed")
+            self._say(f"▸ demo month failed, the platform runs without it: {exc}")
+            return
         if summary is None:
             self._say("▸ demo month: already loaded")
             return
