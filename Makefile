@@ -69,12 +69,15 @@ run: env web ## start the whole platform with its demo data; Ctrl-C stops it
 test: env web browser promtool ## the whole test suite against real Postgres, NATS, S3, gateway and the web app
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-lint: env ## ruff, mypy, the architecture's import contracts (pyproject.toml), contract drift
+# The web client's check is TypeScript of the app and of the service worker against the API types
+# generated from clients/web/openapi/: a changed API fails here, not on a member's screen.
+lint: env $(WEB)/node_modules/.package-lock.json ## ruff, mypy, import contracts, contract drift, the web client's type check
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy kit/src contracts/src services/identity/src services/documents/src services/meetings/src services/notify/src services/analytics/src devstack/src
 	$(UV) run --frozen lint-imports
 	$(UV) run --frozen python -m sotay_contracts.generate --check
+	$(NPM) run check
 
 fmt: env
 	$(UV) run --frozen ruff format .
