@@ -38,10 +38,11 @@ async def grant(identity: Any, token: str, member: uuid.UUID, role: str, org: uu
 async def test_grant_list_and_revoke(identity: Any, tree: Any, token_for: Any) -> None:
     admin = await token_for(ADMIN)
     member_id = tree.members[MEMBER]
-    # Before: the plain member cannot read the cell roster.
-    roster = f"/api/v1/orgs/{tree.ids['cell_a1a']}/members"
+    # Before: the plain member reads the cell's roster (names only) but not a cellmate's record,
+    # which holds contact and identity numbers.
+    record = f"/api/v1/members/{tree.members['Nguyễn Văn Bí Thư']}"
     assert (
-        await identity.client.get(roster, headers=bearer(await token_for(MEMBER)))
+        await identity.client.get(record, headers=bearer(await token_for(MEMBER)))
     ).status_code == 403
 
     response = await grant(identity, admin, member_id, "cell_deputy", tree.ids["cell_a1a"])
@@ -59,9 +60,9 @@ async def test_grant_list_and_revoke(identity: Any, tree: Any, token_for: Any) -
         member_id,
         tree.paths["cell_a1a"],
     )
-    # The member's next token carries the grant: now they read the roster.
+    # The member's next token carries the grant: now they read a cellmate's record.
     assert (
-        await identity.client.get(roster, headers=bearer(await token_for(MEMBER)))
+        await identity.client.get(record, headers=bearer(await token_for(MEMBER)))
     ).status_code == 200
 
     duplicate = await grant(identity, admin, member_id, "cell_deputy", tree.ids["cell_a1a"])
@@ -114,7 +115,7 @@ async def test_grant_list_and_revoke(identity: Any, tree: Any, token_for: Any) -
     again = await identity.client.delete(f"/api/v1/role-grants/{body['id']}", headers=bearer(admin))
     assert again.status_code == 409
     assert (
-        await identity.client.get(roster, headers=bearer(await token_for(MEMBER)))
+        await identity.client.get(record, headers=bearer(await token_for(MEMBER)))
     ).status_code == 403
     async with identity.pool.acquire() as conn:
         audit = await conn.fetch(
