@@ -252,6 +252,7 @@ def caddy_json() -> dict[str, Any]:
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108
         **{caddy_upstream_env(s.name): f"{s.name}.upstream:{s.default_port}" for s in SERVICES},
+        "UPSTREAM_S3": "s3.upstream:9000",
         "GATEWAY_PORT": "18080",
         "CADDY_ADMIN_PORT": "12019",
         "CADDY_METRICS_PORT": "12020",
@@ -307,6 +308,8 @@ def test_caddy_routes_every_resource_to_its_service(caddy_json: dict[str, Any]) 
             expected[f"/api/v1/{r}"] = dial
             expected[f"/api/v1/{r}/*"] = dial
         expected[f"/api/v1/{s.name}/*"] = dial  # OpenAPI at /api/v1/<service>/openapi.json
+    # The documents bucket, for presigned downloads signed for the gateway's host.
+    expected["/sotay-documents/*"] = "s3.upstream:9000"
     assert table == expected
 
 

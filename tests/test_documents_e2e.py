@@ -141,10 +141,24 @@ async def test_resolution_published_to_a_district_is_studied_and_reported(
         assert datetime.fromisoformat(link["expires_at"]) <= datetime.now(UTC) + timedelta(
             minutes=6
         )
+        # Signed for the gateway, which routes the bucket to S3: same origin as the app, so the
+        # app may fetch the file and keep it offline.
+        url = httpx.URL(link["url"])
+        assert f"{url.scheme}://{url.netloc.decode()}" == platform.gateway
+        assert url.path.startswith("/sotay-documents/")
         async with httpx.AsyncClient(timeout=30) as s3:
             got = await s3.get(link["url"])
+            # The signature (and so the expiry it covers) is still S3's to check.
+            forged = url.copy_set_param("X-Amz-Expires", "3600")
+            refused = await s3.get(forged)
+            upload = await s3.put(link["url"], content=b"x")
         assert got.status_code == 200
         assert got.content == pdf
+        assert got.headers["content-type"] == "application/pdf"
+        assert "content-security-policy" not in got.headers  # a file, not one of the app's pages
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert refused.status_code == 403
+        assert upload.status_code == 405
 
         # 6. The member reads it, then marks it studied.
         r = await client.post(

@@ -970,6 +970,7 @@ class Caddy(_Server):
         metrics_port: int | None = None,
         config: Path | None = None,
         web_root: Path | None = None,
+        s3: str | None = None,
     ) -> None:
         unknown = set(upstreams) - {s.name for s in SERVICES}
         if unknown:
@@ -980,6 +981,8 @@ class Caddy(_Server):
         self.log_dir = Path(log_dir).resolve()
         self.config = config or deploy_dir() / "caddy" / "Caddyfile"
         self.upstreams = dict(upstreams)
+        # host:port of S3 (the documents bucket's downloads); None: that path answers 502.
+        self.s3 = s3
         # The web app's files; None means the built client (``web_root()``).
         self.web_root = web_root
         self.access_log = self.log_dir / "caddy-access.log"
@@ -1020,6 +1023,7 @@ class Caddy(_Server):
             XDG_DATA_HOME=str(state / "data"),
             XDG_CONFIG_HOME=str(state / "config"),
             WEB_ROOT=str(self.web_root or web_root()),
+            UPSTREAM_S3=self.s3 or f"{LOCALHOST}:9",
             **upstream_env,
         )
 

@@ -269,6 +269,7 @@ class Stack:
             free_port(),
             {name: p.port for name, p in self.services.items()},
             self.logs,
+            s3=self.s3.endpoint,
         )
         self.caddy.start()
         self.write_description()
@@ -393,6 +394,11 @@ class Stack:
         )
         if svc.name == "identity":
             env[f"{p}DATA_KEY"] = self.secrets.data_key
+        if svc.name == "documents":
+            # Download links are signed for the gateway, which routes the bucket to S3: the file
+            # is then same-origin for the app, which keeps it offline.
+            env[f"{p}S3_PUBLIC_ENDPOINT"] = f"localhost:{self.gateway_port}"
+            env[f"{p}S3_PUBLIC_SECURE"] = "false"
         if svc.name == "notify":
             env[f"{p}VAPID_PRIVATE_KEY"] = self.secrets.vapid_private_key
         env[f"{p}JWKS_URL"] = f"http://127.0.0.1:{identity_port}/api/v1/auth/jwks"
