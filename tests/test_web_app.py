@@ -9,6 +9,7 @@ the province's admin would.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -144,6 +145,21 @@ async def sign_in(page: Page, username: str, password: str) -> None:
     await page.get_by_label("Mật khẩu hoặc mã kích hoạt").fill(password)
     await page.get_by_role("button", name="Đăng nhập").click()
     await expect(page.get_by_role("heading", level=1, name=re.compile("^Xin chào"))).to_be_visible()
+
+
+async def kept_file(page: Page, member: NewMember, doc_id: str) -> dict[str, Any] | None:
+    """The document's original file as this member's cache keeps it on the device, if it does."""
+    kept: dict[str, Any] | None = await page.evaluate(
+        """async ([name, key]) => {
+        if (!(await caches.has(name))) return null;
+        const response = await (await caches.open(name)).match(key);
+        if (!response) return null;
+        return {type: response.headers.get('content-type'),
+                size: (await response.arrayBuffer()).byteLength};
+        }""",
+        [f"sotay-files-{member.member_id}", f"/offline/files/{doc_id}"],
+    )
+    return kept
 
 
 async def script_readable_storage(page: Page) -> str:
@@ -738,11 +754,20 @@ async def test_offline_the_app_and_a_required_document_open_and_progress_is_sent
         return dict(row)
 
     try:
-        # One online visit: home, then the document's detail and text.
+        # One online visit: home, then the document's detail, text and original file.
         await sign_in(page, member.card_number, NEW_PASSWORD)
         await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
         await page.goto(f"/documents/{doc_id}")
         await expect(page.locator(".reader")).to_contain_text("Điều 1.")
+        pdf = make_pdf(LONG_TEXT)  # what required_document uploaded
+
+        async def file_kept() -> bool:
+            return await kept_file(page, member, doc_id) == {
+                "type": "application/pdf",
+                "size": len(pdf),
+            }
+
+        await wait_until(file_kept, "the document's file kept on the device")
         await page.goto("/")
         await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
         assert await page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
@@ -763,6 +788,21 @@ async def test_offline_the_app_and_a_required_document_open_and_progress_is_sent
             page.get_by_text(re.compile(r"\d+ thao tác đang chờ gửi khi có mạng"))
         ).to_be_visible()
         await screen(page, "reader-offline")
+        # The original file opens offline too: the very bytes uploaded, kept as a PDF.
+        async with page.expect_download() as opened:
+            await page.get_by_role("button", name="Mở tệp gốc").click()
+        download = await opened.value
+        assert download.suggested_filename == "nghi-quyet.pdf"
+        assert await asyncio.to_thread(Path(await download.path()).read_bytes) == pdf
+        assert (
+            await page.evaluate(
+                """async ([name, key]) =>
+            (await (await (await caches.open(name)).match(key)).blob()).type""",
+                [f"sotay-files-{member.member_id}", f"/offline/files/{doc_id}"],
+            )
+            == "application/pdf"
+        )
+        await expect(page.get_by_role("alert")).to_have_count(0)
         async with platform.client() as client:
             assert (await my_row(client))["status"] != "studied"
 
@@ -806,6 +846,11 @@ async def test_sign_out_erases_the_members_data_and_the_next_member_sees_only_th
         await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
         await page.goto(f"/documents/{doc_id}")
         await expect(page.locator(".reader")).to_contain_text("Điều 1.")
+
+        async def file_kept() -> bool:
+            return await kept_file(page, first, doc_id) is not None
+
+        await wait_until(file_kept, "the document's file kept on the device")
         await page.goto("/profile")
         before = await script_readable_storage(page)
         assert first.member_id in before and title in before  # the member's data was kept…
@@ -815,6 +860,8 @@ async def test_sign_out_erases_the_members_data_and_the_next_member_sees_only_th
         for trace in (first.member_id, title, first.full_name, first.card_number):
             assert trace not in after, f"{trace!r} is still on the device after sign-out"
         assert [c for c in await context.cookies() if "refresh" in c["name"]] == []
+        assert await kept_file(page, first, doc_id) is None  # the file went with the rest
+        assert f"sotay-files-{first.member_id}" not in await page.evaluate("caches.keys()")
 
         await sign_in(page, second.card_number, NEW_PASSWORD)
         await expect(page.get_by_role("heading", level=1)).to_have_text("Xin chào, Ngô Thị Thứ Hai")

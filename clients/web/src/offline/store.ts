@@ -3,6 +3,7 @@
 // member's data and a second member on the same browser finds nothing of the first.
 // Tokens are never stored here.
 import { ApiError, NetworkError, api } from "../api/client";
+import type { Download } from "../api/types";
 
 const DB_NAME = "sotay";
 const DATA = "data";
@@ -98,6 +99,83 @@ export async function cachedGet<T>(path: string, query?: Record<string, string |
     if (saved === undefined) throw error;
     setState({ online: false, servedFromDevice: true });
     return saved;
+  }
+}
+
+// ── original files of documents, kept for offline reading ──────────────────────────────────
+// Download links are signed for the gateway, which routes the documents bucket to S3, so the file
+// is same-origin: fetched here and kept in the member's own cache (erased at sign-out).
+
+export interface KeptFile {
+  blob: Blob;
+  filename: string;
+  version: number;
+}
+
+function fileKey(documentId: string): string {
+  return `/offline/files/${documentId}`;
+}
+
+async function keptFile(documentId: string): Promise<KeptFile | undefined> {
+  if (!member) return undefined;
+  const cache = await caches.open(FILES_CACHE_PREFIX + member);
+  const response = await cache.match(fileKey(documentId));
+  if (!response) return undefined;
+  return {
+    blob: await response.blob(),
+    filename: decodeURIComponent(response.headers.get("X-Filename") ?? ""),
+    version: Number(response.headers.get("X-Version")),
+  };
+}
+
+async function fetchFile(documentId: string): Promise<KeptFile> {
+  const link = await api<Download>("GET", `/api/v1/documents/${documentId}/file`);
+  let response: Response;
+  try {
+    response = await fetch(link.url, { credentials: "omit", cache: "no-store" });
+  } catch {
+    throw new NetworkError();
+  }
+  if (!response.ok) throw new NetworkError();
+  const blob = await response.blob();
+  const file: KeptFile = { blob, filename: link.filename, version: link.version };
+  if (member) {
+    const cache = await caches.open(FILES_CACHE_PREFIX + member);
+    await cache.put(
+      fileKey(documentId),
+      new Response(blob, {
+        headers: {
+          "Content-Type": link.content_type,
+          "X-Filename": encodeURIComponent(link.filename),
+          "X-Version": String(link.version),
+        },
+      }),
+    );
+  }
+  return file;
+}
+
+/** Keep the document's current file on the device unless that version is kept already (a
+ * document to study is readable offline, file included). Failures wait for the next visit. */
+export async function keepFile(documentId: string, version: number): Promise<void> {
+  try {
+    if ((await keptFile(documentId))?.version === version) return;
+    await fetchFile(documentId);
+  } catch {
+    // Offline or refused: nothing kept now; the reader tries again on its next visit.
+  }
+}
+
+/** The original file: fresh from the server, or the kept copy when the network is gone. */
+export async function originalFile(documentId: string): Promise<KeptFile> {
+  try {
+    return await fetchFile(documentId);
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    const kept = await keptFile(documentId);
+    if (!kept) throw error;
+    setState({ online: false, servedFromDevice: true });
+    return kept;
   }
 }
 

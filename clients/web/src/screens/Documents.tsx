@@ -1,16 +1,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, del, get, put } from "../api/client";
+import { ApiError, del, put } from "../api/client";
 import type {
   DocumentDetail,
   DocumentSummary,
   DocumentText,
-  Download,
   Page,
   ProgressIn,
   ToStudy,
 } from "../api/types";
 import { t } from "../i18n/vi";
-import { cachedGet, write } from "../offline/store";
+import { cachedGet, keepFile, originalFile, write } from "../offline/store";
 import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
 import { day } from "../ui/format";
 import { navigate, useLocation } from "../ui/router";
@@ -166,8 +165,10 @@ export function DocumentReader({ id }: { id: string }) {
     if (doc.data) {
       sent.current = doc.data.studied ? 100 : (doc.data.my_progress_percent ?? 0);
       setBookmarked(doc.data.bookmarked);
+      // A document to study stays readable offline, its original file too.
+      if (doc.data.study_deadline && !doc.data.studied) void keepFile(id, doc.data.current_version);
     }
-  }, [doc.data]);
+  }, [doc.data, id]);
 
   // Reading progress: how far the bottom of the screen has come through the text. Sent when it
   // grows by 10 points or reaches the end (the end marks the document studied).
@@ -206,8 +207,14 @@ export function DocumentReader({ id }: { id: string }) {
   async function openOriginal() {
     setFileError(null);
     try {
-      const link = await get<Download>(`/api/v1/documents/${id}/file`);
-      window.open(link.url, "_blank", "noopener");
+      // Handed over as a download, online or not (the kept copy when the network is gone).
+      const file = await originalFile(id);
+      const url = URL.createObjectURL(file.blob);
+      const anchor = document.createElement("a");
+      anchor.href = url;
+      anchor.download = file.filename;
+      anchor.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
     } catch (e) {
       setFileError(e);
     }
