@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from minio import Minio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -28,10 +31,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from . import db, messaging, metrics
-from .auth import TokenVerifier
+from .auth import TokenVerifier, require_principal
 from .clock import Clock, utc_now
 from .consumer import BatchHandler, EventConsumer, Handler
-from .errors import install_problem_handlers, problem_response
+from .errors import (
+    PROBLEM_SCHEMA_REF,
+    ProblemDetails,
+    Unauthorized,
+    Unprocessable,
+    install_problem_handlers,
+    problem_response,
+    problem_responses,
+)
 from .logs import configure_logging
 from .messaging import ConsumerSpec
 from .middleware import ObservabilityMiddleware
@@ -138,8 +149,50 @@ def create_service_app(
     app.add_middleware(ObservabilityMiddleware, service=spec.name)
     app.include_router(_ops_router(spec.name))
     for router in spec.routers:
+        _document_problems(router)
         app.include_router(router)
+    _register_problem_schema(app)
     return app
+
+
+def _document_problems(router: APIRouter) -> None:
+    """Every operation documents the problems kit answers for it, as problem+json: 422 where it
+    takes input (in place of FastAPI's ``HTTPValidationError``, which kit never sends), 401 where
+    it needs a signed-in principal, 500 everywhere. A route's own ``responses=`` win."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        problems: list[type[Unprocessable] | type[Unauthorized] | int] = [500]
+        if get_flat_params(route.dependant) or route.body_field is not None:
+            problems.append(Unprocessable)
+        if require_principal in _dependency_calls(route.dependant):
+            problems.append(Unauthorized)
+        route.responses = {**problem_responses(*problems), **route.responses}
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """The problem responses refer to ``ProblemDetails``, which no route returns: add its schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        if "ProblemDetails" not in schemas:
+            schema = ProblemDetails.model_json_schema(
+                ref_template=PROBLEM_SCHEMA_REF.replace("ProblemDetails", "{model}")
+            )
+            schemas.update(schema.pop("$defs", {}))
+            schemas["ProblemDetails"] = schema
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _dependency_calls(dependant: Dependant) -> set[Any]:
+    calls = {dependant.call}
+    for sub in dependant.dependencies:
+        calls |= _dependency_calls(sub)
+    return calls
 
 
 @asynccontextmanager

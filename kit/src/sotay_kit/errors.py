@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -96,6 +97,51 @@ _STATUS_TITLES: dict[int, tuple[str, str]] = {
     500: ("internal-error", "Lỗi hệ thống"),
     503: ("unavailable", "Dịch vụ tạm thời không sẵn sàng"),
 }
+
+
+class ProblemDetails(BaseModel):
+    """The ``application/problem+json`` body of every error answer (RFC 9457), for OpenAPI.
+
+    Besides the standard members, kit sends ``errors`` on validation problems and ``checks`` on a
+    refused readiness probe; a service's problem may add members of its own (``extra``)."""
+
+    model_config = ConfigDict(extra="allow", title="ProblemDetails")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="What was wrong, item by item: {loc, type, message} for a request's fields; "
+        "a service's own problem may list other items (a member import: {row, column, reason})",
+    )
+    checks: dict[str, bool] | None = None
+
+
+PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDetails"
+
+
+def problem_responses(*problems: type[Problem] | int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the problems a route can answer: one entry per status, its
+    description the Vietnamese titles of the problems with that status, its body problem+json."""
+    titles: dict[int, list[str]] = {}
+    for problem in problems:
+        if isinstance(problem, int):
+            status, title = problem, _STATUS_TITLES.get(problem, ("error", "Lỗi"))[1]
+        else:
+            status, title = problem.status, problem.title
+        seen = titles.setdefault(status, [])
+        if title not in seen:
+            seen.append(title)
+    return {
+        status: {
+            "description": "; ".join(names),
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        for status, names in sorted(titles.items())
+    }
 
 
 def _nfc(value: Any) -> Any:

@@ -12,15 +12,22 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
-from sotay_kit.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from sotay_kit.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    problem_responses,
+)
 from sotay_kit.pagination import Page
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ..deps import Cipher, Now, Settings, SourceAddress
+from ..problems import ImportRejected
 from . import importer, service
 from .schemas import (
-    ImportProblem,
     ImportResult,
     MemberCreate,
     MemberCreated,
@@ -140,11 +147,9 @@ def _codes_csv(result: ImportResult) -> bytes:
             "content": {"text/csv": {}},
             "description": "Đã nhập; mã kích hoạt chỉ trả về một lần",
         },
-        422: {
-            "description": "Báo cáo lỗi theo dòng (errors: [{row, column, reason}]); "
-            "không dòng nào được nhập",
-            "model": list[ImportProblem],
-        },
+        **problem_responses(
+            BadRequest, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType, ImportRejected
+        ),
     },
     openapi_extra={
         "requestBody": {

@@ -1,0 +1,51 @@
+"""Every service documents its error answers as what it sends: problem+json, never FastAPI's
+``HTTPValidationError`` (the web client's generated types are read from these documents)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+import pytest
+from sotay_kit.topology import SERVICES
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/ProblemDetails"
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _document(package: str) -> dict[str, Any]:
+    return dict(importlib.import_module(f"{package}.app").create_app().openapi())
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_every_error_response_is_documented_as_problem_json(service: Any) -> None:
+    document = _document(service.package)
+    assert "HTTPValidationError" not in json.dumps(document)
+    assert document["components"]["schemas"]["ProblemDetails"]["required"] == [
+        "type",
+        "title",
+        "status",
+    ]
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+    assert operations
+    for path, method, operation in operations:
+        where = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        takes_input = bool(operation.get("parameters")) or "requestBody" in operation
+        assert ("422" in responses) == takes_input, where
+        assert "500" in responses, where
+        for status, response in responses.items():
+            if status.startswith("2") or status.startswith("3"):
+                continue
+            assert response["content"] == {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}, (
+                where,
+                status,
+            )
+            assert response["description"], (where, status)
