@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from .app import DbConnection
 from .auth import CurrentPrincipal
 from .db import Connection
-from .errors import Forbidden
+from .errors import Forbidden, problem_responses
 
 AUDIT_DDL = """
 -- Append-only audit log, each row chained to the previous one by SHA-256.
@@ -205,7 +205,9 @@ def _require_operator(who: CurrentPrincipal) -> None:
 
 def router(service: str) -> APIRouter:
     """``GET /api/v1/<service>/audit`` (newest first) and ``…/audit/verify``, operators only."""
-    api = APIRouter(prefix=f"/api/v1/{service}/audit", tags=["audit"])
+    api = APIRouter(
+        prefix=f"/api/v1/{service}/audit", tags=["audit"], responses=problem_responses(Forbidden)
+    )
 
     @api.get("", response_model=AuditPage)
     async def list_audit(

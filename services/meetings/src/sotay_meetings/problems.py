@@ -67,3 +67,8 @@ class MinutesNotFound(NotFound):
 
 class MeetingNotClosed(Conflict):
     slug, title = "meeting-not-closed", "Cuộc họp chưa kết thúc"
+
+
+# What an action on one open meeting can meet: the meeting is not there (or not visible), or
+# already closed or cancelled. Shared by the routes that act on a meeting.
+OPEN_MEETING = (MeetingNotFound, MeetingClosed, MeetingCancelled)

@@ -9,10 +9,23 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
-from sotay_kit.errors import Unprocessable
+from sotay_kit.errors import Forbidden, Unprocessable, problem_responses
 from sotay_kit.pagination import Cursor, Limit, Page
 
 from ..deps import Now, Settings
+from ..problems import (
+    OPEN_MEETING,
+    CodeExpired,
+    CodeInvalid,
+    InvalidPlan,
+    MeetingNotFound,
+    MeetingNotStarted,
+    MemberExempt,
+    NotInvited,
+    OrgNotFound,
+    OutsideWindow,
+    RsvpClosed,
+)
 from . import service
 from .schemas import (
     AttendanceMark,
@@ -37,7 +50,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 Month = Annotated[str | None, Query(pattern=r"^(20\d\d|2100)-(0[1-9]|1[0-2])$")]
 
 
-@router.post("", response_model=ScheduledOut, status_code=201)
+@router.post(
+    "",
+    response_model=ScheduledOut,
+    status_code=201,
+    responses=problem_responses(OrgNotFound, InvalidPlan),
+)
 async def schedule(
     body: MeetingCreate, who: CurrentPrincipal, conn: DbConnection, now: Now, settings: Settings
 ) -> ScheduledOut:
@@ -47,7 +65,7 @@ async def schedule(
     return ScheduledOut(meetings=meetings)
 
 
-@router.get("", response_model=Page[MeetingSummary])
+@router.get("", response_model=Page[MeetingSummary], responses=problem_responses(OrgNotFound))
 async def list_meetings(
     who: CurrentPrincipal,
     conn: DbConnection,
@@ -70,12 +88,18 @@ async def list_meetings(
     raise Unprocessable("Cần scope=mine, hoặc org_id và month=YYYY-MM")
 
 
-@router.get("/{meeting_id}", response_model=MeetingOut)
+@router.get(
+    "/{meeting_id}", response_model=MeetingOut, responses=problem_responses(MeetingNotFound)
+)
 async def get_meeting(meeting_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> MeetingOut:
     return await service.get(conn, who, meeting_id)
 
 
-@router.patch("/{meeting_id}", response_model=MeetingOut)
+@router.patch(
+    "/{meeting_id}",
+    response_model=MeetingOut,
+    responses=problem_responses(*OPEN_MEETING, Forbidden, InvalidPlan),
+)
 async def update_meeting(
     meeting_id: UUID, body: MeetingPatch, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> MeetingOut:
@@ -83,21 +107,33 @@ async def update_meeting(
     return await service.update(conn, who, meeting_id, body, now=now)
 
 
-@router.post("/{meeting_id}/cancel", response_model=MeetingOut)
+@router.post(
+    "/{meeting_id}/cancel",
+    response_model=MeetingOut,
+    responses=problem_responses(*OPEN_MEETING, Forbidden),
+)
 async def cancel_meeting(
     meeting_id: UUID, body: MeetingCancel, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> MeetingOut:
     return await service.cancel(conn, who, meeting_id, body, now=now)
 
 
-@router.post("/{meeting_id}/rsvp", response_model=RsvpOut)
+@router.post(
+    "/{meeting_id}/rsvp",
+    response_model=RsvpOut,
+    responses=problem_responses(*OPEN_MEETING, NotInvited, RsvpClosed),
+)
 async def rsvp(
     meeting_id: UUID, body: RsvpIn, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> RsvpOut:
     return await service.rsvp(conn, who, meeting_id, body, now=now)
 
 
-@router.get("/{meeting_id}/checkin-code", response_model=CheckinCodeOut)
+@router.get(
+    "/{meeting_id}/checkin-code",
+    response_model=CheckinCodeOut,
+    responses=problem_responses(*OPEN_MEETING, Forbidden, OutsideWindow),
+)
 async def checkin_code(
     meeting_id: UUID,
     who: CurrentPrincipal,
@@ -111,7 +147,13 @@ async def checkin_code(
     return await service.checkin_code(conn, who, meeting_id, now=now, settings=settings)
 
 
-@router.post("/{meeting_id}/checkin", response_model=AttendanceOut)
+@router.post(
+    "/{meeting_id}/checkin",
+    response_model=AttendanceOut,
+    responses=problem_responses(
+        *OPEN_MEETING, NotInvited, OutsideWindow, CodeExpired, CodeInvalid, MemberExempt
+    ),
+)
 async def checkin(
     meeting_id: UUID,
     body: CheckinIn,
@@ -123,7 +165,11 @@ async def checkin(
     return await service.check_in(conn, who, meeting_id, body, now=now, settings=settings)
 
 
-@router.post("/{meeting_id}/attendance/{member_id}", response_model=AttendanceOut)
+@router.post(
+    "/{meeting_id}/attendance/{member_id}",
+    response_model=AttendanceOut,
+    responses=problem_responses(*OPEN_MEETING, Forbidden, NotInvited, MemberExempt, OutsideWindow),
+)
 async def mark_attendance(
     meeting_id: UUID,
     member_id: UUID,
@@ -136,7 +182,11 @@ async def mark_attendance(
     return await service.mark(conn, who, meeting_id, member_id, body, now=now, settings=settings)
 
 
-@router.post("/{meeting_id}/close", response_model=MeetingOut)
+@router.post(
+    "/{meeting_id}/close",
+    response_model=MeetingOut,
+    responses=problem_responses(*OPEN_MEETING, Forbidden, MeetingNotStarted),
+)
 async def close_meeting(
     meeting_id: UUID, who: CurrentPrincipal, conn: DbConnection, now: Now, settings: Settings
 ) -> MeetingOut:
@@ -144,7 +194,11 @@ async def close_meeting(
     return await service.close(conn, who, meeting_id, now=now, settings=settings)
 
 
-@router.put("/{meeting_id}/roster-labels", response_model=RosterLabelsOut)
+@router.put(
+    "/{meeting_id}/roster-labels",
+    response_model=RosterLabelsOut,
+    responses=problem_responses(MeetingNotFound, Forbidden, InvalidPlan),
+)
 async def label_roster(
     meeting_id: UUID, body: RosterLabels, who: CurrentPrincipal, conn: DbConnection
 ) -> RosterLabelsOut:

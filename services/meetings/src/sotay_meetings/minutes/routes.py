@@ -9,28 +9,56 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import Forbidden, problem_responses
 
 from ..deps import Now
+from ..problems import (
+    MeetingCancelled,
+    MeetingNotClosed,
+    MeetingNotFound,
+    MinutesChanged,
+    MinutesNotFound,
+    MinutesSigned,
+)
 from . import service
 from .schemas import MinutesIn, MinutesOut, MinutesSignIn
 
 router = APIRouter(prefix="/api/v1/meetings/{meeting_id}/minutes", tags=["minutes"])
 
 
-@router.get("", response_model=MinutesOut)
+@router.get(
+    "",
+    response_model=MinutesOut,
+    responses=problem_responses(MeetingNotFound, MeetingCancelled, MinutesNotFound),
+)
 async def read_minutes(meeting_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> MinutesOut:
     """Biên bản đã lưu, hoặc bản nháp sinh từ cuộc họp (Markdown) khi chưa ai sửa."""
     return await service.read(conn, who, meeting_id)
 
 
-@router.put("", response_model=MinutesOut)
+@router.put(
+    "",
+    response_model=MinutesOut,
+    responses=problem_responses(MeetingNotFound, MeetingCancelled, Forbidden, MinutesSigned),
+)
 async def edit_minutes(
     meeting_id: UUID, body: MinutesIn, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> MinutesOut:
     return await service.edit(conn, who, meeting_id, body, now=now)
 
 
-@router.post("/sign", response_model=MinutesOut)
+@router.post(
+    "/sign",
+    response_model=MinutesOut,
+    responses=problem_responses(
+        MeetingNotFound,
+        MeetingCancelled,
+        Forbidden,
+        MeetingNotClosed,
+        MinutesSigned,
+        MinutesChanged,
+    ),
+)
 async def sign_minutes(
     meeting_id: UUID,
     who: CurrentPrincipal,
@@ -45,7 +73,9 @@ async def sign_minutes(
     )
 
 
-@router.get("/download")
+@router.get(
+    "/download", responses=problem_responses(MeetingNotFound, MeetingCancelled, MinutesNotFound)
+)
 async def download_minutes(
     meeting_id: UUID,
     who: CurrentPrincipal,
