@@ -18,10 +18,11 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal, bearer_token
-from sotay_kit.errors import BadRequest
+from sotay_kit.errors import BadRequest, problem_responses
 from sotay_kit.pagination import Cursor, Limit
 
 from ..deps import Now, Settings, State
+from ..problems import NotificationNotFound
 from . import service
 from .schemas import InboxPage, NotificationOut, ReadAllOut
 
@@ -48,7 +49,11 @@ async def read_all(who: CurrentPrincipal, conn: DbConnection, now: Now) -> ReadA
     return await service.mark_all_read(conn, who, now)
 
 
-@router.post("/{notification_id}/read", response_model=NotificationOut)
+@router.post(
+    "/{notification_id}/read",
+    response_model=NotificationOut,
+    responses=problem_responses(NotificationNotFound),
+)
 async def read_one(
     notification_id: UUID, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> NotificationOut:
@@ -68,7 +73,7 @@ def _last_event_id(value: str | None) -> int | None:
 @router.get(
     "/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(BadRequest)},
 )
 async def stream(
     request: Request,

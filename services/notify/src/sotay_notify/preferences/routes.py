@@ -7,8 +7,10 @@ from uuid import UUID
 from fastapi import APIRouter
 from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import problem_responses
 
 from ..deps import Now, Settings
+from ..problems import InvalidPreferences, MemberNotFound
 from . import service
 from .schemas import PreferencesIn, PreferencesOut
 
@@ -21,14 +23,16 @@ async def get_mine(who: CurrentPrincipal, conn: DbConnection, settings: Settings
     return await service.get(conn, who, who.member_id, settings)
 
 
-@router.put("", response_model=PreferencesOut)
+@router.put("", response_model=PreferencesOut, responses=problem_responses(InvalidPreferences))
 async def put_mine(
     body: PreferencesIn, who: CurrentPrincipal, conn: DbConnection, settings: Settings, now: Now
 ) -> PreferencesOut:
     return await service.put(conn, who, who.member_id, body, settings, now)
 
 
-@router.get("/{member_id}", response_model=PreferencesOut)
+@router.get(
+    "/{member_id}", response_model=PreferencesOut, responses=problem_responses(MemberNotFound)
+)
 async def get_member(
     member_id: UUID, who: CurrentPrincipal, conn: DbConnection, settings: Settings
 ) -> PreferencesOut:
@@ -36,7 +40,11 @@ async def get_member(
     return await service.get(conn, who, member_id, settings)
 
 
-@router.put("/{member_id}", response_model=PreferencesOut)
+@router.put(
+    "/{member_id}",
+    response_model=PreferencesOut,
+    responses=problem_responses(MemberNotFound, InvalidPreferences),
+)
 async def put_member(
     member_id: UUID,
     body: PreferencesIn,

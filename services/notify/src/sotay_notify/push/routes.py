@@ -7,17 +7,25 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import problem_responses
 
 from ..delivery.channels import application_server_key
 from ..deps import Now, Settings, State
-from ..problems import PushUnavailable
+from ..problems import (
+    InvalidPushEndpoint,
+    PushUnavailable,
+    SubscriptionNotFound,
+    TooManySubscriptions,
+)
 from . import service
 from .schemas import SubscriptionIn, SubscriptionOut, VapidKeyOut
 
 router = APIRouter(prefix="/api/v1/push-subscriptions", tags=["push"])
 
 
-@router.get("/vapid-public-key", response_model=VapidKeyOut)
+@router.get(
+    "/vapid-public-key", response_model=VapidKeyOut, responses=problem_responses(PushUnavailable)
+)
 async def vapid_public_key(who: CurrentPrincipal, state: State) -> VapidKeyOut:
     """Khóa công khai VAPID (applicationServerKey) để trình duyệt đăng ký nhận thông báo."""
     vapid = state.vapid
@@ -26,7 +34,12 @@ async def vapid_public_key(who: CurrentPrincipal, state: State) -> VapidKeyOut:
     return VapidKeyOut(public_key=application_server_key(vapid))
 
 
-@router.post("", response_model=SubscriptionOut, status_code=201)
+@router.post(
+    "",
+    response_model=SubscriptionOut,
+    status_code=201,
+    responses=problem_responses(PushUnavailable, InvalidPushEndpoint, TooManySubscriptions),
+)
 async def subscribe(
     body: SubscriptionIn,
     who: CurrentPrincipal,
@@ -47,7 +60,9 @@ async def list_mine(who: CurrentPrincipal, conn: DbConnection) -> list[Subscript
     return await service.list_mine(conn, who)
 
 
-@router.delete("/{subscription_id}", status_code=204)
+@router.delete(
+    "/{subscription_id}", status_code=204, responses=problem_responses(SubscriptionNotFound)
+)
 async def unsubscribe(subscription_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> Response:
     await service.unsubscribe(conn, who, subscription_id)
     return Response(status_code=204)
