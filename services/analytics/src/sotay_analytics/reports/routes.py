@@ -12,9 +12,11 @@ from fastapi import APIRouter, Depends, Query
 from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal, Principal
 from sotay_kit.db import Connection
+from sotay_kit.errors import NotFound, Unprocessable, problem_responses
 from starlette.responses import Response
 
 from ..deps import Now, Settings
+from ..problems import ReportTooLarge
 from ..settings import AnalyticsSettings
 from . import service
 from .export import to_csv, to_model, to_xlsx
@@ -32,7 +34,10 @@ FormatQ = Annotated[Format, Query(description="json (default), csv or xlsx")]
 FromQ = Annotated[str | None, Query(alias="from", description="First month, YYYY-MM (Hà Nội time)")]
 ToQ = Annotated[str | None, Query(alias="to", description="Last month, YYYY-MM (included)")]
 
+# Every report: the file formats besides JSON, and its problems (an org outside one's reach, a
+# bad period, too many rows).
 _RESPONSES: dict[int | str, dict[str, object]] = {
+    **problem_responses(NotFound, Unprocessable, ReportTooLarge),
     200: {
         "content": {
             "text/csv": {"schema": {"type": "string"}},
@@ -40,7 +45,7 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
                 "schema": {"type": "string", "format": "binary"}
             },
         }
-    }
+    },
 }
 
 
