@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sotay_kit.errors import Problem, Unprocessable
+from sotay_kit.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    Problem,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 
 
 class UnsupportedFileType(Problem):
@@ -23,3 +29,16 @@ class EmptyFile(Unprocessable):
 
 class StorageUnavailable(Problem):
     status, slug, title = 503, "storage-unavailable", "Kho lưu trữ tệp chưa sẵn sàng"
+
+
+# What a file upload can meet: no form or file field, too large, a file of another type, broken or
+# empty, or no object storage configured. Shared by the routes that take a file.
+UPLOAD = (
+    BadRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UnsupportedFileType,
+    BrokenFile,
+    EmptyFile,
+    StorageUnavailable,
+)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import NotFound, problem_responses
 from sotay_kit.pagination import Cursor, Limit, Page
 from sotay_kit.text import NoControlMultiline
 
@@ -37,7 +38,7 @@ async def categories(who: CurrentPrincipal, conn: DbConnection) -> list[Category
     return await service.categories(conn, who)
 
 
-@router.get("/{slug}", response_model=ArticleOut)
+@router.get("/{slug}", response_model=ArticleOut, responses=problem_responses(NotFound))
 async def get_article(
     slug: Annotated[str, Path(max_length=100, pattern=r"^[a-z0-9-]+$")],
     who: CurrentPrincipal,

@@ -8,10 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from sotay_kit.app import DbConnection, ReadConnection
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from sotay_kit.pagination import Cursor, Limit, Page
 from sotay_kit.text import NoControlMultiline
 
 from ..deps import Now, ObjectStorage, Settings, SourceAddress, State
+from ..problems import UPLOAD, StorageUnavailable
 from ..uploads import parse_fields, receive_form
 from . import service
 from .schemas import (
@@ -37,7 +39,13 @@ _UPLOAD_DOC = (
 )
 
 
-@router.post("", response_model=DocumentOut, status_code=201, description=_UPLOAD_DOC)
+@router.post(
+    "",
+    response_model=DocumentOut,
+    status_code=201,
+    description=_UPLOAD_DOC,
+    responses=problem_responses(*UPLOAD, Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def upload_document(
     request: Request,
     who: CurrentPrincipal,
@@ -91,13 +99,14 @@ async def list_documents(
     )
 
 
-@router.get("/{document_id}", response_model=DocumentOut)
+@router.get("/{document_id}", response_model=DocumentOut, responses=problem_responses(NotFound))
 async def get_document(document_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> DocumentOut:
     return await service.get_document(conn, who, document_id)
 
 
 @router.post(
     "/{document_id}/versions",
+    responses=problem_responses(*UPLOAD, Forbidden, NotFound),
     response_model=DocumentOut,
     status_code=201,
     description="multipart/form-data: `file` và `note` (tùy chọn). Phiên bản cũ được giữ lại.",
@@ -119,7 +128,11 @@ async def upload_version(
         )
 
 
-@router.get("/{document_id}/file", response_model=DownloadOut)
+@router.get(
+    "/{document_id}/file",
+    response_model=DownloadOut,
+    responses=problem_responses(NotFound, StorageUnavailable),
+)
 async def download(
     document_id: UUID,
     who: CurrentPrincipal,
@@ -138,6 +151,7 @@ async def download(
 
 @router.get(
     "/{document_id}/text",
+    responses=problem_responses(NotFound, StorageUnavailable),
     response_model=DocumentTextOut,
     summary="Nội dung văn bản để đọc (tiêu đề mục và đoạn văn, văn bản thuần)",
 )
@@ -152,19 +166,24 @@ async def read_text(
     return await service.read_text(conn, who, storage, document_id, version, source=source)
 
 
-@router.put("/{document_id}/bookmark", status_code=204)
+@router.put("/{document_id}/bookmark", status_code=204, responses=problem_responses(NotFound))
 async def add_bookmark(document_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> Response:
     await service.bookmark(conn, who, document_id, on=True)
     return Response(status_code=204)
 
 
-@router.delete("/{document_id}/bookmark", status_code=204)
+@router.delete("/{document_id}/bookmark", status_code=204, responses=problem_responses(NotFound))
 async def remove_bookmark(document_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> Response:
     await service.bookmark(conn, who, document_id, on=False)
     return Response(status_code=204)
 
 
-@router.post("/{document_id}/publish", response_model=PublicationOut, status_code=201)
+@router.post(
+    "/{document_id}/publish",
+    response_model=PublicationOut,
+    status_code=201,
+    responses=problem_responses(NotFound, Forbidden, Unprocessable, Conflict),
+)
 async def publish(
     document_id: UUID, body: PublishIn, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> PublicationOut:
@@ -172,7 +191,11 @@ async def publish(
     return await service.publish(conn, who, document_id, body, now=now)
 
 
-@router.post("/{document_id}/retract", status_code=204)
+@router.post(
+    "/{document_id}/retract",
+    status_code=204,
+    responses=problem_responses(NotFound, Forbidden, Conflict),
+)
 async def retract_all(
     document_id: UUID,
     who: CurrentPrincipal,
@@ -184,7 +207,11 @@ async def retract_all(
     return Response(status_code=204)
 
 
-@router.post("/{document_id}/publications/{publication_id}/retract", status_code=204)
+@router.post(
+    "/{document_id}/publications/{publication_id}/retract",
+    status_code=204,
+    responses=problem_responses(NotFound, Forbidden, Conflict),
+)
 async def retract_one(
     document_id: UUID,
     publication_id: UUID,

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import Forbidden, NotFound, problem_responses
 from sotay_kit.pagination import Cursor, Limit, Page
 
 from ..deps import Now
@@ -24,19 +25,19 @@ async def list_news(
     return await service.list_news(conn, who, limit=limit, cursor=cursor)
 
 
-@router.post("", response_model=NewsOut, status_code=201)
+@router.post("", response_model=NewsOut, status_code=201, responses=problem_responses(Forbidden))
 async def publish_news(
     body: NewsIn, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> NewsOut:
     return await service.publish(conn, who, body, now=now)
 
 
-@router.get("/{news_id}", response_model=NewsOut)
+@router.get("/{news_id}", response_model=NewsOut, responses=problem_responses(NotFound))
 async def get_news(news_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> NewsOut:
     return await service.get_news(conn, who, news_id)
 
 
-@router.delete("/{news_id}", status_code=204)
+@router.delete("/{news_id}", status_code=204, responses=problem_responses(NotFound, Forbidden))
 async def retract_news(news_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> Response:
     await service.retract(conn, who, news_id)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import NotFound, problem_responses
 from sotay_kit.pagination import Cursor, Limit, Page
 
 from ..deps import Now
@@ -25,7 +26,9 @@ async def to_study(
     return await service.to_study(conn, who, limit=limit, cursor=cursor, now=now)
 
 
-@router.post("/{document_id}/reads", response_model=ProgressOut)
+@router.post(
+    "/{document_id}/reads", response_model=ProgressOut, responses=problem_responses(NotFound)
+)
 async def post_progress(
     document_id: UUID, body: ProgressIn, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> ProgressOut:
@@ -33,7 +36,9 @@ async def post_progress(
     return await service.post_progress(conn, who, document_id, body, now=now)
 
 
-@router.get("/{document_id}/reads", response_model=StudyReport)
+@router.get(
+    "/{document_id}/reads", response_model=StudyReport, responses=problem_responses(NotFound)
+)
 async def study_report(
     document_id: UUID,
     who: CurrentPrincipal,
