@@ -39,7 +39,8 @@ def test_every_error_response_is_documented_as_problem_json(service: Any) -> Non
         where = f"{method.upper()} {path}"
         responses = operation["responses"]
         takes_input = bool(operation.get("parameters")) or "requestBody" in operation
-        assert ("422" in responses) == takes_input, where
+        if takes_input:
+            assert "422" in responses, where
         assert "500" in responses, where
         for status, response in responses.items():
             if status.startswith("2") or status.startswith("3"):

@@ -118,3 +118,8 @@ class ImportRejected(Unprocessable):
 
     slug = "import-rejected"
     title = "Tệp nhập không hợp lệ, không có dòng nào được nhập"
+
+
+# What checking a password can meet: wrong credentials, a second factor still to give, the account
+# locked or the source address slowed down. Shared by sign-in and the password change.
+PASSWORD_CHECK = (InvalidCredentials, SecondFactorRequired, AccountLocked, SourceThrottled)

@@ -28,9 +28,22 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
 from sotay_kit.app import DbConnection, ReadConnection
 from sotay_kit.auth import CurrentPrincipal, Principal, TokenVerifier, require_principal
+from sotay_kit.errors import BadRequest, Forbidden, NotFound, Unauthorized, problem_responses
 
 from ..deps import IdentityState, Now, Settings, SourceAddress, State
-from ..problems import BrowserHeaderRequired, InvalidRefreshToken, RefreshTokenMissing
+from ..problems import (
+    PASSWORD_CHECK,
+    BrowserHeaderRequired,
+    InvalidOtp,
+    InvalidRefreshToken,
+    PasswordChangeRequired,
+    RefreshTokenMissing,
+    SecondFactorAlreadyEnabled,
+    SecondFactorMandatory,
+    SecondFactorNotPending,
+    SigningKeyConflict,
+    WeakPassword,
+)
 from . import keys, service
 from .schemas import (
     Jwks,
@@ -128,6 +141,7 @@ def _tokens(
 
 @router.post(
     "/api/v1/auth/login",
+    responses=problem_responses(*PASSWORD_CHECK, PasswordChangeRequired),
     response_model=TokenResponse,
     response_model_exclude_none=True,
     summary="Đăng nhập bằng số thẻ đảng viên hoặc số điện thoại",
@@ -141,6 +155,9 @@ async def login(
 
 @router.post(
     "/api/v1/auth/refresh",
+    responses=problem_responses(
+        BrowserHeaderRequired, RefreshTokenMissing, InvalidRefreshToken, PasswordChangeRequired
+    ),
     response_model=TokenResponse,
     response_model_exclude_none=True,
     summary="Làm mới mã truy cập",
@@ -166,6 +183,7 @@ async def refresh(
 
 @router.post(
     "/api/v1/auth/logout",
+    responses=problem_responses(BrowserHeaderRequired, RefreshTokenMissing),
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Đăng xuất (thiết bị này hoặc mọi thiết bị)",
 )
@@ -196,6 +214,7 @@ async def _optional_principal(request: Request) -> Principal | None:
 
 @router.post(
     "/api/v1/auth/password",
+    responses=problem_responses(*PASSWORD_CHECK, Unauthorized, BadRequest, NotFound, WeakPassword),
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Đổi mật khẩu (cả lần đầu bằng mã kích hoạt)",
 )
@@ -227,7 +246,10 @@ async def jwks(state: State) -> JSONResponse:
 
 
 @router.post(
-    "/api/v1/auth/totp", response_model=TotpEnrolment, summary="Bắt đầu đăng ký xác thực hai lớp"
+    "/api/v1/auth/totp",
+    response_model=TotpEnrolment,
+    summary="Bắt đầu đăng ký xác thực hai lớp",
+    responses=problem_responses(SecondFactorAlreadyEnabled),
 )
 async def start_totp(
     principal: CurrentPrincipal, env: Env, conn: DbConnection, response: Response
@@ -241,6 +263,7 @@ async def start_totp(
 
 @router.post(
     "/api/v1/auth/totp/confirm",
+    responses=problem_responses(SecondFactorAlreadyEnabled, SecondFactorNotPending, InvalidOtp),
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Xác nhận và bật xác thực hai lớp",
 )
@@ -254,6 +277,7 @@ async def confirm_totp(
 @router.delete(
     "/api/v1/auth/totp",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(SecondFactorMandatory, SecondFactorNotPending),
     summary="Tắt xác thực hai lớp (chỉ đảng viên không giữ vai trò quản trị)",
 )
 async def disable_totp(principal: CurrentPrincipal, env: Env, conn: DbConnection) -> Response:
@@ -261,7 +285,13 @@ async def disable_totp(principal: CurrentPrincipal, env: Env, conn: DbConnection
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/api/v1/me", response_model=Me, tags=["me"], summary="Thông tin của tôi")
+@router.get(
+    "/api/v1/me",
+    response_model=Me,
+    tags=["me"],
+    summary="Thông tin của tôi",
+    responses=problem_responses(NotFound),
+)
 async def me(principal: CurrentPrincipal, conn: ReadConnection) -> Me:  # three reads
     return Me.model_validate(await service.me(conn, principal))
 
@@ -284,6 +314,7 @@ def _reload_own_verifier(app: FastAPI, state: IdentityState) -> None:
 
 @router.post(
     "/api/v1/identity/signing-keys/rotate",
+    responses=problem_responses(Forbidden),
     response_model=SigningKeyRotated,
     tags=["signing-keys"],
     summary="Xoay khóa ký mã truy cập (cán bộ vận hành cấp tỉnh)",
@@ -298,6 +329,7 @@ async def rotate_signing_key(
 
 @router.post(
     "/api/v1/identity/signing-keys/{kid}/retire",
+    responses=problem_responses(Forbidden, SigningKeyConflict),
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["signing-keys"],
     summary="Ngừng công bố một khóa ký (mã ký bằng khóa đó hết hiệu lực)",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sotay_contracts.tokens import Role
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from sotay_kit.pagination import Cursor, Limit, Page
 
 from ..deps import Now, SourceAddress
@@ -18,14 +19,21 @@ from .schemas import GrantCreate, GrantOut
 router = APIRouter(prefix="/api/v1/role-grants", tags=["role-grants"])
 
 
-@router.post("", response_model=GrantOut, status_code=201)
+@router.post(
+    "",
+    response_model=GrantOut,
+    status_code=201,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def grant_role(
     body: GrantCreate, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress, now: Now
 ) -> GrantOut:
     return await service.grant(conn, who, body, source=source, now=now)
 
 
-@router.delete("/{grant_id}", status_code=204)
+@router.delete(
+    "/{grant_id}", status_code=204, responses=problem_responses(Forbidden, NotFound, Conflict)
+)
 async def revoke_role(
     grant_id: UUID, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress, now: Now
 ) -> Response:
@@ -33,7 +41,7 @@ async def revoke_role(
     return Response(status_code=204)
 
 
-@router.get("", response_model=Page[GrantOut])
+@router.get("", response_model=Page[GrantOut], responses=problem_responses(Forbidden, NotFound))
 async def list_grants(
     who: CurrentPrincipal,
     conn: DbConnection,

@@ -14,9 +14,11 @@ from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    Unprocessable,
     UnsupportedMediaType,
     problem_responses,
 )
@@ -56,7 +58,12 @@ MULTIPART_OVERHEAD = 64 * 1024
 _TOO_LARGE = f"Tệp vượt quá {importer.MAX_BYTES // (1024 * 1024)} MB"
 
 
-@router.post("", response_model=MemberCreated, status_code=201)
+@router.post(
+    "",
+    response_model=MemberCreated,
+    status_code=201,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def create_member(
     body: MemberCreate,
     who: CurrentPrincipal,
@@ -207,7 +214,9 @@ async def import_members(
     )
 
 
-@router.get("/{member_id}", response_model=MemberOut)
+@router.get(
+    "/{member_id}", response_model=MemberOut, responses=problem_responses(Forbidden, NotFound)
+)
 async def get_member(
     member_id: UUID, who: CurrentPrincipal, conn: DbConnection, cipher: Cipher
 ) -> MemberOut:
@@ -215,7 +224,11 @@ async def get_member(
     return await service.get_member(conn, who, member_id, cipher=cipher)
 
 
-@router.get("/{member_id}/memberships", response_model=Page[MembershipOut])
+@router.get(
+    "/{member_id}/memberships",
+    response_model=Page[MembershipOut],
+    responses=problem_responses(Forbidden, NotFound),
+)
 async def list_memberships(
     member_id: UUID, who: CurrentPrincipal, conn: DbConnection
 ) -> Page[MembershipOut]:
@@ -223,7 +236,11 @@ async def list_memberships(
     return await service.list_memberships(conn, who, member_id)
 
 
-@router.patch("/{member_id}", response_model=MemberOut)
+@router.patch(
+    "/{member_id}",
+    response_model=MemberOut,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def update_member(
     member_id: UUID,
     body: MemberPatch,
@@ -235,7 +252,11 @@ async def update_member(
     return await service.update_member(conn, who, member_id, body, cipher=cipher, now=now)
 
 
-@router.post("/{member_id}/transfer", response_model=MemberOut)
+@router.post(
+    "/{member_id}/transfer",
+    response_model=MemberOut,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def transfer_member(
     member_id: UUID,
     body: MemberTransfer,
@@ -251,7 +272,11 @@ async def transfer_member(
     )
 
 
-@router.post("/{member_id}/deactivate", response_model=MemberOut)
+@router.post(
+    "/{member_id}/deactivate",
+    response_model=MemberOut,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def deactivate_member(
     member_id: UUID,
     body: MemberDeactivate,

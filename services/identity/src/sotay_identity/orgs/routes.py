@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
+from sotay_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from sotay_kit.pagination import Cursor, Limit, Page
 from sotay_kit.text import NoControl
 
@@ -30,6 +31,7 @@ me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
 @me_router.get(
     "/cell/members",
+    responses=problem_responses(NotFound),
     response_model=Page[CellMateOut],
     summary="Đảng viên chi bộ của tôi (họ tên, số thẻ, chức vụ)",
 )
@@ -39,12 +41,16 @@ async def list_my_cell_members(
     return await service.list_my_cell_members(conn, who, limit=limit, cursor=cursor)
 
 
-@router.get("/{org_id}", response_model=OrgOut)
+@router.get("/{org_id}", response_model=OrgOut, responses=problem_responses(Forbidden, NotFound))
 async def get_org(org_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> OrgOut:
     return await service.get_org(conn, who, org_id)
 
 
-@router.get("/{org_id}/children", response_model=Page[OrgOut])
+@router.get(
+    "/{org_id}/children",
+    response_model=Page[OrgOut],
+    responses=problem_responses(Forbidden, NotFound),
+)
 async def list_children(
     org_id: UUID,
     who: CurrentPrincipal,
@@ -58,7 +64,11 @@ async def list_children(
     )
 
 
-@router.get("/{org_id}/members", response_model=Page[OrgMemberOut])
+@router.get(
+    "/{org_id}/members",
+    response_model=Page[OrgMemberOut],
+    responses=problem_responses(Forbidden, NotFound),
+)
 async def list_members(
     org_id: UUID,
     who: CurrentPrincipal,
@@ -74,7 +84,11 @@ async def list_members(
     return await service.list_members(conn, who, org_id, query=q, limit=limit, cursor=cursor)
 
 
-@router.get("/{org_id}/secretaries", response_model=Page[SecretaryOut])
+@router.get(
+    "/{org_id}/secretaries",
+    response_model=Page[SecretaryOut],
+    responses=problem_responses(Forbidden, NotFound),
+)
 async def list_secretaries(
     org_id: UUID, who: CurrentPrincipal, conn: DbConnection
 ) -> Page[SecretaryOut]:
@@ -82,21 +96,34 @@ async def list_secretaries(
     return await service.list_secretaries(conn, who, org_id)
 
 
-@router.post("", response_model=OrgOut, status_code=201)
+@router.post(
+    "",
+    response_model=OrgOut,
+    status_code=201,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def create_org(
     body: OrgCreate, who: CurrentPrincipal, conn: DbConnection, source: SourceAddress, now: Now
 ) -> OrgOut:
     return await service.create_org(conn, who, body, source=source, now=now)
 
 
-@router.patch("/{org_id}", response_model=OrgOut)
+@router.patch(
+    "/{org_id}",
+    response_model=OrgOut,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def update_org(
     org_id: UUID, body: OrgPatch, who: CurrentPrincipal, conn: DbConnection, now: Now
 ) -> OrgOut:
     return await service.update_org(conn, who, org_id, body, now=now)
 
 
-@router.post("/{org_id}/move", response_model=OrgOut)
+@router.post(
+    "/{org_id}/move",
+    response_model=OrgOut,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def move_org(
     org_id: UUID,
     body: OrgMove,
@@ -108,7 +135,11 @@ async def move_org(
     return await service.move_org(conn, who, org_id, body, source=source, now=now)
 
 
-@router.post("/{org_id}/close", response_model=OrgOut)
+@router.post(
+    "/{org_id}/close",
+    response_model=OrgOut,
+    responses=problem_responses(Forbidden, NotFound, Unprocessable, Conflict),
+)
 async def close_org(
     org_id: UUID,
     body: OrgClose,
