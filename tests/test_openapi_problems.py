@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from sotay_identity.problems import AccountLocked, SourceThrottled
 from sotay_kit.topology import SERVICES
 
 PROBLEM_JSON = "application/problem+json"
@@ -50,3 +51,28 @@ def test_every_error_response_is_documented_as_problem_json(service: Any) -> Non
                 status,
             )
             assert response["description"], (where, status)
+
+
+@pytest.mark.parametrize(
+    ("package", "method", "path", "statuses"),
+    [
+        ("sotay_identity", "post", "/api/v1/auth/login", {"401", "403", "422", "429", "500"}),
+        (
+            "sotay_meetings",
+            "post",
+            "/api/v1/meetings/{meeting_id}/checkin",
+            {"401", "404", "409", "422", "500"},
+        ),
+        ("sotay_documents", "post", "/api/v1/documents", {"400", "401", "403", "404", "409"}),
+    ],
+)
+def test_a_route_documents_the_problems_its_service_raises(
+    package: str, method: str, path: str, statuses: set[str]
+) -> None:
+    responses = _document(package)["paths"][path][method]["responses"]
+    assert statuses <= set(responses)
+
+
+def test_a_status_is_described_by_the_titles_of_its_problems() -> None:
+    login = _document("sotay_identity")["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    assert login["429"]["description"] == f"{AccountLocked.title}; {SourceThrottled.title}"
