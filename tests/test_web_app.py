@@ -289,8 +289,11 @@ async def required_document(
     number: str,
     lines: list[str],
     readers: list[NewMember],
+    *,
+    deadline: bool = True,
 ) -> str:
-    """A resolution of the province published to the demo cell as required study, once the
+    """A resolution of the province published to the demo cell as required study (by a
+    deadline in 20 days, or with none when ``deadline`` is false), once the
     documents service knows ``readers`` as members of the cell (the audience of a publication
     is taken from its projection of identity at publishing time)."""
     admin = await platform.auth("admin")
@@ -329,7 +332,9 @@ async def required_document(
         json={
             "org_ids": [orgs["cell_id"]],
             "study_required": True,
-            "study_deadline": (datetime.now(UTC) + timedelta(days=20)).isoformat(),
+            "study_deadline": (datetime.now(UTC) + timedelta(days=20)).isoformat()
+            if deadline
+            else None,
         },
         headers=admin,
     )
@@ -738,7 +743,9 @@ async def test_offline_the_app_and_a_required_document_open_and_progress_is_sent
     title = "Nghị quyết về công tác dân vận trong tình hình mới"
     async with platform.client() as client:
         member = await member_in_demo_cell(platform, client, "Đỗ Thị Ngoại Tuyến")
-        doc_id = await required_document(platform, client, title, "88-NQ/TU", LONG_TEXT, [member])
+        doc_id = await required_document(
+            platform, client, title, "88-NQ/TU", LONG_TEXT, [member], deadline=False
+        )
     context = await browsing.phone(platform)
     page = await context.new_page()
     cell_id = platform.credentials["orgs"]["cell_id"]
@@ -754,20 +761,26 @@ async def test_offline_the_app_and_a_required_document_open_and_progress_is_sent
         return dict(row)
 
     try:
-        # One online visit: home, then the document's detail, text and original file.
+        # One online visit to home only: the document to study (it has no deadline) is kept on
+        # the device, text and original file, without the member opening it.
         await sign_in(page, member.card_number, NEW_PASSWORD)
         await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
-        await page.goto(f"/documents/{doc_id}")
-        await expect(page.locator(".reader")).to_contain_text("Điều 1.")
         pdf = make_pdf(LONG_TEXT)  # what required_document uploaded
 
-        async def file_kept() -> bool:
-            return await kept_file(page, member, doc_id) == {
+        async def document_kept() -> bool:
+            text_kept = await page.evaluate(
+                """([member, docId]) => new Promise(ok => { const r = indexedDB.open('sotay');
+                r.onsuccess = () => { const q = r.result.transaction('data').objectStore('data')
+                  .get(`${member}|GET /api/v1/documents/${docId}/text {}`);
+                  q.onsuccess = () => ok(JSON.stringify(q.result ?? null)); }; })""",
+                [member.member_id, doc_id],
+            )
+            return "Điều 40." in text_kept and await kept_file(page, member, doc_id) == {
                 "type": "application/pdf",
                 "size": len(pdf),
             }
 
-        await wait_until(file_kept, "the document's file kept on the device")
+        await wait_until(document_kept, "the document to study kept on the device")
         await page.goto("/")
         await expect(page.get_by_role("region", name="Văn bản cần học tập")).to_contain_text(title)
         assert await page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")

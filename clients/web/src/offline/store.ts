@@ -3,7 +3,7 @@
 // member's data and a second member on the same browser finds nothing of the first.
 // Tokens are never stored here.
 import { ApiError, NetworkError, api } from "../api/client";
-import type { Download } from "../api/types";
+import type { DocumentDetail, DocumentText, Download } from "../api/types";
 
 const DB_NAME = "sotay";
 const DATA = "data";
@@ -85,9 +85,15 @@ function setState(patch: Partial<SyncState>): void {
   notify();
 }
 
+type Query = Record<string, string | number | boolean | undefined>;
+
+function readKey(path: string, query?: Query): string {
+  return `GET ${path} ${JSON.stringify(query ?? {})}`;
+}
+
 /** A read that falls back to what this member last saw when the network is gone. */
-export async function cachedGet<T>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
-  const key = `GET ${path} ${JSON.stringify(query ?? {})}`;
+export async function cachedGet<T>(path: string, query?: Query): Promise<T> {
+  const key = readKey(path, query);
   try {
     const value = await api<T>("GET", path, { query });
     setState({ online: true, servedFromDevice: false });
@@ -177,6 +183,55 @@ export async function originalFile(documentId: string): Promise<KeptFile> {
     setState({ online: false, servedFromDevice: true });
     return kept;
   }
+}
+
+// ── documents to study, kept ahead ─────────────────────────────────────────────────────────
+// When the to-study list loads online, each listed document's detail, text and current file are
+// kept on the device before the member opens them, so they read offline after one visit to home.
+// One document at a time (a 3G link stays usable), skipping what is kept for that version, and
+// the run stops at the first sign that the network is gone; the next visit carries on.
+
+export interface StudyDocument {
+  id: string;
+  version: number;
+}
+
+let keepingAhead: Promise<void> = Promise.resolve();
+
+export function keepAhead(documents: StudyDocument[]): void {
+  const forMember = member;
+  keepingAhead = keepingAhead.then(async () => {
+    for (const doc of documents) {
+      if (!navigator.onLine || member !== forMember) return;
+      try {
+        await keepDocument(doc);
+      } catch (error) {
+        if (error instanceof NetworkError) return;
+        // Refused (retracted, no longer visible…): nothing to keep for this one.
+      }
+    }
+  });
+}
+
+async function keepDocument({ id, version }: StudyDocument): Promise<void> {
+  const detailPath = `/api/v1/documents/${id}`;
+  const textPath = `${detailPath}/text`;
+  let detail = await recall<DocumentDetail>(readKey(detailPath));
+  const stale = !detail || detail.current_version < version;
+  if (stale) {
+    detail = await api<DocumentDetail>("GET", detailPath);
+    await remember(readKey(detailPath), detail);
+  }
+  if (!detail) return;
+  if (stale || (await recall<DocumentText>(readKey(textPath))) === undefined) {
+    try {
+      await remember(readKey(textPath), await api<DocumentText>("GET", textPath));
+    } catch (error) {
+      // No text extracted (yet): the reader says so; the file is still worth keeping.
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  }
+  if ((await keptFile(id))?.version !== detail.current_version) await fetchFile(id);
 }
 
 // ── writes made offline ────────────────────────────────────────────────────────────────────

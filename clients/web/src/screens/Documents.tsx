@@ -9,7 +9,7 @@ import type {
   ToStudy,
 } from "../api/types";
 import { t } from "../i18n/vi";
-import { cachedGet, keepFile, originalFile, write } from "../offline/store";
+import { cachedGet, keepAhead, keepFile, originalFile, write } from "../offline/store";
 import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
 import { day } from "../ui/format";
 import { navigate, useLocation } from "../ui/router";
@@ -63,6 +63,12 @@ export function Documents() {
     () => cachedGet<Page<DocumentSummary>>("/api/v1/documents", query),
     [location.search],
   );
+  // The to-study filter keeps its documents for offline reading, as home does.
+  useEffect(() => {
+    if (list.data && query.to_study) {
+      keepAhead(list.data.items.map((d) => ({ id: d.id, version: d.current_version })));
+    }
+  }, [list.data]);
 
   function submit(event: Event) {
     event.preventDefault();
@@ -165,8 +171,11 @@ export function DocumentReader({ id }: { id: string }) {
     if (doc.data) {
       sent.current = doc.data.studied ? 100 : (doc.data.my_progress_percent ?? 0);
       setBookmarked(doc.data.bookmarked);
-      // A document to study stays readable offline, its original file too.
-      if (doc.data.study_deadline && !doc.data.studied) void keepFile(id, doc.data.current_version);
+      // A document to study (with a deadline or without) stays readable offline, its file too.
+      const toStudy =
+        Boolean(doc.data.study_deadline) ||
+        doc.data.publications.some((p) => p.study_required && !p.retracted_at);
+      if (toStudy && !doc.data.studied) void keepFile(id, doc.data.current_version);
     }
   }, [doc.data, id]);
 

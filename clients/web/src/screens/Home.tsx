@@ -1,6 +1,7 @@
+import { useEffect } from "preact/hooks";
 import type { InboxPage, MeetingSummary, News, Page, ToStudy } from "../api/types";
 import { t } from "../i18n/vi";
-import { cachedGet } from "../offline/store";
+import { cachedGet, keepAhead } from "../offline/store";
 import { me } from "../session";
 import { Screen, Show, useAsync } from "../ui/common";
 import { day, when } from "../ui/format";
@@ -13,6 +14,10 @@ export function Home() {
     [],
   );
   const study = useAsync(() => cachedGet<Page<ToStudy>>("/api/v1/documents/to-study", { limit: 20 }), []);
+  // Every document to study is kept for offline reading, text and file, without opening it.
+  useEffect(() => {
+    if (study.data) keepAhead(study.data.items.map((i) => ({ id: i.document_id, version: i.version })));
+  }, [study.data]);
   const inbox = useAsync(() => cachedGet<InboxPage>("/api/v1/inbox", { unread: true, limit: 5 }), []);
   const news = useAsync(() => cachedGet<Page<News>>("/api/v1/news", { limit: 3 }), []);
   return (
