@@ -111,7 +111,7 @@ async def insert_member(
     )
     await conn.execute(
         "INSERT INTO memberships (member_id, cell_id, org_path, started_on) "
-        "VALUES ($1, $2, $3, current_date)",
+        "VALUES ($1, $2, $3, (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)",
         member_id,
         tree.ids[cell],
         tree.paths[cell],

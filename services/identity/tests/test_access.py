@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 import pytest
+from sotay_kit.clock import LOCAL_TZ
 
 RIGHTFUL = "Lê Văn Huyện"  # org_admin of district A
 SIBLING_ADMIN = "Phạm Văn Bình"  # org_admin of district B
@@ -23,7 +24,7 @@ INTRUDERS: list[str | None] = [
 ]
 TARGET = "Nguyễn Văn Bí Thư"  # member (and secretary) of cell A1a
 PLAIN = "Hoàng Văn Đảng Viên"
-TODAY = date.today().isoformat()
+TODAY = datetime.now(LOCAL_TZ).date().isoformat()
 TABLES = (
     "org_units",
     "members",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sotay_contracts import CloudEvent, parse_event
@@ -18,12 +18,13 @@ from sotay_contracts.events.identity import (
 )
 from sotay_identity.crypto import sha256
 from sotay_identity.members import activation
+from sotay_kit.clock import LOCAL_TZ
 
 ADMIN = "Lê Văn Huyện"  # org_admin of district A
 PROVINCE_ADMIN = "Trần Thị Quản Trị"
 SECRETARY = "Nguyễn Văn Bí Thư"  # cell_secretary of cell A1a
 MEMBER = "Hoàng Văn Đảng Viên"  # plain member of cell A1a
-TODAY = date.today()
+TODAY = datetime.now(LOCAL_TZ).date()
 
 
 def bearer(token: str) -> dict[str, str]:

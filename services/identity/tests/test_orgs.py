@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sotay_contracts import CloudEvent, parse_event
 from sotay_contracts.events.identity import OrgClosed, OrgCreated, OrgMoved, OrgUpdated
+from sotay_kit.clock import LOCAL_TZ
 
-TODAY = date.today().isoformat()
+TODAY = datetime.now(LOCAL_TZ).date().isoformat()
 PROVINCE_ADMIN = "Trần Thị Quản Trị"
 DISTRICT_A_ADMIN = "Lê Văn Huyện"
 DISTRICT_B_ADMIN = "Phạm Văn Bình"

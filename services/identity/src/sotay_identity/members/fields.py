@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import date
 
+from sotay_kit.clock import LOCAL_TZ, utc_now
 from sotay_kit.text import fold as fold  # the search form of names (members.search_name)
 from sotay_kit.text import has_control, has_invisible
 
@@ -147,7 +148,8 @@ def parse_date(value: str) -> date:
 def past_date(value: date) -> date:
     if value < MIN_DATE:
         raise ValueError("Ngày quá xa trong quá khứ")
-    if value > date.today():
+    # The party's day is Vietnam's: from 17:00 UTC it is already tomorrow there.
+    if value > utc_now().astimezone(LOCAL_TZ).date():
         raise ValueError("Ngày không được ở tương lai")
     return value
 

@@ -97,7 +97,7 @@ async def insert(
     )
     await conn.execute(
         "INSERT INTO memberships (member_id, cell_id, org_path, started_on) "
-        "VALUES ($1, $2, $3, current_date)",
+        "VALUES ($1, $2, $3, (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)",
         member["id"],
         member["cell_id"],
         org_path,

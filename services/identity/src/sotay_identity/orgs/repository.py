@@ -87,7 +87,8 @@ async def insert(
         f"""
         WITH k AS (SELECT nextval('org_key_seq') AS key)
         INSERT INTO org_units (id, key, parent_id, path, title, kind, code, valid_from)
-        SELECT $1, k.key, $2, $3 || '.' || k.key, $4, $5, $6, coalesce($7, current_date)
+        SELECT $1, k.key, $2, $3 || '.' || k.key, $4, $5, $6,
+               coalesce($7, (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)
         FROM k RETURNING {COLUMNS}
         """,  # noqa: S608
         org_id,
