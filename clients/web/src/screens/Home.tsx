@@ -4,9 +4,10 @@ import { t } from "../i18n/vi";
 import { cachedGet, keepAhead } from "../offline/store";
 import { me } from "../session";
 import { Screen, Show, useAsync } from "../ui/common";
-import { day, when } from "../ui/format";
+import { when } from "../ui/format";
 import { StudyItem } from "./Documents";
 import { MeetingCard } from "./Meetings";
+import { NewsRows } from "./Reading";
 
 export function Home() {
   const meetings = useAsync(
@@ -73,24 +74,7 @@ export function Home() {
       </section>
       <section aria-labelledby="latest-news" class="card">
         <h2 id="latest-news">{t.home.news}</h2>
-        <Show state={news}>
-          {(page) =>
-            page.items.length ? (
-              <ul class="list">
-                {page.items.map((n) => (
-                  <li key={n.id}>
-                    <a class="row-link" href={`/news/${n.id}`}>
-                      <strong>{n.title}</strong>
-                      <small>{day(n.published_at)}</small>
-                    </a>
-                  </li>
-                ))}
-              </ul>
-            ) : (
-              <p>{t.home.noNews}</p>
-            )
-          }
-        </Show>
+        <Show state={news}>{(page) => <NewsRows items={page.items} empty={t.home.noNews} />}</Show>
       </section>
     </Screen>
   );

@@ -87,28 +87,29 @@ export function HandbookArticle({ slug }: { slug: string }) {
   );
 }
 
+/** News items as rows (the news feed and home's latest news), or ``empty`` when there are none. */
+export function NewsRows({ items, empty }: { items: News[]; empty: string }) {
+  return items.length ? (
+    <ul class="list">
+      {items.map((n) => (
+        <li key={n.id}>
+          <a class="row-link" href={`/news/${n.id}`}>
+            <strong>{n.title}</strong>
+            <small>{day(n.published_at)}</small>
+          </a>
+        </li>
+      ))}
+    </ul>
+  ) : (
+    <p>{empty}</p>
+  );
+}
+
 export function NewsList() {
   const news = useAsync(() => cachedGet<Page<News>>("/api/v1/news", { limit: 30 }), []);
   return (
     <Screen title={t.news.title}>
-      <Show state={news}>
-        {(page) =>
-          page.items.length ? (
-            <ul class="list">
-              {page.items.map((n) => (
-                <li key={n.id}>
-                  <a class="row-link" href={`/news/${n.id}`}>
-                    <strong>{n.title}</strong>
-                    <small>{day(n.published_at)}</small>
-                  </a>
-                </li>
-              ))}
-            </ul>
-          ) : (
-            <p>{t.news.none}</p>
-          )
-        }
-      </Show>
+      <Show state={news}>{(page) => <NewsRows items={page.items} empty={t.news.none} />}</Show>
     </Screen>
   );
 }
