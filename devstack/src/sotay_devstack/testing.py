@@ -7,6 +7,7 @@ JetStream whose streams were reset and re-provisioned for it.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,7 @@ import pytest
 import pytest_asyncio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from nats.js.errors import ServerError
 from sotay_kit import messaging
 from sotay_kit.testing.databases import EMPTY_VERSIONS, DatabaseFactory, TemplateDatabases
 from sotay_kit.topology import OPERATOR_NATS_USER
@@ -32,6 +34,8 @@ from .servers import (
 )
 
 __all__ = ["DatabaseFactory", "Infra", "S3Info", "server_dir"]
+
+_STORE_NOT_CREATED = 10049
 
 
 @dataclass
@@ -152,13 +156,32 @@ async def kit_dsn(make_database: DatabaseFactory) -> str:
 async def nats_operator(infra: Infra) -> AsyncIterator[NATS]:
     """An operator connection to a JetStream reset for this test: platform streams only."""
     nc = await messaging.connect(infra.nats_url(), name="tests")
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        assert info.config.name is not None
-        await js.delete_stream(info.config.name)
-    await messaging.provision(js, messaging.platform_streams(), [])
-    yield nc
-    await nc.close()
+    try:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            assert info.config.name is not None
+            await js.delete_stream(info.config.name)
+        await _provision_after_delete(js)
+        yield nc
+    finally:
+        await nc.close()
+
+
+async def _provision_after_delete(js: JetStreamContext) -> None:
+    """Re-create the platform streams just deleted.
+
+    The server answers a delete before a busy disk has removed the stream's directory; creating
+    the same name in that moment fails with "error creating store for stream" (err_code 10049).
+    It clears within moments, so retry that one error for a bounded time.
+    """
+    for attempt in range(100):
+        try:
+            await messaging.provision(js, messaging.platform_streams(), [])
+            return
+        except ServerError as error:
+            if error.err_code != _STORE_NOT_CREATED or attempt == 99:
+                raise
+            await asyncio.sleep(0.05)
 
 
 @pytest_asyncio.fixture
