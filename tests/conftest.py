@@ -10,10 +10,10 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pyotp
@@ -25,6 +25,9 @@ from sotay_devstack.testing import server_dir
 from sotay_kit import messaging
 from sotay_kit.testing.pdf import make_pdf as make_pdf  # re-exported for the e2e tests
 from sotay_kit.topology import SERVICES
+
+if TYPE_CHECKING:
+    from .browser import Browsing
 
 
 @dataclass
@@ -254,3 +257,13 @@ async def find_on_nats(
         platform, subject, lambda ce, _: ce.subject == aggregate, timeout=timeout
     )
     return found
+
+
+@pytest.fixture(scope="module")
+async def browsing(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Browsing]:
+    """One browser per module of browser tests (tests/browser.py)."""
+    # Imported here: tests/browser.py builds on this module's helpers.
+    from .browser import launch_browser
+
+    async for browsing in launch_browser(tmp_path_factory):
+        yield browsing

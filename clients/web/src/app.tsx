@@ -9,7 +9,9 @@ import { MeetingDetail, Meetings } from "./screens/Meetings";
 import { Profile } from "./screens/Profile";
 import { Handbook, HandbookArticle, NewsItem, NewsList } from "./screens/Reading";
 import { SignIn } from "./screens/SignIn";
+import { isStaff } from "./staff/roles";
 import { Loading, Screen } from "./ui/common";
+import { LazyScreen } from "./ui/lazy";
 import { match, useLocation } from "./ui/router";
 
 const NAV = [
@@ -20,9 +22,25 @@ const NAV = [
   ["/profile", t.nav.profile],
 ] as const;
 
+// Secretaries', committees' and administrators' screens: a chunk of their own (see ./staff).
+const loadStaff = () => import("./staff/index");
+
+function NotFound() {
+  return (
+    <Screen title={t.notFound}>
+      <p>
+        <a href="/">{t.nav.home}</a>
+      </p>
+    </Screen>
+  );
+}
+
 function screenFor(path: string) {
   let p: Record<string, string> | null;
   if (path === "/" || path === "") return <Home />;
+  if (path === "/manage" || path.startsWith("/manage/")) {
+    return <LazyScreen load={loadStaff} path={path} fallback={NotFound} />;
+  }
   if (match("/meetings", path)) return <Meetings />;
   if ((p = match("/meetings/:id", path))) return <MeetingDetail id={p.id} />;
   if (match("/documents", path)) return <Documents />;
@@ -33,13 +51,7 @@ function screenFor(path: string) {
   if ((p = match("/news/:id", path))) return <NewsItem id={p.id} />;
   if (match("/inbox", path)) return <Inbox />;
   if (match("/profile", path)) return <Profile />;
-  return (
-    <Screen title={t.notFound}>
-      <p>
-        <a href="/">{t.nav.home}</a>
-      </p>
-    </Screen>
-  );
+  return <NotFound />;
 }
 
 function current(path: string, href: string): boolean {
@@ -82,6 +94,11 @@ export function App() {
           <a href="/news" aria-current={current(path, "/news") ? "page" : undefined}>
             {t.nav.news}
           </a>
+          {isStaff(me.value) && (
+            <a href="/manage" aria-current={current(path, "/manage") ? "page" : undefined}>
+              {t.nav.manage}
+            </a>
+          )}
         </nav>
       </header>
       <Banner />

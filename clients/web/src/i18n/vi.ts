@@ -22,6 +22,7 @@ export const t = {
     profile: "Cá nhân",
     handbook: "Sổ tay nghiệp vụ",
     news: "Tin tức",
+    manage: "Quản lý",
   },
 
   signIn: {
