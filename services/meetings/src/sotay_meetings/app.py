@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sotay_kit import audit
 from sotay_kit.app import ServiceSpec, create_service_app
 
+from .history.routes import router as history_router
 from .meetings.consumers import BINDINGS
 from .meetings.routes import router as meetings_router
 from .minutes.routes import router as minutes_router
@@ -21,8 +22,8 @@ SPEC = ServiceSpec(
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     # Static and more specific paths before /meetings/{meeting_id}, which would take them: the
-    # audit log (/meetings/audit) and the minutes first.
-    routers=[audit.router("meetings"), minutes_router, meetings_router],
+    # audit log (/meetings/audit), the attendance history and the minutes first.
+    routers=[audit.router("meetings"), history_router, minutes_router, meetings_router],
     consumers=BINDINGS,
 )
 
