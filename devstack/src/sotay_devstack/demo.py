@@ -11,9 +11,10 @@ every time), written in bulk with its events (``identity.org.created.v1``,
 service's projection receives the province like any other change. Loaded only into an empty
 database.
 
-Four demo accounts get passwords (written to ``demo-credentials.json``): an org admin at
+Five demo accounts get passwords (written to ``demo-credentials.json``): an org admin at
 province level and an operator of the province (the root: the audit logs are theirs), both with
-TOTP as the policy requires, a cell secretary and a member of that cell.
+TOTP as the policy requires, a committee member of the district above the demo cell, a cell
+secretary and a member of that cell.
 Other members get activation digests of codes nobody knows: they exist to be counted, listed and
 notified, not to log in.
 """
@@ -449,12 +450,18 @@ async def _demo_accounts(
     admin_m = b.members[0]
     secretary_m, member_m = in_village[0], in_village[1]
     operator_m = next(m for m in b.members if m not in (admin_m, secretary_m, member_m))
+    # The committee member follows the district the demo cell lies in (its committee's parent).
+    district = village.parent.parent if village.parent and village.parent.parent else province
+    committee_m = next(
+        m for m in b.members if m not in (admin_m, secretary_m, member_m, operator_m)
+    )
     now = datetime.now(UTC)
     events = []
     result: dict[str, Any] = {}
     for label, m, role, org in (
         ("admin", admin_m, "org_admin", province),
         ("operator", operator_m, "operator", province),
+        ("committee", committee_m, "committee_member", district),
         ("secretary", secretary_m, "cell_secretary", village),
         ("member", member_m, None, village),
     ):

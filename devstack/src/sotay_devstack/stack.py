@@ -503,7 +503,7 @@ def run(
         if creds_path.exists():
             creds = json.loads(creds_path.read_text())
             print(f"Demo accounts (also in {creds_path}):")
-            for label in ("admin", "operator", "secretary", "member"):
+            for label in ("admin", "operator", "committee", "secretary", "member"):
                 c = creds[label]
                 extra = f"  totp_secret {c['totp_secret']}" if c.get("totp_secret") else ""
                 print(f"  {label:<10} {c['username']}  {c['password']}{extra}")

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 from sotay_kit.db import Connection
+from sotay_kit.text import fold
 
 # Serialises changes to the tree's shape (create, move, close) against each other; writers of
 # rows that copy an org path (memberships) take it shared, so no path is copied mid-move.
@@ -251,3 +252,61 @@ async def member_cell(conn: Connection, member_id: UUID) -> UUID | None:
         list(MEMBER_STATUSES_ON_ROLL),
     )
     return cell_id
+
+
+def _fold_table() -> tuple[str, str]:
+    """``translate()`` arguments that fold a title the way :func:`sotay_kit.text.fold` does,
+    one character at a time (Vietnamese letters with their marks, đ, upper case → lower-case
+    ASCII), so a search needs no folded copy of the title in the table."""
+    src, dst = [], []
+    for cp in [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1EA0, 0x1F00)]:
+        char = chr(cp)
+        folded = fold(char)
+        if len(folded) == 1 and folded.isascii() and folded != char:
+            src.append(char)
+            dst.append(folded)
+    return "".join(src), "".join(dst)
+
+
+FOLD_FROM, FOLD_TO = _fold_table()
+
+
+async def search(
+    conn: Connection,
+    roots: list[str],
+    words: list[str],
+    *,
+    limit: int,
+    include_closed: bool,
+) -> list[asyncpg.Record]:
+    """Orgs inside the subtrees at ``roots`` whose folded title holds every one of ``words``
+    (already folded), or whose code starts with the query; shallower first, then by title."""
+    likes = [
+        "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words
+    ]
+    return await conn.fetch(
+        f"""
+        SELECT {COLUMNS} FROM org_units o
+        WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS r(p)
+                      WHERE o.path = r.p OR o.path LIKE r.p || '.%')
+          AND ($2 OR o.status <> 'closed')
+          AND ((SELECT bool_and(translate(o.title, $3, $4) LIKE w)
+                FROM unnest($5::text[]) AS q(w))
+               OR lower(o.code) = $6)
+        ORDER BY array_length(string_to_array(o.path, '.'), 1), o.title, o.key
+        LIMIT $7
+        """,  # noqa: S608 - constant columns
+        roots,
+        include_closed,
+        FOLD_FROM,
+        FOLD_TO,
+        likes,
+        " ".join(words),
+        limit,
+    )
+
+
+async def titles_by_paths(conn: Connection, paths: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, path, title, kind FROM org_units WHERE path = ANY($1::text[])", paths
+    )

@@ -18,6 +18,7 @@ from .schemas import (
     CellMateOut,
     OrgClose,
     OrgCreate,
+    OrgFound,
     OrgMemberOut,
     OrgMove,
     OrgOut,
@@ -39,6 +40,28 @@ async def list_my_cell_members(
     who: CurrentPrincipal, conn: DbConnection, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[CellMateOut]:
     return await service.list_my_cell_members(conn, who, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/search",
+    response_model=list[OrgFound],
+    responses=problem_responses(Unprocessable),
+    summary="Tìm tổ chức theo tên hoặc mã, có hoặc không dấu, trong phạm vi được phân quyền",
+)
+async def search_orgs(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    q: Annotated[
+        str,
+        Query(min_length=1, max_length=100, description="Tên hoặc mã tổ chức, có hoặc không dấu"),
+        NoControl,
+    ],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    include_closed: Annotated[bool, Query(description="Kể cả tổ chức đã giải thể")] = False,
+) -> list[OrgFound]:
+    """Các tổ chức đang hoạt động trong các cây được phân quyền xem (cấp ủy, quản trị, bí thư),
+    tổ chức cấp trên trước; mỗi kết quả kèm các tổ chức cấp trên trong phạm vi đó."""
+    return await service.search_orgs(conn, who, q, limit=limit, include_closed=include_closed)
 
 
 @router.get("/{org_id}", response_model=OrgOut, responses=problem_responses(Forbidden, NotFound))

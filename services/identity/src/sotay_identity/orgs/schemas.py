@@ -94,3 +94,16 @@ class SecretaryOut(BaseModel):
     member_id: UUID
     full_name: str
     role: Literal["cell_secretary", "cell_deputy"]
+
+
+class OrgTrailItem(BaseModel):
+    id: UUID
+    title: str
+    kind: OrgKind
+
+
+class OrgFound(OrgOut):
+    """An org found by search, with the orgs above it (from the caller's widest grant down to
+    its parent) so that two cells of the same name can be told apart."""
+
+    trail: list[OrgTrailItem]

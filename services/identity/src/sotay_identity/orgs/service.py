@@ -17,6 +17,7 @@ from sotay_kit.auth import Principal, path_within
 from sotay_kit.db import Connection
 from sotay_kit.errors import Conflict, NotFound, Unprocessable
 from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_int, key_uuid
+from sotay_kit.text import search_words
 
 from ..audit import repository as audit
 from ..grants import service as grants_service
@@ -27,10 +28,12 @@ from .schemas import (
     CellMateOut,
     OrgClose,
     OrgCreate,
+    OrgFound,
     OrgMemberOut,
     OrgMove,
     OrgOut,
     OrgPatch,
+    OrgTrailItem,
     SecretaryOut,
 )
 
@@ -111,6 +114,42 @@ async def list_children(
         items=[to_out(r) for r in rows],
         next_cursor=encode_cursor(rows[-1]["key"]) if more else None,
     )
+
+
+async def search_orgs(
+    conn: Connection, who: Principal, query: str, *, limit: int, include_closed: bool
+) -> list[OrgFound]:
+    """Orgs whose title (without diacritics) holds every word of ``query``, or whose code is
+    ``query``, inside the subtrees where the caller holds a read role; a member without one
+    finds nothing. Each comes with its ancestors inside that subtree, top first."""
+    words = search_words(query)
+    if not words:
+        raise Unprocessable(
+            "Nhập tên hoặc mã tổ chức cần tìm",
+            extensions={"errors": [{"loc": ["query", "q"], "type": "value_error"}]},
+        )
+    roots = who.subtree_roots(READ_ROLES)
+    roots = [r for r in roots if not any(o != r and path_within(r, o) for o in roots)]
+    if not roots:
+        return []
+    rows = await repository.search(conn, roots, words, limit=limit, include_closed=include_closed)
+    wanted: set[str] = set()
+    for row in rows:
+        root = next(r for r in roots if path_within(row["path"], r))
+        labels = row["path"].split(".")
+        depth = root.count(".") + 1
+        wanted.update(".".join(labels[:i]) for i in range(depth, len(labels)))
+    above = {r["path"]: r for r in await repository.titles_by_paths(conn, sorted(wanted))}
+    found = []
+    for row in rows:
+        labels = row["path"].split(".")
+        trail = [
+            OrgTrailItem(id=a["id"], title=a["title"], kind=a["kind"])
+            for i in range(1, len(labels))
+            if (a := above.get(".".join(labels[:i]))) is not None
+        ]
+        found.append(OrgFound(**to_out(row).model_dump(), trail=trail))
+    return found
 
 
 async def list_members(
