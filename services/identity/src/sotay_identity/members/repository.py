@@ -207,3 +207,28 @@ async def memberships(conn: Connection, member_id: UUID) -> list[asyncpg.Record]
         "WHERE s.member_id = $1 ORDER BY s.started_on, s.id",
         member_id,
     )
+
+
+async def org_paths(conn: Connection, member_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """Each listed member's id, cell and the cell's org path (members that exist)."""
+    return await conn.fetch(
+        "SELECT m.id, m.cell_id, o.path AS org_path FROM members m "
+        "JOIN org_units o ON o.id = m.cell_id WHERE m.id = ANY($1::uuid[])",
+        list(member_ids),
+    )
+
+
+async def reissue_activation(
+    conn: Connection, member_id: UUID, digest: bytes, expires_at: datetime
+) -> bool:
+    """A new activation code for an account that was never activated (no password yet);
+    False when the account has a password or is disabled."""
+    updated = await conn.fetchval(
+        "UPDATE accounts SET activation_digest = $2, activation_expires_at = $3, "
+        "must_change_password = true "
+        "WHERE member_id = $1 AND password_hash IS NULL AND NOT disabled RETURNING member_id",
+        member_id,
+        digest,
+        expires_at,
+    )
+    return updated is not None

@@ -30,6 +30,8 @@ from ..deps import Cipher, Now, Settings, SourceAddress
 from ..problems import ImportRejected
 from . import importer, service
 from .schemas import (
+    ActivationReissued,
+    ActivationSheetPrinted,
     ImportResult,
     MemberCreate,
     MemberCreated,
@@ -214,6 +216,24 @@ async def import_members(
     )
 
 
+@router.post(
+    "/activation-sheets",
+    status_code=204,
+    responses=problem_responses(Forbidden, NotFound),
+    summary="Ghi nhật ký việc in phiếu kích hoạt",
+)
+async def activation_sheet_printed(
+    body: ActivationSheetPrinted,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    source: SourceAddress,
+) -> Response:
+    """Called by the admin's page when it prints the activation cards of these members; the
+    print is recorded in the audit log (member ids only — the codes never leave the page)."""
+    await service.record_activation_sheet(conn, who, body, source=source)
+    return Response(status_code=204)
+
+
 @router.get(
     "/{member_id}", response_model=MemberOut, responses=problem_responses(Forbidden, NotFound)
 )
@@ -288,4 +308,32 @@ async def deactivate_member(
 ) -> MemberOut:
     return await service.deactivate_member(
         conn, who, member_id, body, cipher=cipher, source=source, now=now
+    )
+
+
+@router.post(
+    "/{member_id}/activation-code",
+    response_model=ActivationReissued,
+    responses=problem_responses(Forbidden, NotFound, Conflict),
+    summary="Cấp lại mã kích hoạt",
+)
+async def reissue_activation_code(
+    member_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    settings: Settings,
+    source: SourceAddress,
+    response: Response,
+    now: Now,
+) -> ActivationReissued:
+    """A new one-time code for an account never activated; the previous code stops working.
+    Returned only in this response."""
+    response.headers.update(NO_STORE)
+    return await service.reissue_activation_code(
+        conn,
+        who,
+        member_id,
+        activation_ttl_days=settings.activation_code_ttl_days,
+        source=source,
+        now=now,
     )

@@ -145,6 +145,21 @@ class ImportResult(BaseModel):
     accounts: list[ActivationOut]
 
 
+class ActivationSheetPrinted(_Input):
+    """The members whose activation cards an admin is printing (ids only: the codes themselves
+    are never sent back to the server)."""
+
+    member_ids: list[UUID] = Field(min_length=1, max_length=100_000)
+
+
+class ActivationReissued(BaseModel):
+    member_id: UUID
+    card_number: str
+    full_name: str
+    activation_code: str = Field(description="Mã kích hoạt mới; mã cũ hết hiệu lực")
+    activation_expires_at: datetime
+
+
 class ImportProblem(BaseModel):
     row: int = Field(description="Số dòng trong tệp; dòng tiêu đề là dòng 1")
     column: str | None

@@ -46,6 +46,8 @@ from ..problems import ImportRejected
 from . import activation, fields, importer, repository
 from .schemas import (
     ActivationOut,
+    ActivationReissued,
+    ActivationSheetPrinted,
     ImportResult,
     MemberCreate,
     MemberDeactivate,
@@ -631,4 +633,74 @@ async def import_members(
     )
     return ImportResult(
         imported=len(batch.codes), activation_expires_at=expires, accounts=batch.codes
+    )
+
+
+# --------------------------------------------------------------------------- activation sheets
+
+SHEET_IDS_AUDITED = 1000  # member ids listed in one audit entry (all are counted)
+
+
+async def record_activation_sheet(
+    conn: Connection, who: Principal, body: ActivationSheetPrinted, *, source: str | None
+) -> None:
+    """An admin prints the activation cards of these members: the print goes to the audit log.
+    Only ids reach the server and the log — the codes stay in the admin's page."""
+    ids = list(dict.fromkeys(body.member_ids))
+    rows = await repository.org_paths(conn, ids)
+    if len(rows) != len(ids):
+        raise NotFound(MEMBER_NOT_FOUND)
+    for row in rows:
+        authorize(who, ADMIN, row["org_path"], not_found=MEMBER_NOT_FOUND)
+    cells = sorted({str(r["cell_id"]) for r in rows})
+    await audit.record(
+        conn,
+        "members.activation_sheet_printed",
+        actor_id=who.member_id,
+        target=cells[0] if len(cells) == 1 else None,
+        source=source,
+        details={
+            "count": len(ids),
+            "member_ids": [str(i) for i in ids[:SHEET_IDS_AUDITED]],
+            "cell_ids": cells[:100],
+            "cells": len(cells),
+        },
+    )
+
+
+async def reissue_activation_code(
+    conn: Connection,
+    who: Principal,
+    member_id: UUID,
+    *,
+    activation_ttl_days: int,
+    source: str | None,
+    now: datetime,
+) -> ActivationReissued:
+    """A new one-time code for a member who never activated the account (the printed sheet
+    was lost: codes are stored hashed, so the old one cannot be shown again). The old code
+    stops working."""
+    row = await load(conn, member_id, lock=True)
+    authorize_change(who, row)
+    _on_roll(row)
+    code = activation.new_code()
+    expires = now + timedelta(days=activation_ttl_days)
+    if not await repository.reissue_activation(conn, member_id, activation.digest(code), expires):
+        raise Conflict(
+            "Tài khoản đã được kích hoạt (đảng viên đã đặt mật khẩu); không cần mã kích hoạt mới"
+        )
+    await audit.record(
+        conn,
+        "members.activation_reissued",
+        actor_id=who.member_id,
+        target=str(member_id),
+        source=source,
+        details={"cell_id": str(row["cell_id"])},
+    )
+    return ActivationReissued(
+        member_id=member_id,
+        card_number=row["card_number"],
+        full_name=row["full_name"],
+        activation_code=code,
+        activation_expires_at=expires,
     )
