@@ -1,6 +1,7 @@
 """The example consumer of docs/analytics.md, run as is against a real NATS with the external
 analytics user: it gets the public subjects, and that user is refused everything else — the
-documents' directory (their numbers and titles) included."""
+documents' directory (their numbers and titles) and identity's directory (members' names and
+card numbers) included."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from sotay_contracts import CloudEvent, Event, new_cloud_event, parse_event
 from sotay_contracts.events import documents as dev
+from sotay_contracts.events import identity as iev
 from sotay_contracts.events import meetings as mev
 from sotay_devstack.testing import Infra
 from sotay_kit import messaging
@@ -66,6 +68,12 @@ def _events() -> tuple[list[Event], list[Event]]:
             kind=dev.DocumentKind.RESOLUTION, classification=dev.Classification.INTERNAL,
             owner_org_id=cell, occurred_at=NOW,
         ),
+        # A member's name and card number: identity's directory, for the services only.
+        iev.MemberDescribed(
+            member_id=member, full_name="Nguyễn Thị Hoa", card_number="93.000001", cell_id=cell,
+            org_path="1.2.3", revision=1, occurred_at=NOW,
+        ),
+        iev.MemberErased(member_id=member, revision=2, occurred_at=NOW),
     ]  # fmt: skip
     return public, private
 
@@ -118,6 +126,7 @@ async def assert_reader_refused(nats_url: str, password: str) -> None:
             lambda: reader.publish("documents.document.read.v1", b"{}"),
             lambda: reader.subscribe("meetings.>"),
             lambda: reader.subscribe("documents.directory.>"),
+            lambda: reader.subscribe("identity.directory.>"),
             lambda: reader.publish(
                 "$JS.API.CONSUMER.MSG.NEXT.DOCUMENTS.analytics", b"1", reply="_INBOX_ext.x"
             ),
@@ -163,3 +172,5 @@ def test_external_consumer_names_are_checked() -> None:
         messaging.external_consumer("ok", subjects=["meetings.rsvp.recorded.v1"])
     with pytest.raises(ValueError, match="not public"):
         messaging.external_consumer("ok", subjects=["documents.directory.described.v1"])
+    with pytest.raises(ValueError, match="not public"):
+        messaging.external_consumer("ok", subjects=["identity.directory.described.v1"])

@@ -1,4 +1,6 @@
-"""Events leave the services for external consumers: no personal data in any field."""
+"""Events leave the services for external consumers: no personal data in any field — except a
+member's display name and card number on identity's internal directory subjects (DESIGN.md §6),
+which are never public."""
 
 from __future__ import annotations
 
@@ -64,11 +66,30 @@ def test_nested_models_are_inspected() -> None:
     assert {"series_id", "index", "rule"} <= _field_names(MeetingScheduled, set())
 
 
+# The one exception (DESIGN.md §6): identity's directory shows members by name and card number
+# to secretaries and committees. Those two fields, on those subjects, and nothing else personal.
+DIRECTORY_FIELDS = {"full_name", "card_number"}
+
+
+def _directory(model: type[Event]) -> bool:
+    return model.SUBJECT.split(".")[1] == "directory"
+
+
 @pytest.mark.parametrize("model", ALL_EVENTS, ids=lambda m: m.SUBJECT)
-def test_no_event_field_suggests_personal_data(model: type[BaseModel]) -> None:
+def test_no_event_field_suggests_personal_data(model: type[Event]) -> None:
     names = _field_names(model, set())
     assert names
-    assert sorted(name for name in names if _suspicious(name)) == []
+    allowed = DIRECTORY_FIELDS if model.SUBJECT.startswith("identity.directory.") else set()
+    assert sorted(name for name in names if _suspicious(name) and name not in allowed) == []
+
+
+def test_only_identity_directory_names_members() -> None:
+    """Names and card numbers travel on ``identity.directory.*`` only, and that directory is
+    internal: no public subject, no other service's subject carries a member's name."""
+    naming = {m.SUBJECT for m in ALL_EVENTS if DIRECTORY_FIELDS & _field_names(m, set())}
+    assert naming == {"identity.directory.described.v1"}
+    assert all(_directory(m) for m in ALL_EVENTS if m.SUBJECT in naming)
+    assert not naming & PUBLIC_SUBJECTS
 
 
 @pytest.mark.parametrize("model", ALL_EVENTS, ids=lambda m: m.SUBJECT)

@@ -114,6 +114,16 @@ def sample(model: type[Event]) -> Event:
             "org_path": "1.12.305.7",
             "occurred_at": NOW,
         },
+        identity.MemberDescribed: {
+            "member_id": _id(),
+            "full_name": "Nguyễn Thị Hoa",
+            "card_number": "93.012345",
+            "cell_id": _id(),
+            "org_path": "1.12.305.7",
+            "revision": 3,
+            "occurred_at": NOW,
+        },
+        identity.MemberErased: {"member_id": _id(), "revision": 4, "occurred_at": NOW},
         identity.RoleGranted: grant | {"org_path": "1.12", "granted_by": _id(), "occurred_at": NOW},
         identity.RoleRevoked: grant | {"org_path": "1.12", "revoked_by": None, "occurred_at": NOW},
         documents.DocumentPublished: {
@@ -226,7 +236,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 24
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 26
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

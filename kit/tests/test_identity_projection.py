@@ -201,3 +201,72 @@ async def test_projection_follows_history_and_rebuilds_to_the_same_state(
     finally:
         await pool.close()
         await conn.close()
+
+
+def _described(member: uuid.UUID, name: str, card: str, revision: int) -> ev.MemberDescribed:
+    return ev.MemberDescribed(
+        member_id=member,
+        full_name=name,
+        card_number=card,
+        cell_id=uuid.uuid4(),
+        org_path="1.2.4",
+        revision=revision,
+        occurred_at=NOW,
+    )
+
+
+async def test_names_follow_the_directory_and_are_erased_when_a_member_leaves(
+    kit_dsn: str, js: JetStreamContext
+) -> None:
+    """A service that shows names keeps name + card number from identity's directory: the
+    newest description wins (a stale one changes nothing), a member who leaves is erased, and
+    a replay from sequence 1 gives the same names."""
+    conn = await db.connect(kit_dsn)
+    await conn.execute(projection.DDL + projection.NAMES_DDL)
+    pool = await db.create_pool(kit_dsn)
+    hoa, binh, unknown = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    history: list[Event] = [
+        _described(hoa, "Nguyễn Thị Hoa", "93.000001", 1),
+        _described(binh, "Trần Văn Bình", "93.000002", 1),
+        _described(hoa, "Nguyễn Thị Hòa", "93.000001", 3),  # renamed
+        _described(hoa, "Tên cũ hơn", "93.000009", 2),  # stale: overtaken by revision 3
+        ev.MemberErased(member_id=binh, revision=2, occurred_at=NOW),  # Bình left
+    ]
+    try:
+        for e in history:
+            ce = new_cloud_event(e)
+            await js.publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
+        binding = projection.binding("meetings", names=True)
+        await messaging.provision(js, [], [binding.spec])
+
+        def consumer() -> EventConsumer:
+            return EventConsumer(
+                binding.spec,
+                pool=pool,
+                nc=js._nc,
+                js=js,
+                handlers=binding.handlers,
+                batch_handlers=binding.batch_handlers,
+                fetch_timeout=0.2,
+            )
+
+        await _consume_all(consumer(), js)
+        names = await projection.names_of(conn, [hoa, binh, unknown])
+        assert names == {
+            hoa: projection.MemberName("Nguyễn Thị Hòa", "93.000001"),
+            binh: projection.UNNAMED,
+            unknown: projection.UNNAMED,
+        }
+        # Nothing of Bình is left but the id and the revision that erased him.
+        assert tuple(
+            await conn.fetchrow("SELECT * FROM idp_member_names WHERE member_id = $1", binh)
+        ) == (binh, None, None, 2)
+
+        await conn.execute("TRUNCATE idp_member_names, inbox")
+        await js.delete_consumer("IDENTITY", "meetings")
+        await messaging.provision(js, [], [binding.spec])
+        await _consume_all(consumer(), js)
+        assert await projection.names_of(conn, [hoa, binh, unknown]) == names
+    finally:
+        await pool.close()
+        await conn.close()

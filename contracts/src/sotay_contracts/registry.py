@@ -24,6 +24,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     identity.MemberTransferred,
     identity.MemberDeactivated,
     identity.AccountActivated,
+    identity.MemberDescribed,
+    identity.MemberErased,
     identity.RoleGranted,
     identity.RoleRevoked,
     documents.DocumentPublished,

@@ -39,7 +39,7 @@ from sotay_identity.auth import passwords, totp
 from sotay_identity.auth import repository as accounts_repo
 from sotay_identity.crypto import DataCipher
 from sotay_identity.grants import repository as grants_repo
-from sotay_identity.members import activation
+from sotay_identity.members import activation, directory
 from sotay_identity.members import repository as members_repo
 from sotay_identity.orgs import repository as orgs_repo
 from sotay_identity.settings import IdentitySettings
@@ -210,6 +210,8 @@ class _Build:
     orgs: list[_Org] = field(default_factory=list)
     members: list[_Member] = field(default_factory=list)
     events: list[CloudEvent] = field(default_factory=list)
+    # identity.directory.described.v1 of every member, relayed after all the member events.
+    directory: list[CloudEvent] = field(default_factory=list)
     next_key: int = 1
     next_card: int = 1
     next_id: int = 1
@@ -322,6 +324,19 @@ def build_province(size: Size, seed: int = 2026) -> _Build:
                     )
                 )
             )
+            b.directory.append(
+                outbox.build(
+                    directory.described(
+                        member_id=member_id,
+                        full_name=full_name,
+                        card_number=f"{serial:08d}",
+                        cell_id=cell.id,
+                        org_path=cell.path,
+                        revision=1,
+                        now=now,
+                    )
+                )
+            )
 
     province = org(None, "Đảng bộ tỉnh Thanh Sơn", "province")
     districts = [
@@ -373,7 +388,9 @@ async def load_province(dsn: str, settings: IdentitySettings, b: _Build) -> dict
             await orgs_repo.copy_in(conn, _org_rows(b))
             await members_repo.copy_in(conn, *_member_rows(b, settings))
             accounts = await _demo_accounts(conn, b, settings)
-            await outbox.enqueue_cloud_events(conn, b.events + accounts.pop("_events"))
+            await outbox.enqueue_cloud_events(
+                conn, b.events + b.directory + accounts.pop("_events")
+            )
     finally:
         await conn.close()
     return accounts

@@ -137,8 +137,18 @@ async def test_import_1000_rows(identity: Any, tree: Any, token_for: Any) -> Non
 
     async with identity.pool.acquire() as conn:
         outbox = await conn.fetch("SELECT subject, headers, body FROM outbox ORDER BY seq")
-    assert len(outbox) == 1000
-    assert {r["subject"] for r in outbox} == {"identity.member.created.v1"}
+    # Every member event first, then every member's directory entry (name and card number,
+    # an internal subject): consumers apply each run of one type in one statement.
+    assert [r["subject"] for r in outbox] == ["identity.member.created.v1"] * 1000 + [
+        "identity.directory.described.v1"
+    ] * 1000
+    directory = [
+        parse_event(CloudEvent.from_nats(r["headers"], bytes(r["body"]))) for r in outbox[1000:]
+    ]
+    assert {(e.member_id, e.full_name, e.card_number, e.cell_id) for e in directory} == {
+        (m["id"], m["full_name"], m["card_number"], tree.ids["cell_a1a"]) for m in members
+    }
+    outbox = outbox[:1000]
     ids = set()
     names = {r[2] for r in body}
     for row in outbox:

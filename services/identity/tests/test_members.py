@@ -12,6 +12,7 @@ from sotay_contracts import CloudEvent, parse_event
 from sotay_contracts.events.identity import (
     MemberCreated,
     MemberDeactivated,
+    MemberDescribed,
     MemberTransferred,
     MemberUpdated,
     RoleRevoked,
@@ -192,7 +193,15 @@ async def test_update_personal_data_and_exempt_status(
             await conn.fetchval("SELECT search_name FROM members WHERE id = $1", member_id)
             == "hoang van dang vien moi"
         )
-    assert await outbox_events(identity) == []  # personal data: no event
+    # Personal data fires no member event; the new name goes to identity's internal directory
+    # only (name and card number: what secretaries and committees see).
+    (described,) = await outbox_events(identity)
+    assert isinstance(described, MemberDescribed)
+    assert (described.member_id, described.full_name, described.card_number) == (
+        member_id,
+        "Hoàng Văn Đảng Viên Mới",
+        tree.cards[MEMBER],
+    )
 
     exempt = await identity.client.patch(url, json={"status": "exempt"}, headers=bearer(admin))
     assert exempt.json()["status"] == "exempt"
@@ -403,10 +412,29 @@ async def test_events_carry_no_personal_data(identity: Any, tree: Any, token_for
         rows = await conn.fetch("SELECT subject, headers, body FROM outbox ORDER BY seq")
     assert [r["subject"] for r in rows] == [
         "identity.member.created.v1",
+        "identity.directory.described.v1",
         "identity.member.updated.v1",
         "identity.member.transferred.v1",
+        "identity.directory.described.v1",
         "identity.member.deactivated.v1",
+        "identity.directory.erased.v1",
     ]
+    # The directory (never PUBLIC, DESIGN.md §6) names the member: name (NFC) and card number,
+    # and nothing else personal.
+    directory = [r for r in rows if r["subject"] == "identity.directory.described.v1"]
+    for row in directory:
+        data = json.loads(bytes(row["body"]))
+        assert data["full_name"] == unicodedata.normalize("NFC", body["full_name"])
+        assert data["card_number"] == "79.001234"
+        assert set(data) == {
+            "member_id", "full_name", "card_number", "cell_id", "org_path", "revision",
+            "occurred_at",
+        }  # fmt: skip
+    assert [json.loads(bytes(r["body"]))["cell_id"] for r in directory] == [
+        str(tree.ids["cell_a1a"]),
+        str(tree.ids["cell_a1b"]),
+    ]
+    rows = [r for r in rows if r not in directory]
     secrets = [
         "Tuyết",
         "Tuyet",

@@ -4,6 +4,11 @@ Identity's stream keeps all history: a new consumer rebuilds its projection of t
 the member -> cell mapping by replaying these events from the start. Each org/member event carries
 the aggregate's full current state (not a diff) and a ``revision`` so that projections are
 idempotent and can ignore stale events.
+
+``identity.directory.*`` is the one exception to "no personal data on the bus" (DESIGN.md §6):
+a member's display name and party-card number, for the services that show members to secretaries
+and committees (minutes, who-studied lists, reports). Internal subjects: readable by the
+services' NATS users only, never sourced into ``PUBLIC``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ __all__ = [
     "DeactivationReason",
     "MemberCreated",
     "MemberDeactivated",
+    "MemberDescribed",
+    "MemberErased",
     "MemberStatus",
     "MemberTransferred",
     "MemberUpdated",
@@ -269,6 +276,50 @@ class AccountActivated(Event):
     member_id: uuid.UUID
     cell_id: uuid.UUID
     org_path: OrgPath = Field(description="Org path of the member's cell at activation.")
+    occurred_at: AwareDatetime
+
+
+# ---------------------------------------------------------------------------------- directory
+
+
+class MemberDescribed(Event):
+    """Fires in the same transaction as, and just after, every change of what a member is shown
+    as or where: created (one by one, imported, the province load), renamed or given another
+    card number, transferred. Carries the member's display name and party-card number, the only
+    personal data on the bus (DESIGN.md §6), for the services that show members to secretaries
+    and committees; they keep these two fields in their own projection and no other.
+
+    A newer ``revision`` replaces an older one; ``identity.directory.erased.v1`` with a
+    greater revision erases them. An internal directory subject: readable by the services'
+    NATS users only, never sourced into ``PUBLIC``.
+    """
+
+    SUBJECT: ClassVar[str] = "identity.directory.described.v1"
+    AGGREGATE: ClassVar[str] = "member_id"
+
+    member_id: uuid.UUID
+    full_name: str = Field(min_length=1, max_length=200, description="Họ và tên (NFC).")
+    card_number: str = Field(
+        min_length=1, max_length=64, description="Số thẻ đảng viên (party-card number)."
+    )
+    cell_id: uuid.UUID
+    org_path: OrgPath = Field(description="Org path of the member's cell.")
+    revision: Revision
+    occurred_at: AwareDatetime
+
+
+class MemberErased(Event):
+    """Fires in the same transaction as ``identity.member.deactivated.v1``: the member left the
+    platform, and every service erases the name and card number it keeps of them (ids, facts and
+    counts stay). Carries no personal data. An internal directory subject, like
+    ``identity.directory.described.v1``.
+    """
+
+    SUBJECT: ClassVar[str] = "identity.directory.erased.v1"
+    AGGREGATE: ClassVar[str] = "member_id"
+
+    member_id: uuid.UUID
+    revision: Revision
     occurred_at: AwareDatetime
 
 

@@ -9,6 +9,11 @@ A service that needs it:
    database) rebuilds the whole projection from history;
 3. reads it with the query helpers below.
 
+A service that shows members by name (minutes, who-studied lists, reports: DESIGN.md §6) also
+applies :data:`NAMES_DDL` and binds with ``names=True``: it then keeps each member's display name
+and party-card number from identity's internal directory (``identity.directory.*``) — those two
+fields and nothing else personal — and erases them when the member leaves the platform.
+
 Each aggregate carries a ``revision``: an event older than what the projection holds changes
 nothing, so replays and redeliveries converge on the same state.
 """
@@ -22,7 +27,7 @@ from uuid import UUID
 from sotay_contracts.events import identity as ev
 
 from ..app import ConsumerBinding
-from ..consumer import Delivery, Handler
+from ..consumer import BatchHandler, Delivery, Handler
 from ..db import Connection
 from ..messaging import ConsumerSpec
 
@@ -73,6 +78,17 @@ CREATE TABLE idp_grants (
 );
 CREATE INDEX idp_grants_member ON idp_grants (member_id) WHERE active;
 CREATE INDEX idp_grants_path ON idp_grants (org_path text_pattern_ops) WHERE active;
+"""
+
+# Display names from identity's directory (identity.directory.*): the two fields a service that
+# shows members keeps, erased (set to NULL, the revision kept) when the member leaves.
+NAMES_DDL = """
+CREATE TABLE idp_member_names (
+    member_id    uuid PRIMARY KEY,
+    full_name    text,
+    card_number  text,
+    revision     integer NOT NULL
+);
 """
 
 ACTIVE_STATUSES = ("active", "exempt")
@@ -331,12 +347,56 @@ async def _role_revoked(conn: Connection, d: Delivery) -> None:
     )
 
 
+async def _members_described(conn: Connection, batch: Sequence[Delivery]) -> None:
+    latest: dict[UUID, ev.MemberDescribed] = {}
+    for d in batch:  # one statement may not touch a row twice: the newest of a batch wins
+        e = d.event
+        assert isinstance(e, ev.MemberDescribed)
+        if e.member_id not in latest or latest[e.member_id].revision < e.revision:
+            latest[e.member_id] = e
+    events = list(latest.values())
+    await conn.execute(
+        "INSERT INTO idp_member_names (member_id, full_name, card_number, revision) "
+        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) "
+        "ON CONFLICT (member_id) DO UPDATE SET full_name = excluded.full_name, "
+        "card_number = excluded.card_number, revision = excluded.revision "
+        "WHERE idp_member_names.revision < excluded.revision",
+        [e.member_id for e in events],
+        [e.full_name for e in events],
+        [e.card_number for e in events],
+        [e.revision for e in events],
+    )
+
+
+async def _member_erased(conn: Connection, d: Delivery) -> None:
+    e = d.event
+    assert isinstance(e, ev.MemberErased)
+    await conn.execute(
+        "INSERT INTO idp_member_names (member_id, full_name, card_number, revision) "
+        "VALUES ($1, NULL, NULL, $2) ON CONFLICT (member_id) DO UPDATE SET full_name = NULL, "
+        "card_number = NULL, revision = excluded.revision "
+        "WHERE idp_member_names.revision < excluded.revision",
+        e.member_id,
+        e.revision,
+    )
+
+
 def binding(
-    service: str, *, stream: str = "IDENTITY", rewrite_paths: PathRewrite | None = None
+    service: str,
+    *,
+    stream: str = "IDENTITY",
+    rewrite_paths: PathRewrite | None = None,
+    names: bool = False,
 ) -> ConsumerBinding:
     """The consumer that keeps ``service``'s projection. Its durable is named after the
     service (NATS permissions allow each service exactly that name). ``rewrite_paths``: how
-    the org paths the service stores itself follow an org that moved with its subtree."""
+    the org paths the service stores itself follow an org that moved with its subtree.
+    ``names``: keep the members' display names too (the service applied :data:`NAMES_DDL`)."""
+    handlers: dict[str, Handler] = {}
+    batch_handlers: dict[str, BatchHandler] = {ev.MemberCreated.ce_type(): _members_created}
+    if names:
+        handlers[ev.MemberErased.ce_type()] = _member_erased
+        batch_handlers[ev.MemberDescribed.ce_type()] = _members_described
     return ConsumerBinding(
         spec=ConsumerSpec(
             name=service,
@@ -356,8 +416,9 @@ def binding(
             ev.MemberDeactivated.ce_type(): _member_deactivated,
             ev.RoleGranted.ce_type(): _role_granted,
             ev.RoleRevoked.ce_type(): _role_revoked,
-        },
-        batch_handlers={ev.MemberCreated.ce_type(): _members_created},
+        }
+        | handlers,
+        batch_handlers=batch_handlers,
     )
 
 
@@ -396,6 +457,29 @@ async def cell_roster(conn: Connection, cell_id: UUID) -> list[ProjectedMember]:
 async def org_path_of(conn: Connection, org_id: UUID) -> str | None:
     path: str | None = await conn.fetchval("SELECT path FROM idp_orgs WHERE org_id = $1", org_id)
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class MemberName:
+    """How a member is shown: name and party-card number, both None once erased (the member
+    left) or while identity's directory has not described them yet."""
+
+    full_name: str | None
+    card_number: str | None
+
+
+UNNAMED = MemberName(None, None)
+
+
+async def names_of(conn: Connection, member_ids: Sequence[UUID]) -> dict[UUID, MemberName]:
+    """The display names of ``member_ids`` (every id is a key; :data:`UNNAMED` when unknown)."""
+    rows = await conn.fetch(
+        "SELECT member_id, full_name, card_number FROM idp_member_names "
+        "WHERE member_id = ANY($1::uuid[])",
+        list(set(member_ids)),
+    )
+    found = {r["member_id"]: MemberName(r["full_name"], r["card_number"]) for r in rows}
+    return {m: found.get(m, UNNAMED) for m in member_ids}
 
 
 async def holders(conn: Connection, roles: Sequence[str], org_path: str) -> list[UUID]:

@@ -2,7 +2,8 @@
 
 Every use case runs in the request's transaction; its events go to the outbox in that same
 transaction, and the audit log gets an entry for transfers, deactivations and imports.
-Events carry ids, org paths and codes only — never names, phone numbers or ID numbers.
+Events carry ids, org paths and codes only — never names, phone numbers or ID numbers — except
+the directory's internal subjects (``directory.py``): a member's display name and card number.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ..orgs import repository as orgs_repository
 from ..orgs.access import ADMIN, MEMBER_NOT_FOUND, READ_ROLES, authorize
 from ..orgs.access import ORG_NOT_FOUND as CELL_NOT_FOUND
 from ..problems import ImportRejected
-from . import activation, fields, importer, repository
+from . import activation, directory, fields, importer, repository
 from .schemas import (
     ActivationOut,
     ActivationReissued,
@@ -191,7 +192,11 @@ async def create_member(
         )
     except repository.UniqueViolation:
         raise Conflict("Số thẻ đảng viên hoặc số điện thoại đã tồn tại") from None
-    await outbox.enqueue(conn, MemberCreated(**_member_event_state(row), occurred_at=now))
+    await outbox.enqueue(
+        conn,
+        MemberCreated(**_member_event_state(row), occurred_at=now),
+        directory.described_row(row, now=now),
+    )
     await audit.record(
         conn,
         "members.created",
@@ -293,6 +298,8 @@ async def update_member(
                 occurred_at=now,
             ),
         )
+    if any(name in changes for name in directory.SHOWN):
+        await outbox.enqueue(conn, directory.described_row(updated, now=now))
     return to_out(updated, cipher, full_citizen_id=True)
 
 
@@ -341,6 +348,7 @@ async def transfer_member(
             revision=moved["revision"],
             occurred_at=now,
         ),
+        directory.described_row(moved, now=now),
     )
     await audit.record(
         conn,
@@ -390,6 +398,7 @@ async def deactivate_member(
             revision=updated["revision"],
             occurred_at=now,
         ),
+        directory.erased(updated, now=now),
     )
     await audit.record(
         conn,
@@ -422,6 +431,8 @@ class _Batch:
     memberships: list[tuple[Any, ...]]
     accounts: list[tuple[Any, ...]]
     events: list[CloudEvent]
+    # After every created event: a run of one type is applied in one statement by consumers.
+    directory: list[CloudEvent]
     codes: list[ActivationOut]
 
 
@@ -435,7 +446,7 @@ def _build_batch(
 ) -> _Batch:
     """CPU work of an import (ids, encryption, codes, events), run in a worker thread."""
     today = now.astimezone(LOCAL_TZ).date()
-    batch = _Batch([], [], [], [], [])
+    batch = _Batch([], [], [], [], [], [])
     for r in rows:
         v = r.values
         cell = cells[v.get("cell_code")]
@@ -483,6 +494,19 @@ def _build_batch(
                     status=MemberStatus.ACTIVE,
                     revision=1,
                     occurred_at=now,
+                )
+            )
+        )
+        batch.directory.append(
+            outbox.build(
+                directory.described(
+                    member_id=member_id,
+                    full_name=v["full_name"],
+                    card_number=v["card_number"],
+                    cell_id=cell["id"],
+                    org_path=cell["path"],
+                    revision=1,
+                    now=now,
                 )
             )
         )
@@ -620,8 +644,9 @@ async def import_members(
             "Số thẻ đảng viên hoặc số điện thoại vừa được thêm bởi một thao tác "
             "khác; hãy gửi lại tệp"
         ) from None
-    for i in range(0, len(batch.events), OUTBOX_CHUNK):
-        await outbox.enqueue_cloud_events(conn, batch.events[i : i + OUTBOX_CHUNK])
+    events = batch.events + batch.directory
+    for i in range(0, len(events), OUTBOX_CHUNK):
+        await outbox.enqueue_cloud_events(conn, events[i : i + OUTBOX_CHUNK])
     used = sorted({str(c["id"]) for c in cells.values()})
     await audit.record(
         conn,
