@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, fields
@@ -27,7 +28,7 @@ from fastapi.routing import APIRoute
 from minio import Minio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
 from . import db, messaging, metrics
@@ -209,6 +210,7 @@ async def _lifespan(
         await stack.enter_async_context(background(jobs, grace=15))
         log.info("service started", extra={"workers": list(jobs)})
         yield
+    metrics.worker_exited(os.getpid())
     log.info("service stopped")
 
 
@@ -299,7 +301,7 @@ def _ops_router(service: str) -> APIRouter:
 
     @router.get("/metrics")
     async def prometheus_metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
 

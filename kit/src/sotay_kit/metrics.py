@@ -2,14 +2,30 @@
 
 Label values are bounded: routes are templates (``/api/v1/meetings/{meeting_id}``), never raw
 paths; outcomes and reasons come from closed sets.
+
+A service running several worker processes (``sotay_kit.serve``) keeps its metrics in files
+under ``PROMETHEUS_MULTIPROC_DIR``: :func:`latest` then reports the whole service from any
+worker (counters and histograms summed; each gauge combined as its ``multiprocess_mode`` says,
+over the live workers).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.metrics import MetricWrapperBase
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 HTTP_REQUESTS = Counter(
     "sotay_http_requests",
@@ -23,12 +39,24 @@ HTTP_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 HTTP_IN_PROGRESS = Gauge(
-    "sotay_http_requests_in_progress", "HTTP requests being handled.", ["service"]
+    "sotay_http_requests_in_progress",
+    "HTTP requests being handled.",
+    ["service"],
+    multiprocess_mode="livesum",
 )
 
-OUTBOX_BACKLOG = Gauge("sotay_outbox_backlog", "Outbox rows not yet published.", ["service"])
+# Set by the relay that holds the lock, whichever worker that is: the latest value wins.
+OUTBOX_BACKLOG = Gauge(
+    "sotay_outbox_backlog",
+    "Outbox rows not yet published.",
+    ["service"],
+    multiprocess_mode="livemostrecent",
+)
 OUTBOX_OLDEST_AGE = Gauge(
-    "sotay_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row.", ["service"]
+    "sotay_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished outbox row.",
+    ["service"],
+    multiprocess_mode="livemostrecent",
 )
 OUTBOX_PUBLISHED = Counter(
     "sotay_outbox_published", "Outbox rows published and acknowledged by JetStream.", ["service"]
@@ -58,6 +86,7 @@ CONSUMER_LAG = Gauge(
     "sotay_consumer_lag",
     "Messages in the stream not yet delivered to the consumer.",
     ["service", "stream", "consumer"],
+    multiprocess_mode="livemostrecent",  # the durable's lag, whichever worker read it last
 )
 DLQ_MESSAGES = Counter(
     "sotay_dlq_messages",
@@ -69,6 +98,7 @@ DEPENDENCY_UP = Gauge(
     "sotay_dependency_up",
     "1 when the dependency answered the last readiness check, 0 otherwise.",
     ["service", "dependency"],
+    multiprocess_mode="livemin",  # down when any live worker lost it
 )
 
 _ALL = (
@@ -107,3 +137,19 @@ def exposed_names(metrics: Iterable[MetricWrapperBase]) -> frozenset[str]:
 
 # What dashboards and alert rules may query (tests/test_deploy.py checks them against it).
 EXPORTED_METRICS: frozenset[str] = exposed_names(_ALL)
+
+
+def latest() -> bytes:
+    """The exposition of ``/metrics``: this process's registry, or with several workers the
+    whole service's (every live worker's files in ``PROMETHEUS_MULTIPROC_DIR``)."""
+    if not os.environ.get(MULTIPROC_ENV):
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def worker_exited(pid: int) -> None:
+    """Forget a worker's live gauges (its counters stay in the totals)."""
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

@@ -53,12 +53,22 @@ class ServiceSettings(BaseSettings):
         IPv6Network("::1/128"),
     )
 
+    # Worker processes under ``python -m sotay_kit.serve`` (docs/scaling.md): unset, the cores
+    # the process may use in production and one otherwise.
+    workers: int | None = Field(default=None, ge=1, le=64)
+
     # OpenTelemetry: traces go to an OTLP/HTTP collector when set, nowhere otherwise.
     otlp_endpoint: str | None = None
 
     # Consumers and the relay; 0 turns a background worker off (e.g. in a test that drives it).
     run_outbox_relay: bool = True
     run_consumers: bool = True
+
+    def worker_processes(self, cores: int) -> int:
+        """How many uvicorn workers to run given the ``cores`` available."""
+        if self.workers is not None:
+            return self.workers
+        return max(1, cores) if self.environment == "production" else 1
 
     def is_trusted_proxy(self, peer: str) -> bool:
         """Whether ``peer`` (a socket's address) is one of ``trusted_proxies``."""

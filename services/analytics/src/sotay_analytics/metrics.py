@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import Final
 
 from prometheus_client import Counter, Gauge
 from sotay_kit.auth import Principal, RoleGrant
@@ -20,51 +21,66 @@ from sotay_kit.metrics import exposed_names
 log = logging.getLogger("sotay.analytics.metrics")
 
 _LABELS = ["org_path"]
+# Every worker of the service recomputes the same values (docs/scaling.md): the latest wins.
+_MODE: Final = "livemostrecent"
 
 ORGS_USING_RATIO = Gauge(
     "sotay_analytics_orgs_using_ratio",
     "Party organisations that used the platform in the last 30 days / all (target 1.0).",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
 MEMBERS_ACTIVATED_RATIO = Gauge(
     "sotay_analytics_members_activated_ratio",
     "Members with an activated account / all members (target 0.95).",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
 MEMBERS_ACTIVE_RATIO = Gauge(
     "sotay_analytics_members_active_ratio",
     "Members active in the last 30 days / all members (target 0.90).",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
-MEMBERS = Gauge("sotay_analytics_members", "Active and exempt members.", _LABELS)
+MEMBERS = Gauge(
+    "sotay_analytics_members", "Active and exempt members.", _LABELS, multiprocess_mode=_MODE
+)
 DOCUMENT_OPENED_RATIO = Gauge(
     "sotay_analytics_document_opened_ratio",
     "Publications of the last 90 days: audience members who opened / audience.",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
 DOCUMENT_STUDIED_RATIO = Gauge(
     "sotay_analytics_document_studied_ratio",
     "Publications of the last 90 days: audience members who studied / audience.",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
 DOCUMENT_OVERDUE = Gauge(
     "sotay_analytics_document_overdue",
     "Audience members past a study deadline without having studied (publications of the "
     "last 90 days).",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
 ATTENDANCE_RATE = Gauge(
     "sotay_analytics_attendance_rate",
     "Meetings held this month and last: (present + late) / (invited - exempt).",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
 MEETINGS_HELD = Gauge(
-    "sotay_analytics_meetings_held", "Meetings held this month and last.", _LABELS
+    "sotay_analytics_meetings_held",
+    "Meetings held this month and last.",
+    _LABELS,
+    multiprocess_mode=_MODE,
 )
 QUORUM_MET_RATIO = Gauge(
     "sotay_analytics_quorum_met_ratio",
     "Meetings held this month and last that met their quorum / meetings held.",
     _LABELS,
+    multiprocess_mode=_MODE,
 )
 EVENTS_REFUSED = Counter(
     "sotay_analytics_events_refused",
@@ -74,6 +90,7 @@ EVENTS_REFUSED = Counter(
 GAUGES_REFRESHED = Gauge(
     "sotay_analytics_gauges_refreshed_timestamp_seconds",
     "When the business gauges were last recomputed (Unix time).",
+    multiprocess_mode="livemax",
 )
 
 BUSINESS = (

@@ -28,4 +28,6 @@ SUBSCRIPTIONS_REMOVED = Counter(
     "sotay_notify_push_subscriptions_removed",
     "Push subscriptions removed because the push service answered 404/410.",
 )
-SSE_STREAMS = Gauge("sotay_notify_sse_streams", "Open Server-Sent Events streams.")
+SSE_STREAMS = Gauge(
+    "sotay_notify_sse_streams", "Open Server-Sent Events streams.", multiprocess_mode="livesum"
+)
