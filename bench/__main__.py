@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from . import analytics, consumer, documents, gateway, meetings, notify, outbox
+from . import analytics, capacity, consumer, documents, gateway, meetings, notify, outbox
 from ._infra import RESULTS_DIR, arg_parser, bench_infra, quiet_logs
 
 BENCHMARKS = {
@@ -26,6 +26,12 @@ BENCHMARKS = {
         "bare uvicorn endpoint, same generator",
     ),
     "notify": (notify.main, "fanout_rows_per_s", "raw_copy_rows_per_s", "raw COPY, same table"),
+    "capacity": (
+        capacity.main,
+        "mixed_total_per_s",
+        "predicted_mixed_total_per_s",
+        "the capacity model at the same mix",
+    ),
 }
 
 
