@@ -1,0 +1,92 @@
+// A document sent to my cell: who has studied it and who has not.
+import { get } from "../../api/client";
+import { ErrorBox, Screen, Show, useAsync } from "../../ui/common";
+import { day } from "../../ui/format";
+import { allPages, cellMates, nameOf, type DocumentDetail, type MemberStudy, type StudyReport } from "./api";
+import { useCell } from "./Cell";
+import { v } from "./vi";
+
+export function StudyScreen({ id }: { id: string }) {
+  const cell = useCell();
+  const data = useAsync(async () => {
+    const [doc, people] = await Promise.all([get<DocumentDetail>(`/api/v1/documents/${id}`), cellMates()]);
+    const first = await get<StudyReport>(`/api/v1/documents/${id}/reads`, { org_id: cell!.id, limit: 500 });
+    const rows: MemberStudy[] = first.next_cursor
+      ? await allPages<MemberStudy>(`/api/v1/documents/${id}/reads`, { org_id: cell!.id })
+      : first.items;
+    return { doc, people, totals: first.totals, rows };
+  }, [id, cell?.id]);
+  if (!cell) return <ErrorBox error={new Error(v.noCell)} />;
+  return (
+    <Show state={data}>
+      {({ doc, people, totals, rows }) => {
+        const studied = rows.filter((r) => r.status === "studied");
+        const notYet = rows.filter((r) => r.status !== "studied");
+        const publication = doc.publications?.find((p) => !p.retracted_at && p.study_required);
+        return (
+          <Screen title={v.studyScreen.title}>
+            <p>
+              <a href={`/manage/cell?org=${cell.id}`}>{v.back}</a>
+            </p>
+            <p>
+              <strong>
+                {doc.number ? `${doc.number} · ` : ""}
+                {doc.title}
+              </strong>
+            </p>
+            {publication?.study_deadline && (
+              <p class="meta">
+                {v.deadline}: {day(publication.study_deadline)}
+              </p>
+            )}
+            <section class="card" aria-labelledby="totals">
+              <h2 id="totals">{v.studyScreen.totals}</h2>
+              <dl class="facts">
+                <dt>{v.studyScreen.members}</dt>
+                <dd data-testid="study-members">{totals.members}</dd>
+                <dt>{v.studyScreen.statuses.studied}</dt>
+                <dd data-testid="study-studied">{totals.studied}</dd>
+                <dt>{v.studyScreen.statuses.opened}</dt>
+                <dd>{totals.opened}</dd>
+                <dt>{v.studyScreen.statuses.not_opened}</dt>
+                <dd>{totals.not_opened}</dd>
+                <dt>{v.studyScreen.statuses.overdue}</dt>
+                <dd>{totals.overdue}</dd>
+              </dl>
+            </section>
+            <section class="card" aria-labelledby="not-yet">
+              <h2 id="not-yet">
+                {v.studyScreen.notStudied} ({notYet.length})
+              </h2>
+              {notYet.length ? (
+                <ul class="plain">
+                  {notYet.map((r) => (
+                    <li key={r.member_id}>
+                      {nameOf(people, r.member_id)} — {v.studyScreen.statuses[r.status]}
+                      {r.progress_percent > 0 && ` (${r.progress_percent}%)`}
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                <p>{v.studyScreen.nobody}</p>
+              )}
+            </section>
+            <section class="card" aria-labelledby="studied">
+              <h2 id="studied">
+                {v.studyScreen.studied} ({studied.length})
+              </h2>
+              <ul class="plain">
+                {studied.map((r) => (
+                  <li key={r.member_id}>
+                    {nameOf(people, r.member_id)}
+                    {r.studied_at && ` — ${day(r.studied_at)}`}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          </Screen>
+        );
+      }}
+    </Show>
+  );
+}
