@@ -169,6 +169,16 @@ def sample(model: type[Event]) -> Event:
             "owner_org_id": _id(),
             "occurred_at": NOW,
         },
+        documents.StudyReminderRequested: {
+            "document_id": _id(),
+            "version": 1,
+            "publication_id": _id(),
+            "org_id": _id(),
+            "org_path": "1.12.305.7",
+            "day": date(2026, 12, 3),
+            "requested_by": _id(),
+            "occurred_at": NOW,
+        },
         meetings.MeetingScheduled: _plan() | {"scheduled_by": None},
         meetings.MeetingUpdated: _plan()
         | {"changed_fields": ["starts_at", "ends_at"], "updated_by": _id(), "revision": 2},
@@ -236,7 +246,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 26
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 27
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

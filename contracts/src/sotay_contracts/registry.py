@@ -32,6 +32,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     documents.DocumentRead,
     documents.DocumentRetracted,
     documents.DocumentDescribed,
+    documents.StudyReminderRequested,
     meetings.MeetingScheduled,
     meetings.MeetingUpdated,
     meetings.MeetingCancelled,

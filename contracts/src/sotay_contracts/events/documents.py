@@ -29,6 +29,7 @@ __all__ = [
     "DocumentRetracted",
     "ReadState",
     "RetractionReason",
+    "StudyReminderRequested",
 ]
 
 
@@ -186,4 +187,25 @@ class DocumentDescribed(Event):
     )
     issued_on: date | None = None
     owner_org_id: uuid.UUID = Field(description="The organisation that owns the document.")
+    occurred_at: AwareDatetime
+
+
+class StudyReminderRequested(Event):
+    """Fires when a cell's secretary (or a committee above the cell) asks to remind the members
+    of an org who have not yet studied a required publication; at most once per publication,
+    org and day (Vietnam's date). Notify sends the reminder to the members of ``org_path`` in
+    the publication's audience who have not studied it. Names no member and no document's
+    title: an internal subject, never sourced into ``PUBLIC``.
+    """
+
+    SUBJECT: ClassVar[str] = "documents.study.reminder_requested.v1"
+    AGGREGATE: ClassVar[str] = "publication_id"
+
+    document_id: uuid.UUID
+    version: int = Field(ge=1, description="The publication's version.")
+    publication_id: uuid.UUID
+    org_id: uuid.UUID = Field(description="The org whose members are reminded (a cell).")
+    org_path: OrgPath
+    day: date = Field(description="Vietnam's date of the request (one request per day).")
+    requested_by: uuid.UUID = Field(description="Member id of the secretary who asked.")
     occurred_at: AwareDatetime

@@ -19,6 +19,7 @@ from .handbook import loader as handbook_loader
 from .handbook.routes import router as handbook_router
 from .library.routes import router as library_router
 from .news.routes import router as news_router
+from .reminders.routes import router as reminders_router
 from .settings import DocumentsSettings
 from .storage import Storage
 from .study.routes import router as study_router
@@ -34,7 +35,14 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     # Static paths before /documents/{id}, which would take them: the audit log
     # (/documents/audit) and study (/documents/to-study) first.
-    routers=[audit.router("documents"), study_router, library_router, handbook_router, news_router],
+    routers=[
+        audit.router("documents"),
+        study_router,
+        reminders_router,
+        library_router,
+        handbook_router,
+        news_router,
+    ],
     consumers=[identity_binding()],
 )
 

@@ -303,6 +303,36 @@ def study_reminder(
     )
 
 
+def study_nudge(
+    publication_id: UUID,
+    document_id: UUID,
+    kind: str,
+    deadline: datetime | None,
+    org_id: UUID,
+    day: str,
+    *,
+    title: str | None = None,
+    number: str | None = None,
+) -> Content:
+    """The cell secretary's reminder to those who have not studied (once per org and day)."""
+    label = DOCUMENT_KINDS.get(kind, "văn bản")
+    named = title or number
+    due = f"; hạn chót {when(deadline)}" if deadline is not None else ""
+    return Content(
+        NotificationCause.STUDY_DEADLINE_REMINDER,
+        publication_id,
+        f"nudge:{org_id}:{day}",
+        nfc(f"Bí thư chi bộ nhắc học tập: {_document_name(label, title, number)}")
+        if named
+        else "Bí thư chi bộ nhắc học tập văn bản",
+        nfc(
+            f"Đồng chí chưa hoàn thành học tập {_document_phrase(label, title, number)} "
+            f"được giao{due}. Đề nghị đồng chí sắp xếp thời gian học tập."
+        ),
+        document_link(document_id),
+    )
+
+
 def document_retracted(
     document_id: UUID,
     publication_id: UUID | None,

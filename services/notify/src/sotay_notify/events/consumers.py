@@ -4,7 +4,8 @@ meetings or identity:
 
 - ``MEETINGS``: scheduled, updated, cancelled, minutes signed;
 - ``DOCUMENTS``: described (the documents' numbers and titles, from the internal directory
-  subject), published (fan-out to the audience subtrees), read (study state), retracted;
+  subject), published (fan-out to the audience subtrees), read (study state), retracted,
+  secretaries' study reminders (to the members of a cell who have not studied);
 - ``IDENTITY``: kit's identity projection, with notify's own step composed onto
   ``member.deactivated`` (the member's push subscriptions and contact points are erased).
 """
@@ -72,6 +73,10 @@ def bindings(policy: Policy) -> tuple[ConsumerBinding, ...]:
         assert isinstance(d.event, dev.DocumentRetracted)
         await service.document_retracted(conn, d.event)
 
+    async def reminder_requested(conn: Connection, d: Delivery) -> None:
+        assert isinstance(d.event, dev.StudyReminderRequested)
+        await service.study_reminder_requested(conn, d.event)
+
     async def reads(conn: Connection, batch: Sequence[Delivery]) -> None:
         await service.documents_read(
             conn, [d.event for d in batch if isinstance(d.event, dev.DocumentRead)]
@@ -105,14 +110,16 @@ def bindings(policy: Policy) -> tuple[ConsumerBinding, ...]:
                 dev.DocumentPublished.SUBJECT,
                 dev.DocumentRead.SUBJECT,
                 dev.DocumentRetracted.SUBJECT,
+                dev.StudyReminderRequested.SUBJECT,
             ),
             description="notify: documents' names, publications (fan-out), study progress, "
-            "retractions",
+            "retractions, secretaries' study reminders",
         ),
         handlers={
             dev.DocumentDescribed.ce_type(): described,
             dev.DocumentPublished.ce_type(): published,
             dev.DocumentRetracted.ce_type(): retracted,
+            dev.StudyReminderRequested.ce_type(): reminder_requested,
         },
         batch_handlers={dev.DocumentRead.ce_type(): reads},
     )

@@ -281,6 +281,39 @@ async def document_retracted(conn: Connection, e: dev.DocumentRetracted) -> None
     metrics.NOTIFICATIONS_CREATED.labels(content.cause_type.value).inc(written)
 
 
+async def study_reminder_requested(conn: Connection, e: dev.StudyReminderRequested) -> None:
+    """A secretary's reminder: to the members of the org (inside the publication's audience)
+    who have not studied the publication's version; once per org and day."""
+    pub = await repo.publication(conn, e.publication_id)
+    if pub is None or pub["retracted_at"] is not None:
+        return
+    content = texts.study_nudge(
+        pub["publication_id"],
+        pub["document_id"],
+        pub["kind"],
+        pub["study_deadline"],
+        e.org_id,
+        e.day.isoformat(),
+        title=pub["title"],
+        number=pub["number"],
+    )
+    written = await repo.fan_out(
+        conn,
+        content,
+        repo.AUDIENCE_NOT_STUDIED,
+        [e.org_path],
+        repo.active_statuses(),
+        pub["document_id"],
+        pub["version"],
+        now=utc_now(),
+    )
+    metrics.NOTIFICATIONS_CREATED.labels(content.cause_type.value).inc(written)
+    log.info(
+        "study reminder fanned out",
+        extra={"publication_id": str(e.publication_id), "notifications": written},
+    )
+
+
 async def documents_read(conn: Connection, events: list[dev.DocumentRead]) -> None:
     studied = [e for e in events if e.state is dev.ReadState.STUDIED]
     if not studied:
