@@ -11,6 +11,10 @@ DATA ?= .data
 GATEWAY_PORT ?= 8080
 # Size of the demo province: small, full (2,910 cells, ~60,000 members) or none.
 DEMO ?= small
+# make run SCALE=2: two replicas of every service behind the gateway and a 3-node NATS cluster;
+# WORKERS=n: uvicorn worker processes per replica (docs/scaling.md).
+SCALE ?= 1
+WORKERS ?= 1
 
 WEB := clients/web
 # The web client's sources (not its generated API types): the build reruns only when one changes.
@@ -63,8 +67,8 @@ $(PROMTOOL):
 promtool: ## promtool for the SLO rule tests (only when neither the system nor .tools/ has one)
 	@command -v promtool >/dev/null 2>&1 || $(MAKE) --no-print-directory $(PROMTOOL)
 
-run: env web ## start the whole platform with its demo data; Ctrl-C stops it
-	$(UV) run --frozen python -m sotay_devstack run --data $(DATA) --gateway-port $(GATEWAY_PORT) --demo $(DEMO)
+run: env web ## start the whole platform with its demo data (SCALE=2: two replicas of each service, a 3-node NATS cluster); Ctrl-C stops it
+	$(UV) run --frozen python -m sotay_devstack run --data $(DATA) --gateway-port $(GATEWAY_PORT) --demo $(DEMO) --scale $(SCALE) --workers $(WORKERS)
 
 test: env web browser promtool ## the whole test suite against real Postgres, NATS, S3, gateway and the web app
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

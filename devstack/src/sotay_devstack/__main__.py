@@ -1,4 +1,5 @@
-"""``python -m sotay_devstack run [--data .data] [--gateway-port 8080] [--demo small]``"""
+"""``python -m sotay_devstack run [--data .data] [--gateway-port 8080] [--demo small]
+[--scale 2] [--workers 2]``"""
 
 from __future__ import annotations
 
@@ -26,10 +27,26 @@ def main() -> None:
         default="small",
         help="demo province loaded into an empty database (full: 2,910 cells, ~60,000 members)",
     )
+    run_p.add_argument(
+        "--scale",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="replicas of every service; 2 also runs NATS as a 3-node cluster (docs/scaling.md)",
+    )
+    run_p.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes per service replica"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.command == "run":
-        run(args.data, args.gateway_port, demo=DEMO_SIZES[args.demo])
+        run(
+            args.data,
+            args.gateway_port,
+            demo=DEMO_SIZES[args.demo],
+            scale=args.scale,
+            workers=args.workers,
+        )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -691,11 +691,19 @@ class Postgres(_Server):
 # --------------------------------------------------------------------------------------------
 
 
+CLUSTER_NAME = "sotay"
+
+
 class Nats(_Server):
     """``nats-server -c deploy/nats/nats.conf`` with JetStream in ``data_dir/jetstream``.
 
     ``passwords`` maps every user in :data:`NATS_USERS` to its password (all are required:
     nats.conf refers to each one).
+
+    A node of a cluster (``make run SCALE=2``) has a ``server_name``, listens for routes on
+    ``cluster_port`` and solicits the ``routes`` (the other nodes' cluster ports); JetStream
+    then replicates each stream on the nodes (``provision(..., replicas=3)``). The same
+    nats.conf serves, the cluster settings come on the command line.
     """
 
     def __init__(
@@ -706,6 +714,9 @@ class Nats(_Server):
         passwords: Mapping[str, str],
         *,
         config: Path | None = None,
+        server_name: str | None = None,
+        cluster_port: int | None = None,
+        routes: Sequence[int] = (),
     ) -> None:
         missing = [u for u in NATS_USERS if not passwords.get(u)]
         if missing:
@@ -721,9 +732,19 @@ class Nats(_Server):
             NATS_STORE_DIR=str(self.data_dir / "jetstream"),
             **{nats_password_env(u): pw for u, pw in self._passwords.items() if u in NATS_USERS},
         )
+        self.server_name = server_name
+        self.cluster_port = cluster_port
+        argv = [str(binary("nats-server")), "-c", str(self.config)]
+        if cluster_port is not None:
+            argv += [
+                "--server_name", server_name or f"nats-{port}",
+                "--cluster_name", CLUSTER_NAME,
+                "--cluster", f"nats://{LOCALHOST}:{cluster_port}",
+                "--routes", ",".join(f"nats://{LOCALHOST}:{r}" for r in routes),
+            ]  # fmt: skip
         self.process = ManagedProcess(
             "nats-server",
-            [str(binary("nats-server")), "-c", str(self.config)],
+            argv,
             log_path=self.data_dir / "nats.log",
             env=env,
             cwd=self.data_dir,
@@ -751,9 +772,17 @@ class Nats(_Server):
         return f"nats://{user}:{pw}@{LOCALHOST}:{self.port}"
 
     def start(self, timeout: float = 30) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting: a cluster's nodes are ready only together."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process.start()
-        # /healthz answers 200 once the server (JetStream included) is ready for clients.
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        # /healthz answers 200 once the server (JetStream included) is ready for clients; in a
+        # cluster, once JetStream's metadata has a leader.
         wait_until(
             lambda: _http_status(f"{self.monitor_url}/healthz") == 200,
             timeout,
@@ -956,15 +985,17 @@ class SeaweedS3(_Server):
 class Caddy(_Server):
     """The gateway: ``caddy run --config deploy/caddy/Caddyfile --adapter caddyfile``.
 
-    ``upstreams`` maps a service name to its port on 127.0.0.1 (or to a ``host:port`` string).
-    A service missing from it is routed to a closed port, so its routes answer 502 problem+json.
+    ``upstreams`` maps a service name to its port on 127.0.0.1 (or to a ``host:port`` string),
+    or to the ports of its replicas (a list: the gateway balances them and health-checks each
+    on ``/readyz``). A service missing from it is routed to a closed port, so its routes answer
+    502 problem+json.
     """
 
     def __init__(
         self,
         port: int,
         admin_port: int,
-        upstreams: Mapping[str, int | str],
+        upstreams: Mapping[str, int | str | Sequence[int]],
         log_dir: Path,
         *,
         metrics_port: int | None = None,
@@ -1009,7 +1040,11 @@ class Caddy(_Server):
         upstream_env = {}
         for s in SERVICES:
             target = self.upstreams.get(s.name, 9)  # port 9 (discard): nothing listens there
-            addr = f"{LOCALHOST}:{target}" if isinstance(target, int) else str(target)
+            if isinstance(target, str):
+                addr = target
+            else:
+                ports = [target] if isinstance(target, int) else list(target)
+                addr = " ".join(f"{LOCALHOST}:{port}" for port in ports)
             upstream_env[caddy_upstream_env(s.name)] = addr
         state = self.log_dir / "caddy-state"
         return _base_env(

@@ -7,6 +7,12 @@ one, waits until all are ready, writes ``.data/stack.json`` and stops everything
 The servers are supervised like the services (:mod:`sotay_devstack.supervisor`): a crashed
 PostgreSQL, NATS, S3 or Caddy comes back on the same ports and data.
 The same :class:`Stack` runs the end-to-end tests.
+
+``scale=2`` (``make run SCALE=2``, docs/scaling.md) runs two replicas of every service behind
+the gateway, which balances them and health-checks each on ``/readyz``, and NATS as a 3-node
+cluster whose streams are replicated on the three nodes (R3, ``sync_interval: always``);
+``stack.json`` lists every replica and node with its URL and pid. ``workers`` runs each
+service process with that many uvicorn workers (one by default).
 """
 
 from __future__ import annotations
@@ -138,6 +144,8 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
+    workers: int = 1
+    replica: int = 1  # 1, 2 …: which of the service's replicas
 
     @property
     def alive(self) -> bool:
@@ -171,6 +179,7 @@ class ServiceProcess:
                 "--no-access-log",
                 "--timeout-graceful-shutdown",
                 "10",
+                *(["--workers", str(self.workers)] if self.workers > 1 else []),
             ],
             env=self.env,
             stdout=out,
@@ -202,6 +211,10 @@ class Stack:
     # A month of activity in the demo province (meetings, documents, news, notifications),
     # played through the running services once they are up (sotay_devstack.demo_month).
     demo_month: bool = True
+    # Replicas of every service (2: NATS runs as a 3-node cluster too) and uvicorn workers
+    # per replica.
+    scale: int = 1
+    workers: int = 1
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
@@ -209,10 +222,12 @@ class Stack:
         self.logs = self.data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pg: Postgres | None = None
-        self.nats: Nats | None = None
+        self.nats: Nats | None = None  # the first node when NATS is a cluster
+        self.nats_nodes: list[Nats] = []
         self.s3: SeaweedS3 | None = None
         self.caddy: Caddy | None = None
-        self.services: dict[str, ServiceProcess] = {}
+        self.services: dict[str, ServiceProcess] = {}  # each service's first replica
+        self.replicas: dict[str, list[ServiceProcess]] = {}
         self.ports: dict[str, int] = {}
         # What the demo month did, when this start loaded it.
         self.demo_month_summary: MonthSummary | None = None
@@ -245,9 +260,7 @@ class Stack:
             migrations.upgrade(self.pg.dsn(svc.database), SPECS[svc.name].versions_dir)
         if self.demo is not None:
             self._load_demo(self.demo)
-        self._say("▸ NATS JetStream …")
-        self.nats = Nats(self.data_dir / "nats", free_port(), free_port(), s.nats_passwords)
-        self.nats.start()
+        self._start_nats()
         asyncio.run(self._provision_nats())
         self._say("▸ S3 storage …")
         self.s3 = SeaweedS3(self.data_dir / "s3", free_port(), s.s3_access_key, s.s3_secret_key)
@@ -256,18 +269,26 @@ class Stack:
         self._say("▸ services …")
         self.ports = {s.name: self.service_ports.get(s.name) or free_port() for s in SERVICES}
         for svc in SERVICES:
-            port = self.ports[svc.name]
-            proc = ServiceProcess(
-                svc, port, self._service_env(svc, port), self.logs / f"{svc.name}.log"
-            )
-            proc.start()
-            self.services[svc.name] = proc
-        self._wait_ready(timeout=90)
+            for replica in range(1, self.scale + 1):
+                port = self.ports[svc.name] if replica == 1 else free_port()
+                suffix = "" if replica == 1 else f"-{replica}"
+                proc = ServiceProcess(
+                    svc,
+                    port,
+                    self._service_env(svc, port),
+                    self.logs / f"{svc.name}{suffix}.log",
+                    workers=self.workers,
+                    replica=replica,
+                )
+                proc.start()
+                self.replicas.setdefault(svc.name, []).append(proc)
+            self.services[svc.name] = self.replicas[svc.name][0]
+        self._wait_ready(timeout=90 * self.scale)
         self._say("▸ gateway …")
         self.caddy = Caddy(
             self.gateway_port,
             free_port(),
-            {name: p.port for name, p in self.services.items()},
+            {name: [p.port for p in procs] for name, procs in self.replicas.items()},
             self.logs,
             s3=self.s3.endpoint,
         )
@@ -275,24 +296,71 @@ class Stack:
         self.write_description()
         for name, server in self.servers().items():
             self.supervisor.watch("server", name, server)
-        for name, proc in self.services.items():
-            self.supervisor.watch("service", name, proc)
+        for proc in self.service_processes():
+            self.supervisor.watch("service", self.unit_name(proc), proc)
         self.supervisor.start()
         if self.demo is not None and self.demo_month:
             self._load_demo_month(self.demo)
 
+    def _start_nats(self) -> None:
+        s = self.secrets
+        if self.scale == 1:
+            self._say("▸ NATS JetStream …")
+            self.nats = Nats(self.data_dir / "nats", free_port(), free_port(), s.nats_passwords)
+            self.nats.start()
+            self.nats_nodes = [self.nats]
+            return
+        self._say("▸ NATS JetStream, a cluster of 3 nodes …")
+        cluster_ports = [free_port() for _ in range(3)]
+        self.nats_nodes = [
+            Nats(
+                self.data_dir / f"nats-{i + 1}",
+                free_port(),
+                free_port(),
+                s.nats_passwords,
+                server_name=f"nats-{i + 1}",
+                cluster_port=port,
+                routes=[p for p in cluster_ports if p != port],
+            )
+            for i, port in enumerate(cluster_ports)
+        ]
+        for node in self.nats_nodes:  # a node is ready only once the cluster has formed
+            node.launch()
+        for node in self.nats_nodes:
+            node.wait_ready(timeout=60)
+        self.nats = self.nats_nodes[0]
+
+    @property
+    def nats_url(self) -> str:
+        """Every NATS node's client URL, comma-separated (services connect to any)."""
+        return ",".join(node.url for node in self.nats_nodes)
+
+    def service_processes(self) -> list[ServiceProcess]:
+        """Every replica of every service."""
+        return [proc for procs in self.replicas.values() for proc in procs]
+
+    @staticmethod
+    def unit_name(proc: ServiceProcess) -> str:
+        """``identity`` for a service's first replica, ``identity-2`` for the second …"""
+        return proc.info.name if proc.replica == 1 else f"{proc.info.name}-{proc.replica}"
+
     def servers(self) -> dict[str, Postgres | Nats | SeaweedS3 | Caddy]:
-        """The servers started so far, by name."""
-        servers = {"postgres": self.pg, "nats": self.nats, "s3": self.s3, "caddy": self.caddy}
+        """The servers started so far, by name (``nats-1`` … for a cluster's nodes)."""
+        servers: dict[str, Postgres | Nats | SeaweedS3 | Caddy | None] = {"postgres": self.pg}
+        if len(self.nats_nodes) > 1:
+            servers.update({node.server_name or "": node for node in self.nats_nodes})
+        else:
+            servers["nats"] = self.nats
+        servers.update({"s3": self.s3, "caddy": self.caddy})
         return {name: server for name, server in servers.items() if server is not None}
 
     def stop(self) -> None:
         self.supervisor.stop()
         if self.caddy is not None:
             self.caddy.stop()
-        for proc in self.services.values():
+        for proc in self.service_processes():
             proc.stop()
-        for server in (self.s3, self.nats, self.pg):
+        for server in (self.s3, *self.nats_nodes, self.pg):
             if server is not None:
                 server.stop()
         with contextlib.suppress(FileNotFoundError):
@@ -305,7 +373,10 @@ class Stack:
         nc = await messaging.connect(self.nats.url_for(OPERATOR_NATS_USER), name="provision")
         try:
             report = await messaging.provision(
-                nc.jetstream(), messaging.platform_streams(), all_consumers()
+                nc.jetstream(),
+                messaging.platform_streams(),
+                all_consumers(),
+                replicas=3 if len(self.nats_nodes) == 3 else 1,
             )
             log.info("provisioned", extra={"new": report.created, "updated": report.updated})
         finally:
@@ -384,7 +455,7 @@ class Stack:
                 f"{p}ENVIRONMENT": self.environment,
                 f"{p}PORT": str(port),
                 f"{p}DATABASE_URL": self.pg.dsn(svc.database),
-                f"{p}NATS_URL": self.nats.url,
+                f"{p}NATS_URL": self.nats_url,
                 f"{p}NATS_USER": svc.nats_user,
                 f"{p}NATS_PASSWORD": self.secrets.nats_passwords[svc.nats_user],
                 f"{p}S3_ENDPOINT": self.s3.endpoint,
@@ -408,7 +479,7 @@ class Stack:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        pending = dict(self.services)
+        pending = {self.unit_name(proc): proc for proc in self.service_processes()}
         with httpx.Client(timeout=2) as client:
             while pending:
                 for name, proc in list(pending.items()):
@@ -437,7 +508,8 @@ class Stack:
         assert self.pg and self.nats and self.s3 and self.caddy
         return {
             "gateway_url": f"http://localhost:{self.gateway_port}",
-            "nats_url": self.nats.url_for(OPERATOR_NATS_USER),
+            # The operator's URL of every node (comma-separated: sotay_kit.messaging.connect).
+            "nats_url": ",".join(node.url_for(OPERATOR_NATS_USER) for node in self.nats_nodes),
             "nats_monitor_url": f"http://127.0.0.1:{self.nats.monitor_port}",
             "postgres": {"dsn": self.pg.dsn()},
             "s3": {
@@ -447,21 +519,43 @@ class Stack:
                 "bucket": DOCUMENTS_BUCKET,
             },
             "gateway_admin_url": f"http://127.0.0.1:{self.caddy.admin_port}",
+            "nats_nodes": [
+                {
+                    "name": node.server_name or "nats",
+                    "url": node.url,
+                    "monitor_url": node.monitor_url,
+                    "cluster_port": node.cluster_port,
+                    "pid": node.pid,
+                }
+                for node in self.nats_nodes
+            ],
+            # Each service: its first replica's URL, port and pid (as with one replica), its
+            # database, and every replica.
             "services": {
                 name: {
-                    "url": f"http://127.0.0.1:{p.port}",
-                    "port": p.port,
-                    "dsn": self.pg.dsn(p.info.database),
-                    "pid": p.proc.pid if p.proc else None,
+                    "url": f"http://127.0.0.1:{procs[0].port}",
+                    "port": procs[0].port,
+                    "dsn": self.pg.dsn(procs[0].info.database),
+                    "pid": procs[0].proc.pid if procs[0].proc else None,
+                    "replicas": [
+                        {
+                            "name": self.unit_name(p),
+                            "url": f"http://127.0.0.1:{p.port}",
+                            "port": p.port,
+                            "pid": p.proc.pid if p.proc else None,
+                            "workers": p.workers,
+                        }
+                        for p in procs
+                    ],
                 }
-                for name, p in self.services.items()
+                for name, procs in self.replicas.items()
             },
             "pids": self.pids(),
         }
 
     def pids(self) -> list[int]:
-        pids = [p.proc.pid for p in self.services.values() if p.proc is not None]
-        for server in (self.pg, self.nats, self.s3, self.caddy):
+        pids = [p.proc.pid for p in self.service_processes() if p.proc is not None]
+        for server in (self.pg, *self.nats_nodes, self.s3, self.caddy):
             if server is not None and server.pid is not None:
                 pids.append(server.pid)
         return pids
@@ -479,11 +573,15 @@ def run(
     gateway_port: int,
     ports: Mapping[str, int] | None = None,
     demo: DemoSize | None = "small",
+    *,
+    scale: int = 1,
+    workers: int = 1,
 ) -> None:
-    """Run until SIGINT/SIGTERM. Services listen on their topology ports unless overridden."""
+    """Run until SIGINT/SIGTERM. Services listen on their topology ports unless overridden
+    (a second replica on a free port)."""
     if ports is None:
         ports = {s.name: s.default_port for s in SERVICES}
-    stack = Stack(data_dir, gateway_port, ports, demo=demo)
+    stack = Stack(data_dir, gateway_port, ports, demo=demo, scale=scale, workers=workers)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -496,8 +594,12 @@ def run(
         desc = stack.description()
         print(f"\nSổ tay Đảng viên điện tử is up. Open the app: {desc['gateway_url']}/")
         print("  (sign in with the member account below)")
-        for name in desc["services"]:
-            print(f"  {name:<10} {desc['gateway_url']}/api/v1/{name}/docs")
+        for name, service in desc["services"].items():
+            replicas = len(service["replicas"])
+            more = f"  ({replicas} replicas)" if replicas > 1 else ""
+            print(f"  {name:<10} {desc['gateway_url']}/api/v1/{name}/docs{more}")
+        if len(desc["nats_nodes"]) > 1:
+            print(f"  NATS       a cluster of {len(desc['nats_nodes'])} nodes, streams R3")
         print(f"  stack description: {stack.data_dir / 'stack.json'}")
         creds_path = stack.data_dir / "demo-credentials.json"
         if creds_path.exists():

@@ -44,7 +44,10 @@ async def connect(
     name: str,
     inbox_prefix: str | None = None,
 ) -> NATS:
-    """Connect with reconnects forever; callbacks only log (no credentials in messages)."""
+    """Connect with reconnects forever; callbacks only log (no credentials in messages).
+
+    ``url`` may list a cluster's nodes separated by commas (``nats://a:4222,nats://b:4222``):
+    the client connects to any of them and moves to another when its node dies."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra={"error": type(exc).__name__})
@@ -66,7 +69,7 @@ async def connect(
     if inbox_prefix:
         kwargs["inbox_prefix"] = inbox_prefix
     nc = await nats.connect(
-        url,
+        [server.strip() for server in url.split(",") if server.strip()],
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
