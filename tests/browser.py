@@ -30,6 +30,7 @@ WEB = ROOT / "clients" / "web"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 SCREENS = ROOT / "test-artifacts" / "screens"
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1366, "height": 900}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
 JWT = re.compile(r"eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}")
 
@@ -56,6 +57,18 @@ class Browsing:
             timezone_id="Asia/Ho_Chi_Minh",
         )
         await context.grant_permissions(["camera"], origin=platform.gateway)
+        context.set_default_timeout(20_000)
+        return context
+
+    async def desktop(self, platform: Platform) -> BrowserContext:
+        """A desktop browser (the committees' screens are desktop-first)."""
+        context = await self.browser.new_context(
+            base_url=platform.gateway,
+            viewport=DESKTOP,
+            locale="vi-VN",
+            timezone_id="Asia/Ho_Chi_Minh",
+            accept_downloads=True,
+        )
         context.set_default_timeout(20_000)
         return context
 
