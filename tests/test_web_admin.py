@@ -257,3 +257,165 @@ async def test_admin_enrols_a_second_factor_imports_a_csv_prints_the_sheet_and_a
         )
     finally:
         await phone.close()
+
+
+async def test_admin_finds_edits_transfers_and_removes_a_member_grants_a_role_and_edits_the_tree(
+    platform: Platform, browsing: Browsing
+) -> None:
+    async with platform.client() as client:
+        tree = await subtree(platform, client)
+        tag = tree["tag"]
+        admin = await an_admin(platform, client, tree, "Hồ Văn Quản Lý")
+        r = await client.post("/api/v1/auth/totp", headers=admin.auth)
+        assert r.status_code == 200, r.text
+        secret = r.json()["secret"]
+        r = await client.post(
+            "/api/v1/auth/totp/confirm", json={"otp": await fresh_otp(secret)}, headers=admin.auth
+        )
+        assert r.status_code == 204, r.text
+        body = (
+            f"Số thẻ đảng viên,Họ và tên\r\nQL{tag}1,Đặng Thị Hương\r\nQL{tag}2,Nguyễn Văn Hải\r\n"
+        )
+        r = await client.post(
+            "/api/v1/members/import",
+            content=body.encode(),
+            params={"cell_id": tree["west"]["id"]},
+            headers={**await platform.auth("admin"), "content-type": "text/csv"},
+        )
+        assert r.status_code == 201, r.text
+        ids = {a["full_name"]: a["member_id"] for a in r.json()["accounts"]}
+
+    context = await desktop(browsing, platform)
+    page = await context.new_page()
+    try:
+        await page.goto("/manage/admin/members")
+        await sign_in_with_otp(page, admin.card_number, NEW_PASSWORD, secret)
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Đảng viên")
+
+        # Search without diacritics, open the member, edit, transfer after a confirmation.
+        await page.get_by_label("Tìm theo họ tên (có hoặc không dấu)").fill("dang thi huong")
+        await page.get_by_role("button", name="Tìm kiếm").click()
+        results = page.locator("main ul.list > li")
+        await expect(results).to_have_count(1)
+        await expect(results).to_contain_text("Đặng Thị Hương")
+        await screen(page, "admin-members")
+        await results.get_by_role("link").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Đặng Thị Hương")
+        await expect(page.locator("dl.facts")).to_contain_text(tree["west"]["title"])
+        await screen(page, "admin-member")
+        phone = f"09{uuid.uuid4().int % 10**8:08d}"
+        await page.get_by_label("Số điện thoại").fill(phone)
+        await page.get_by_role("button", name="Lưu").click()
+        await expect(page.get_by_text("Đã lưu thay đổi.")).to_be_visible()
+
+        await page.get_by_label("Tìm tổ chức theo tên hoặc mã").fill(f"dong hoa {tag}")
+        await page.get_by_role("button", name="Tìm", exact=True).click()
+        await page.get_by_role("button", name=tree["east"]["title"]).click()
+        await page.get_by_role("button", name="Chuyển sinh hoạt").click()
+        dialog = page.get_by_role("dialog")
+        await expect(dialog).to_contain_text(f"sang {tree['east']['title']}")
+        await screen(page, "admin-confirm-transfer")
+        await dialog.get_by_role("button", name="Xác nhận").click()
+        await expect(
+            page.get_by_text(f"Đã chuyển sinh hoạt sang {tree['east']['title']}.")
+        ).to_be_visible()
+
+        await page.get_by_label("Lý do").select_option(label="Hồ sơ trùng")
+        await page.get_by_role("button", name="Thôi sinh hoạt trên hệ thống").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Xác nhận").click()
+        await expect(
+            page.get_by_text("Đã cho thôi sinh hoạt; tài khoản đã bị khóa.")
+        ).to_be_visible()
+        async with platform.client() as client:
+            r = await client.get(
+                f"/api/v1/members/{ids['Đặng Thị Hương']}", headers=await platform.auth("admin")
+            )
+        member = r.json()
+        assert (member["phone"], member["cell_id"], member["status"]) == (
+            phone,
+            tree["east"]["id"],
+            "expelled",
+        )
+
+        # A role granted on the committee to a member found by name, then revoked.
+        await page.goto("/manage/admin/grants")
+        await page.get_by_label("Tìm đảng viên được phân quyền").fill("nguyen van hai")
+        await page.get_by_role("button", name="Tìm kiếm").click()
+        await page.get_by_role("button", name="Nguyễn Văn Hải").click()
+        await page.get_by_label("Vai trò", exact=True).select_option(label="Cấp ủy viên")
+        await page.get_by_role("button", name="Phân quyền", exact=True).click()
+        await page.get_by_role("dialog").get_by_role("button", name="Xác nhận").click()
+        revoke = page.get_by_role("button", name="Thu hồi vai trò Cấp ủy viên của Nguyễn Văn Hải")
+        await expect(revoke).to_be_visible()
+        await screen(page, "admin-grants")
+        async with platform.client() as client:
+            grants = await all_pages(
+                client,
+                "/api/v1/role-grants",
+                await platform.auth("admin"),
+                {"org_id": tree["committee"]["id"], "member_id": ids["Nguyễn Văn Hải"]},
+            )
+        assert [g["role"] for g in grants] == ["committee_member"]
+        await revoke.click()
+        await page.get_by_role("dialog").get_by_role("button", name="Xác nhận").click()
+        await expect(page.get_by_text("Đã thu hồi.")).to_be_visible()
+        await expect(revoke).to_have_count(0)
+
+        # The tree: a new cell under the committee, renamed, then closed — each confirmed.
+        await page.goto("/manage/admin/orgs")
+        await expect(page.get_by_role("heading", level=1)).to_have_text(tree["committee"]["title"])
+        await expect(page.get_by_role("link", name=tree["west"]["title"])).to_be_visible()
+        await screen(page, "admin-orgs")
+        await page.get_by_label("Tên tổ chức").fill(f"Chi bộ thôn Mới {tag}")
+        await page.get_by_role("button", name="Thêm tổ chức trực thuộc").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Xác nhận").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(f"Chi bộ thôn Mới {tag}")
+        await page.get_by_label("Tên mới").fill(f"Chi bộ thôn Bắc {tag}")
+        await page.get_by_role("button", name="Đổi tên").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Xác nhận").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(f"Chi bộ thôn Bắc {tag}")
+        await page.get_by_role("button", name="Giải thể").click()
+        dialog = page.get_by_role("dialog")
+        await expect(dialog).to_contain_text("Không hoàn tác được")
+        await dialog.get_by_role("button", name="Xác nhận").click()
+        await expect(page.get_by_text("Đã giải thể")).to_be_visible()
+        async with platform.client() as client:
+            children = await all_pages(
+                client,
+                f"/api/v1/orgs/{tree['committee']['id']}/children",
+                await platform.auth("admin"),
+                {"include_closed": "true"},
+            )
+        assert [
+            (c["title"], c["status"]) for c in children if c["title"].endswith(f"Bắc {tag}")
+        ] == [(f"Chi bộ thôn Bắc {tag}", "closed")]
+    finally:
+        await context.close()
+
+
+async def test_a_root_operator_reads_each_services_audit_log_with_its_chain_verified(
+    platform: Platform, browsing: Browsing
+) -> None:
+    operator = platform.credentials["operator"]
+    context = await desktop(browsing, platform)
+    page = await context.new_page()
+    try:
+        await page.goto("/manage/admin/audit")
+        await sign_in_with_otp(
+            page, operator["username"], operator["password"], operator["totp_secret"]
+        )
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Nhật ký kiểm toán")
+        await expect(
+            page.get_by_role("status").filter(has_text="Chuỗi băm nguyên vẹn")
+        ).to_be_visible()
+        # The operator's own sign-in is in identity's log.
+        await expect(page.locator("tbody")).to_contain_text("auth.login")
+        await screen(page, "admin-audit")
+        tabs = page.get_by_role("navigation", name="Nhật ký kiểm toán")
+        await tabs.get_by_role("link", name="Văn bản").click()
+        await expect(page.get_by_text("Nhật ký Văn bản, mới nhất trước")).to_be_visible()
+        await expect(page.get_by_role("status").filter(has_text="Chuỗi băm")).to_contain_text(
+            "Chuỗi băm nguyên vẹn"
+        )
+    finally:
+        await context.close()
