@@ -10,7 +10,9 @@ the province's admin would.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import re
 import time
 import uuid
@@ -18,10 +20,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pyotp
 import pytest
 import segno
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 from playwright.async_api import expect
 
@@ -38,7 +43,7 @@ from .browser import (
     sign_in,
     write_y4m,
 )
-from .conftest import NEW_PASSWORD, Platform, make_pdf, new_member, wait_until
+from .conftest import NEW_PASSWORD, NewMember, Platform, make_pdf, new_member, wait_until
 
 pytestmark = pytest.mark.e2e
 # A busy machine runs the whole stack and the browser: give each expectation some room.
@@ -604,6 +609,34 @@ async def test_sign_out_erases_the_members_data_and_the_next_member_sees_only_th
 # ── security settings, sign-out everywhere ─────────────────────────────────────────────────
 
 
+def push_subscription(endpoint: str) -> dict[str, Any]:
+    """A browser's push subscription (a P-256 key and an auth secret) for ``endpoint``."""
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    public = key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+
+    def b64url(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return {
+        "endpoint": endpoint,
+        "keys": {"p256dh": b64url(public), "auth": b64url(os.urandom(16))},
+    }
+
+
+async def _push_subscriptions(platform: Platform, member: NewMember) -> int:
+    conn = await asyncpg.connect(platform.description["services"]["notify"]["dsn"])
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM push_subscriptions WHERE member_id = $1",
+            uuid.UUID(member.member_id),
+        )
+        return count
+    finally:
+        await conn.close()
+
+
 async def test_second_factor_password_change_and_sign_out_of_every_device(
     platform: Platform, browsing: Browsing
 ) -> None:
@@ -634,8 +667,20 @@ async def test_second_factor_password_change_and_sign_out_of_every_device(
         await page.get_by_label("Nhập lại mật khẩu mới").fill(new_password)
         await page.get_by_role("button", name="Đổi mật khẩu").click()
         await expect(page.get_by_text("Đã đổi mật khẩu.")).to_be_visible()
+        # Push was on for two phones (subscriptions made as the browsers' push services would
+        # hand them over; headless Chromium has none): signing out everywhere removes both.
+        async with platform.client() as client:
+            for phone_id in ("phone-1", "phone-2"):
+                r = await client.post(
+                    "/api/v1/push-subscriptions",
+                    json=push_subscription(f"https://8.8.8.8/push/{phone_id}"),
+                    headers=member.auth,
+                )
+                assert r.status_code == 201, r.text
+        assert await _push_subscriptions(platform, member) == 2
         await page.get_by_role("button", name="Đăng xuất trên mọi thiết bị").click()
         await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+        assert await _push_subscriptions(platform, member) == 0
         await other.reload()
         await expect(other.get_by_role("heading", name="Đăng nhập")).to_be_visible()
 

@@ -28,6 +28,7 @@ export type News = Documents["schemas"]["NewsOut"];
 export type Notification = Notify["schemas"]["NotificationOut"];
 export type InboxPage = Notify["schemas"]["InboxPage"];
 export type Preferences = Notify["schemas"]["PreferencesOut"];
+export type PushSubscription = Notify["schemas"]["SubscriptionOut"];
 
 export interface Page<T> {
   items: T[];

@@ -1,8 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { bearer, get, post, put, refresh } from "../api/client";
-import type { InboxPage, Notification, Preferences } from "../api/types";
+import type { InboxPage, Notification, Preferences, PushSubscription } from "../api/types";
 import { t } from "../i18n/vi";
 import { cachedGet } from "../offline/store";
+import { rememberPushSubscription } from "../session";
 import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
 import { when } from "../ui/format";
 
@@ -175,7 +176,8 @@ function PushOptIn() {
         userVisibleOnly: true,
         applicationServerKey: urlBase64ToBytes(public_key),
       });
-      await post("/api/v1/push-subscriptions", subscription.toJSON());
+      const saved = await post<PushSubscription>("/api/v1/push-subscriptions", subscription.toJSON());
+      rememberPushSubscription(saved.id);
       setMessage(t.inbox.pushOn);
     } catch (e) {
       setError(e);
