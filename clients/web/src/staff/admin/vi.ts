@@ -1,4 +1,7 @@
-// Vietnamese texts of the admin screens (kept out of the members' bundle).
+// Vietnamese texts of the admin screens (kept out of the members' bundle); texts the members'
+// app already has come from ../../i18n/vi.
+import { t } from "../../i18n/vi";
+
 export const v = {
   title: "Quản trị hệ thống",
   intro: "Quản lý đảng viên, tổ chức và phân quyền trong phạm vi được giao.",
@@ -9,24 +12,24 @@ export const v = {
   more: "Xem thêm",
   working: "Đang xử lý…",
   none: "Không có kết quả.",
-  optional: "(không bắt buộc)",
+  optional: "(có thể để trống)",
   sections: {
     members: { title: "Đảng viên", hint: "Tìm, thêm, sửa, chuyển sinh hoạt, thôi sinh hoạt" },
     import: { title: "Nhập danh sách (CSV)", hint: "Nhập nhiều đảng viên một lần, in phiếu kích hoạt" },
     sheet: { title: "Phiếu kích hoạt", hint: "In phiếu cho đảng viên mới nhập" },
     grants: { title: "Phân quyền", hint: "Gán và thu hồi vai trò trong cây tổ chức" },
-    orgs: { title: "Tổ chức đảng", hint: "Thêm, đổi tên, chuyển, giải thể tổ chức" },
+    orgs: { title: t.profile.orgPath, hint: "Thêm, đổi tên, chuyển, giải thể tổ chức" },
     audit: { title: "Nhật ký kiểm toán", hint: "Nhật ký của từng dịch vụ và kiểm tra chuỗi băm" },
   },
   gate: {
-    title: "Bật xác thực hai lớp",
+    title: t.profile.totpStart,
     intro:
       "Tài khoản quản trị phải dùng xác thực hai lớp trước khi mở các màn hình quản trị. Cài một ứng dụng xác thực (Google Authenticator, Microsoft Authenticator…) trên điện thoại rồi làm theo các bước dưới đây.",
     start: "Bắt đầu",
     scan: "Bước 1: quét mã QR bằng ứng dụng xác thực.",
     secret: "Không quét được? Nhập khóa này vào ứng dụng:",
     code: "Bước 2: nhập mã 6 số ứng dụng hiển thị",
-    confirm: "Bật xác thực hai lớp",
+    confirm: t.profile.totpStart,
     done: "Đã bật xác thực hai lớp. Các phiên đăng nhập cũ đã kết thúc: hãy đăng nhập lại, nhập mã xác thực, để mở các màn hình quản trị.",
     signInAgain: "Đăng nhập lại",
   },
@@ -50,7 +53,7 @@ export const v = {
     search: "Tìm theo họ tên (có hoặc không dấu)",
     searchButton: "Tìm kiếm",
     add: "Thêm đảng viên",
-    card: "Số thẻ đảng viên",
+    card: t.profile.card,
     name: "Họ và tên",
     dob: "Ngày sinh",
     sex: "Giới tính",
