@@ -55,6 +55,26 @@ class World:
             occurred_at=at or self.at,
         )
 
+    def described(self, name: str, full_name: str, card_number: str) -> iev.MemberDescribed:
+        """The member's entry in identity's directory (display name and card number)."""
+        cell = self.cell_of[name]
+        return iev.MemberDescribed(
+            member_id=self.members[name],
+            full_name=full_name,
+            card_number=card_number,
+            cell_id=self.orgs[cell],
+            org_path=self.paths[cell],
+            revision=self.revisions[name],
+            occurred_at=self.at,
+        )
+
+    def erased(self, name: str) -> iev.MemberErased:
+        """The member left: identity's directory erases their name (a new revision)."""
+        self.revisions[name] += 1
+        return iev.MemberErased(
+            member_id=self.members[name], revision=self.revisions[name], occurred_at=self.at
+        )
+
     def grant(self, name: str, role: str, org: str) -> iev.RoleGranted:
         self.grants.setdefault(name, []).append((role, org))
         return iev.RoleGranted(

@@ -178,9 +178,12 @@ async def invitee(conn: Connection, meeting_id: UUID, member_id: UUID) -> asyncp
 
 async def invitees(conn: Connection, meeting_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT i.*, l.label FROM meeting_invitees i LEFT JOIN meeting_roster_labels l "
+        "SELECT i.*, l.label, n.full_name, n.card_number FROM meeting_invitees i "
+        "LEFT JOIN meeting_roster_labels l "
         "ON l.meeting_id = i.meeting_id AND l.member_id = i.member_id "
-        "WHERE i.meeting_id = $1 ORDER BY i.standing, l.label NULLS LAST, i.member_id",
+        "LEFT JOIN idp_member_names n ON n.member_id = i.member_id "
+        "WHERE i.meeting_id = $1 "
+        "ORDER BY i.standing, coalesce(n.full_name, l.label) NULLS LAST, i.member_id",
         meeting_id,
     )
 
@@ -440,3 +443,12 @@ async def by_org(
         f"LEFT JOIN LATERAL {_COUNTS} WHERE {where} ORDER BY m.starts_at, m.id LIMIT $4",
         *params,
     )
+
+
+async def document_names(conn: Connection, document_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    """Number and title of documents (from documents' directory), by id; unknown ids absent."""
+    rows = await conn.fetch(
+        "SELECT document_id, number, title FROM document_names WHERE document_id = ANY($1)",
+        document_ids,
+    )
+    return {r["document_id"]: r for r in rows}

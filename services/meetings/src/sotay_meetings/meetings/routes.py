@@ -198,6 +198,7 @@ async def close_meeting(
     "/{meeting_id}/roster-labels",
     response_model=RosterLabelsOut,
     responses=problem_responses(MeetingNotFound, Forbidden, InvalidPlan),
+    deprecated=True,  # identity's directory names members now; a label is only a fallback
 )
 async def label_roster(
     meeting_id: UUID, body: RosterLabels, who: CurrentPrincipal, conn: DbConnection

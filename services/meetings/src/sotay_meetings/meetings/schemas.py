@@ -220,7 +220,16 @@ class MyPart(BaseModel):
 class InviteeOut(BaseModel):
     member_id: UUID
     standing: Literal["member", "exempt", "guest"]
-    label: str | None
+    full_name: str | None = Field(
+        default=None,
+        description="Họ và tên, from identity's directory; null once the member has left",
+    )
+    card_number: str | None = Field(default=None, description="Số thẻ đảng viên")
+    label: str | None = Field(
+        description="Deprecated: a name the secretary's client stored (PUT …/roster-labels) "
+        "before the directory named members; full_name replaces it",
+        json_schema_extra={"deprecated": True},
+    )
     rsvp: Literal["attending", "absent"] | None
     rsvp_reason: ReasonCode | None
     rsvp_note: str | None

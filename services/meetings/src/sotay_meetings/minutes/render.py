@@ -1,9 +1,11 @@
 """The minutes draft (Markdown, Vietnamese template) and its DOCX rendering (python-docx: a
 DOCX carries text, not glyphs, so Vietnamese needs no embedded font).
 
-Names: the identity projection carries no personal data, so the draft names people by the
-labels the secretary's client stored for this meeting (``PUT …/roster-labels``) and, for
-anyone without a label, by a placeholder ``[Đảng viên 1a2b3c4d]`` to be edited before signing.
+Names: people by the name identity's directory gives them (kept in meetings' own projection,
+DESIGN.md §6), else by a label a client stored for this meeting (``PUT …/roster-labels``,
+deprecated), else — a member who left and was erased, or one the directory has not described
+yet — by a placeholder ``[Đảng viên 1a2b3c4d]`` to be edited before signing. Attached documents
+by number and title from documents' directory.
 """
 
 from __future__ import annotations
@@ -54,7 +56,22 @@ def _when(value: datetime) -> str:
     return f"{local(value):%H giờ %M} ngày {local(value):%d/%m/%Y}"
 
 
-def draft(meeting: Any, people: Sequence[Person]) -> str:
+@dataclass(frozen=True)
+class DocumentName:
+    number: str | None
+    title: str
+
+
+def document_line(document_id: UUID, names: Mapping[UUID, DocumentName]) -> str:
+    known = names.get(document_id)
+    if known is None:
+        return f"Tài liệu [{str(document_id)[:8]}]"
+    return f"{known.number} {known.title}" if known.number else known.title
+
+
+def draft(
+    meeting: Any, people: Sequence[Person], documents: Mapping[UUID, DocumentName] | None = None
+) -> str:
     labels = {p.member_id: p.label for p in people}
     kind_title = KIND_TITLES.get(meeting["kind"], "Sinh hoạt chi bộ")
     closed = meeting["status"] == "closed"
@@ -120,8 +137,8 @@ def draft(meeting: Any, people: Sequence[Person]) -> str:
     agenda = list(meeting["agenda"])
     lines += [f"{i}. {item}" for i, item in enumerate(agenda, start=1)] or ["(không có)"]
     lines += ["", "## Tài liệu kèm theo", ""]
-    documents = list(meeting["document_ids"])
-    lines += [f"- Tài liệu {d}" for d in documents] or ["(không có)"]
+    attached = list(meeting["document_ids"])
+    lines += [f"- {document_line(d, documents or {})}" for d in attached] or ["(không có)"]
     lines += [
         "",
         "## Diễn biến và kết luận",

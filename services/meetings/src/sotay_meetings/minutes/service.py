@@ -62,13 +62,15 @@ async def generate(conn: Connection, meeting: asyncpg.Record) -> str:
         render.Person(
             member_id=r["member_id"],
             standing=r["standing"],
-            label=r["label"],
+            label=r["full_name"] or r["label"],
             status=r["final_status"] or final_status(r),
             reason=r["attendance_reason"] or r["rsvp_reason"],
         )
         for r in rows
     ]
-    return render.draft(meeting, people)
+    names = await meetings_repository.document_names(conn, list(meeting["document_ids"]))
+    documents = {k: render.DocumentName(v["number"], v["title"]) for k, v in names.items()}
+    return render.draft(meeting, people, documents)
 
 
 def _out(meeting_id: UUID, row: asyncpg.Record | None, content: str | None = None) -> MinutesOut:
