@@ -1,6 +1,7 @@
 """Event handlers of the documents service.
 
-The identity projection (org tree, members, grants) comes from ``sotay_kit``; when an org
+The identity projection (org tree, members, grants, and members' display names for the
+who-studied list) comes from ``sotay_kit``; when an org
 subtree moves, the paths this service stores (owners and audiences of documents and news) are
 rewritten in the same transaction as the projection's own rewrite.
 """
@@ -31,4 +32,4 @@ async def rewrite_paths(conn: Connection, old_path: str, new_path: str) -> None:
 
 
 def identity_binding() -> ConsumerBinding:
-    return projection.binding("documents", rewrite_paths=rewrite_paths)
+    return projection.binding("documents", rewrite_paths=rewrite_paths, names=True)

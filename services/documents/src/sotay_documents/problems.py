@@ -27,6 +27,18 @@ class EmptyFile(Unprocessable):
     title: ClassVar[str] = "Tệp rỗng"
 
 
+class DuplicateDocument(Problem):
+    """A document with the same number and issuer is already in the caller's library: the
+    answer names it (``existing``: id, number, title, issuer, issued_on, kind) so the client
+    links to it; sending ``confirm_duplicate=true`` creates the new one anyway."""
+
+    status, slug, title = (
+        409,
+        "duplicate-document",
+        "Văn bản cùng số, ký hiệu và cơ quan ban hành đã có",
+    )
+
+
 class StorageUnavailable(Problem):
     status, slug, title = 503, "storage-unavailable", "Kho lưu trữ tệp chưa sẵn sàng"
 

@@ -451,3 +451,18 @@ async def retract(
         "UPDATE publication_targets SET active = false WHERE publication_id = ANY($1::uuid[])",
         list(publication_ids),
     )
+
+
+async def same_number(
+    conn: Connection, scope: Scope, number_folded: str, *, limit: int = 20
+) -> list[Row]:
+    """Documents the caller can see whose folded number is ``number_folded`` (oldest first)."""
+    return await conn.fetch(
+        "SELECT d.id, d.number, d.title, d.issuer, d.issued_on, d.kind FROM documents d "  # noqa: S608 - fixed SQL fragments
+        f"WHERE d.number_folded = $1 AND {visible_sql('d', '$2', '$3')} "
+        "ORDER BY d.created_at, d.id LIMIT $4",
+        number_folded,
+        scope.ancestors,
+        scope.publisher_roots,
+        limit,
+    )

@@ -13,7 +13,7 @@ from sotay_kit.pagination import Cursor, Limit, Page
 from sotay_kit.text import NoControlMultiline
 
 from ..deps import Now, ObjectStorage, Settings, SourceAddress, State
-from ..problems import UPLOAD, StorageUnavailable
+from ..problems import UPLOAD, DuplicateDocument, StorageUnavailable
 from ..uploads import parse_fields, receive_form
 from . import service
 from .schemas import (
@@ -44,7 +44,9 @@ _UPLOAD_DOC = (
     response_model=DocumentOut,
     status_code=201,
     description=_UPLOAD_DOC,
-    responses=problem_responses(*UPLOAD, Forbidden, NotFound, Unprocessable, Conflict),
+    responses=problem_responses(
+        *UPLOAD, Forbidden, NotFound, Unprocessable, Conflict, DuplicateDocument
+    ),
 )
 async def upload_document(
     request: Request,

@@ -89,6 +89,11 @@ class DocumentMetadata(BaseModel):
         description="Tổ chức sở hữu văn bản (trong phạm vi của người tải lên); bỏ trống khi "
         "người tải lên chỉ có một phạm vi phát hành.",
     )
+    confirm_duplicate: bool = Field(
+        default=False,
+        description="true: tạo văn bản mới dù đã có văn bản cùng số, ký hiệu và cơ quan ban "
+        "hành (không có: trả lời 409 duplicate-document chỉ ra văn bản đã có).",
+    )
 
     @field_validator("issued_on")
     @classmethod

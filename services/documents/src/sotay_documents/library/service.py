@@ -28,7 +28,7 @@ from sotay_kit.text import search_words
 
 from .. import access, files, search
 from ..access import PUBLISHER_ROLES, Scope
-from ..problems import BrokenFile
+from ..problems import BrokenFile, DuplicateDocument
 from ..settings import DocumentsSettings
 from ..storage import Storage
 from ..uploads import ReceivedFile
@@ -128,6 +128,8 @@ async def upload_document(
 ) -> DocumentOut:
     """Store a received file as a new document (after :func:`authorize_upload`)."""
     owner_id, owner_path = await _owner_org(pool, who, meta.org_id)
+    if not meta.confirm_duplicate:
+        await _refuse_duplicate(pool, who, meta)
     info = await _store(pool, storage, received)
     document_id = uuid.uuid4()
     title_s, head_s, text_s, number_s = _search_fields(meta.model_dump(), info.text)
@@ -159,6 +161,43 @@ async def upload_document(
             extra={"document_id": str(document_id), "sha256": received.sha256},
         )
         return await _document_out(conn, who, document_id)
+
+
+def _same_issuer(a: str | None, b: str | None) -> bool:
+    return search.search_text(a or "") == search.search_text(b or "")
+
+
+async def _refuse_duplicate(pool: Pool, who: Principal, meta: DocumentMetadata) -> None:
+    """A document the caller can already see with the same number and issuer (compared without
+    case, diacritics or punctuation) is answered 409 with that document, instead of a second
+    copy members would see twice in search; ``confirm_duplicate`` creates it anyway."""
+    folded = " ".join(search_words(meta.number or ""))
+    if not folded:
+        return
+    async with pool.acquire() as conn:
+        rows = await repo.same_number(conn, Scope.of(who), folded)
+    same = [r for r in rows if _same_issuer(r["issuer"], meta.issuer)]
+    if not same:
+        return
+    existing = [
+        {
+            "id": str(r["id"]),
+            "number": r["number"],
+            "title": r["title"],
+            "issuer": r["issuer"],
+            "issued_on": r["issued_on"].isoformat() if r["issued_on"] else None,
+            "kind": r["kind"],
+            "href": f"/api/v1/documents/{r['id']}",
+        }
+        for r in same
+    ]
+    first = same[0]
+    raise DuplicateDocument(
+        f"Văn bản {first['number']} của {first['issuer'] or 'cùng cơ quan ban hành'} đã có "
+        f"trong thư viện: “{first['title']}”. Mở văn bản đó, hoặc gửi lại với "
+        "confirm_duplicate=true để vẫn tạo văn bản mới.",
+        extensions={"existing": existing},
+    )
 
 
 async def _add_version(

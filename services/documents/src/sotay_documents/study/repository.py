@@ -138,7 +138,9 @@ async def report_page(
     limit: int,
 ) -> list[Row]:
     return await conn.fetch(
-        _MEMBERS + "SELECT * FROM st WHERE ($5::text IS NULL OR status = $5) "  # noqa: S608 - fixed SQL fragments
+        _MEMBERS + "SELECT st.*, n.full_name, n.card_number FROM st "  # noqa: S608 - fixed SQL fragments
+        "LEFT JOIN idp_member_names n USING (member_id) "
+        "WHERE ($5::text IS NULL OR status = $5) "
         "AND ($6::uuid IS NULL OR member_id > $6) ORDER BY member_id LIMIT $7",
         org_path,
         document_id,

@@ -44,6 +44,10 @@ class ToStudyItem(BaseModel):
 
 class MemberStudy(BaseModel):
     member_id: uuid.UUID
+    full_name: str | None = Field(
+        default=None, description="Họ và tên (from identity's directory; null once erased)"
+    )
+    card_number: str | None = Field(default=None, description="Số thẻ đảng viên")
     cell_id: uuid.UUID
     org_path: str
     status: Status
