@@ -42,7 +42,7 @@ from sotay_kit.schema import KIT_TABLES_DDL
 from .projection.consumers import BINDINGS
 from .reports import repository as report_repo
 from .reports import service as reports
-from .schema import ALL_DDL, PROJECTION_TABLES
+from .schema import CURRENT_DDL, PROJECTION_TABLES
 
 REBUILD_SCHEMA = "analytics_rebuild"
 PREVIOUS_SCHEMA = "analytics_previous"
@@ -81,7 +81,7 @@ async def _prepare_schema(dsn: str) -> None:
         async with conn.transaction():
             await conn.execute(f"SET LOCAL search_path TO {REBUILD_SCHEMA}")
             await conn.execute(KIT_TABLES_DDL)
-            await conn.execute(ALL_DDL)
+            await conn.execute(CURRENT_DDL)
     finally:
         await conn.close()
 

@@ -5,6 +5,7 @@ in a scratch schema, replays the streams into them and swaps them in.
 """
 
 from sotay_kit.projections.identity import DDL as IDENTITY_PROJECTION_DDL
+from sotay_kit.projections.identity import NAMES_DDL
 
 ANALYTICS_DDL = """
 -- Publications with their audience: the members in the target subtrees when it was published
@@ -131,6 +132,21 @@ CREATE TABLE an_org_activity (
 );
 """
 
+# Display names (analytics_0003): members' name and card number from identity's directory, and
+# documents' number and title from documents' directory, for reports and their exports.
+DIRECTORY_DDL = (
+    NAMES_DDL
+    + """
+CREATE TABLE an_document_names (
+    document_id     uuid PRIMARY KEY,
+    version         integer NOT NULL,
+    number          text,
+    title           text NOT NULL,
+    classification  text NOT NULL
+);
+"""
+)
+
 # Tables a rebuild replaces (projection state plus the consumers' inbox).
 PROJECTION_TABLES: tuple[str, ...] = (
     "idp_orgs",
@@ -147,7 +163,12 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "an_attendance_final",
     "an_member_activity",
     "an_org_activity",
+    "idp_member_names",
+    "an_document_names",
     "inbox",
 )
 
+# analytics_0001's tables (a released migration: never changed; later ones add their own DDL).
 ALL_DDL = IDENTITY_PROJECTION_DDL + ANALYTICS_DDL
+# Every projection table as of the newest migration (a rebuild, the benchmark).
+CURRENT_DDL = ALL_DDL + DIRECTORY_DDL

@@ -66,7 +66,7 @@ def _events(batch: Sequence[Delivery], model: type[E]) -> list[E]:
 
 # -- identity: kit's projection plus what analytics adds ------------------------------------
 
-_IDP = idp.binding(SERVICE, rewrite_paths=repo.rewrite_paths)
+_IDP = idp.binding(SERVICE, rewrite_paths=repo.rewrite_paths, names=True)
 
 
 def _after_members(
@@ -257,6 +257,14 @@ async def _attendance(conn: Connection, batch: Sequence[Delivery]) -> None:
     await repo.touch_members(conn, [e.recorded_by for e in events], [e.occurred_at for e in events])
 
 
+async def _described(conn: Connection, d: Delivery) -> None:
+    e = d.event
+    assert isinstance(e, dev.DocumentDescribed)
+    await repo.describe_document(
+        conn, e.document_id, e.version, e.number, e.title, e.classification.value
+    )
+
+
 # -- notify ----------------------------------------------------------------------------------
 
 
@@ -300,10 +308,12 @@ BINDINGS: tuple[ConsumerBinding, ...] = (
                 dev.DocumentPublished.SUBJECT,
                 dev.DocumentRead.SUBJECT,
                 dev.DocumentRetracted.SUBJECT,
+                dev.DocumentDescribed.SUBJECT,
             ),
-            "publications with their audience, read state",
+            "publications with their audience, read state, documents' numbers and titles",
         ),
         handlers={
+            dev.DocumentDescribed.ce_type(): _described,
             dev.DocumentPublished.ce_type(): _published,
             dev.DocumentRetracted.ce_type(): _retracted,
         },

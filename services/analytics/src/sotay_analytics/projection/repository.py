@@ -381,3 +381,26 @@ async def rewrite_paths(conn: Connection, old_path: str, new_path: str) -> None:
     for table in ("an_audience", "an_reads", "an_meetings", "an_attendance_final"):
         await rewrite_path_column(conn, table, "org_path", old_path, new_path)
     await rewrite_path_array(conn, "an_publications", "audience_paths", old_path, new_path)
+
+
+async def describe_document(
+    conn: Connection,
+    document_id: UUID,
+    version: int,
+    number: str | None,
+    title: str,
+    classification: str,
+) -> None:
+    """A document's number and title (documents' directory): the newest version's win."""
+    await conn.execute(
+        "INSERT INTO an_document_names (document_id, version, number, title, classification) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO UPDATE SET "
+        "version = excluded.version, number = excluded.number, title = excluded.title, "
+        "classification = excluded.classification "
+        "WHERE an_document_names.version <= excluded.version",
+        document_id,
+        version,
+        number,
+        title,
+        classification,
+    )

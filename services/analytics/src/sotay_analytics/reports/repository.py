@@ -326,3 +326,18 @@ async def lagging(
             limit,
         )
     )
+
+
+async def document_name(
+    conn: Connection, document_id: UUID | None, publication_id: UUID | None
+) -> asyncpg.Record | None:
+    """Number, title and classification of the document (or of a publication's document),
+    from documents' directory; None when unknown."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT d.number, d.title, d.classification FROM an_document_names d "
+        "WHERE d.document_id = coalesce($1, (SELECT p.document_id FROM an_publications p "
+        "WHERE p.publication_id = $2))",
+        document_id,
+        publication_id,
+    )
+    return row

@@ -17,6 +17,7 @@ from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Connection
 from sotay_kit.errors import NotFound, Unprocessable
 from sotay_kit.orgs import CELL_KINDS
+from sotay_kit.projections import identity as idp
 
 from ..problems import ReportTooLarge
 from . import repository as repo
@@ -207,10 +208,23 @@ def _org_info(org: asyncpg.Record | None) -> dict[str, Any] | None:
 
 
 ORG_COLUMNS = [Column("org_title", "Tổ chức", "text"), Column("org_path", "Mã đường dẫn", "text")]
+# A member is shown by name and party-card number (identity's directory, DESIGN.md §6), never
+# by the internal id; the id stays in the JSON rows (``member_id``) for drilling down.
 MEMBER_COLUMNS = [
-    Column("member_id", "Mã đảng viên", "text"),
+    Column("full_name", "Họ và tên", "text"),
+    Column("card_number", "Số thẻ đảng viên", "text"),
     Column("org_path", "Chi bộ (đường dẫn)", "text"),
 ]
+
+
+async def _named(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each member row gets the member's name and card number (None once the member left and
+    identity erased them)."""
+    names = await idp.names_of(conn, [UUID(str(r["member_id"])) for r in rows])
+    for r in rows:
+        name = names[UUID(str(r["member_id"]))]
+        r["full_name"], r["card_number"] = name.full_name, name.card_number
+    return rows
 
 
 async def _org_rows(
@@ -298,6 +312,7 @@ async def document_reach(
         if scope.is_self and not rows:
             rows = [{"member_id": str(scope.member_id), "org_path": who.org_path or ""}]
             rows[0].update(dict.fromkeys(REACH_COUNTS, 0))
+        rows = await _named(conn, rows)
         lead = MEMBER_COLUMNS
     else:
         rows = await _org_rows(conn, scope, data, dict.fromkeys(REACH_COUNTS, 0))
@@ -308,6 +323,7 @@ async def document_reach(
     if totals:
         total.update({k: totals[0][k] for k in REACH_COUNTS})
     total = _with_ratios(total, REACH_RATIOS)
+    named = await _document_named(conn, who, scope, document_id, publication_id, total)
     return Report(
         report="document-reach",
         title="Mức độ tiếp cận văn bản",
@@ -317,6 +333,8 @@ async def document_reach(
         parameters={
             "document_id": str(document_id) if document_id else None,
             "publication_id": str(publication_id) if publication_id else None,
+            "document_number": named[0] if named else None,
+            "document_title": named[1] if named else None,
             "from": months.from_month if months else None,
             "to": months.to_month if months else None,
         },
@@ -325,6 +343,33 @@ async def document_reach(
         total=total,
         generated_at=now,
     )
+
+
+# Who may read a restricted document's title: its audience's committee members (and admins).
+RESTRICTED_READERS = ("committee_member", "org_admin")
+
+
+async def _document_named(
+    conn: Connection,
+    who: Principal,
+    scope: Scope,
+    document_id: UUID | None,
+    publication_id: UUID | None,
+    total: Mapping[str, Any],
+) -> tuple[str | None, str] | None:
+    """The reach report's document by number and title — only when it was addressed inside the
+    report's scope (someone in it is in the audience), and a restricted one only to committee
+    members: a title is not confirmed to whom it was not sent."""
+    if (document_id is None and publication_id is None) or not total.get("audience"):
+        return None
+    row = await repo.document_name(conn, document_id, publication_id)
+    if row is None:
+        return None
+    if row["classification"] == "restricted" and not (
+        scope.org is not None and who.can(RESTRICTED_READERS, scope.org["path"])
+    ):
+        return None
+    return row["number"], row["title"]
 
 
 def _period_params(months: Period) -> dict[str, Any]:
@@ -417,6 +462,7 @@ async def attendance(
             row = {"member_id": r["key"], "org_path": r["org_path"], "month": r["month"]}
             row.update({k: r[k] for k in MEMBER_ATTENDANCE_COUNTS})
             rows.append(row)
+        rows = await _named(conn, rows)
         counts, ratios, lead, cols = (
             MEMBER_ATTENDANCE_COUNTS,
             MEMBER_ATTENDANCE_RATIOS,
@@ -615,6 +661,7 @@ async def adoption(
             }
             for r in members
         ]
+        rows = await _named(conn, rows)
         total = {
             "members": len(rows),
             "activated": sum(r["activated"] for r in rows),
@@ -697,6 +744,7 @@ async def lagging(
         {"member_id": r["key"], "org_path": r["org_path"], **{k: r[k] for k in LAGGING_COUNTS}}
         for r in found
     ]
+    rows = await _named(conn, rows)
     total = _sum(rows, LAGGING_COUNTS)
     total["members"] = len(rows)
     return Report(
