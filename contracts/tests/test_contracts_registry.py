@@ -231,6 +231,13 @@ def sample(model: type[Event]) -> Event:
         },
         notify.NotificationDelivered: delivery,
         notify.NotificationFailed: delivery | {"error_code": "subscription_gone", "final": True},
+        notify.NotificationBatchDelivered: {
+            "cause_type": "document_published",
+            "cause_id": _id(),
+            "channel": "inapp",
+            "member_ids": [_id(), _id()],
+            "occurred_at": NOW,
+        },
     }
     return model.model_validate(data[model])
 
@@ -246,7 +253,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 27
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 28
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

@@ -42,6 +42,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     meetings.MinutesSigned,
     notify.NotificationDelivered,
     notify.NotificationFailed,
+    notify.NotificationBatchDelivered,
 )
 
 # Subjects external analytics consumers may read (sourced into the PUBLIC stream, DESIGN.md §6).

@@ -1,4 +1,5 @@
-"""Events produced by the notify service: outcome of each delivery attempt per channel."""
+"""Events produced by the notify service: outcome of each delivery attempt per channel, and
+the in-app deliveries of a fan-out reported per batch of members."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sotay_contracts.events._common import AwareDatetime
 __all__ = [
     "Channel",
     "DeliveryError",
+    "NotificationBatchDelivered",
     "NotificationCause",
     "NotificationDelivered",
     "NotificationFailed",
@@ -84,4 +86,32 @@ class NotificationFailed(Event):
     attempt: int = Field(ge=1)
     error_code: DeliveryError
     final: bool
+    occurred_at: AwareDatetime
+
+
+MAX_BATCH_MEMBERS = 2000
+
+
+class NotificationBatchDelivered(Event):
+    """Fires when the notifications of one cause were stored in the in-app inboxes of a batch
+    of members (at most 2,000 per event), in the transaction that wrote them. A fan-out to a
+    province is reported by a few dozen of these instead of one ``delivered.v1`` per member,
+    so its cost on the bus does not grow per member. Each member appears in one batch of a
+    cause. Push, email and SMS deliveries keep their per-member ``delivered.v1`` /
+    ``failed.v1`` events (attempts, errors and retries are per member there).
+    """
+
+    SUBJECT: ClassVar[str] = "notify.notification.delivered_batch.v1"
+    AGGREGATE: ClassVar[str] = "cause_id"
+
+    cause_type: NotificationCause
+    cause_id: uuid.UUID
+    channel: Channel = Field(
+        default=Channel.INAPP, description="The channel of every delivery of the batch (inapp)."
+    )
+    member_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_MEMBERS,
+        description="The members whose inbox received the cause's notification.",
+    )
     occurred_at: AwareDatetime
