@@ -228,6 +228,15 @@ def _notified(
     )
 
 
+def notified_batch(w: World, pub: uuid.UUID, *who: str) -> nev.NotificationBatchDelivered:
+    return nev.NotificationBatchDelivered(
+        cause_type=nev.NotificationCause.DOCUMENT_PUBLISHED,
+        cause_id=pub,
+        member_ids=[w.members[n] for n in who],
+        occurred_at=at("2026-10-05T02:01:00+00:00"),
+    )
+
+
 def month_scenario(w: World) -> Scenario:
     """See docs/analytics.md "known answers": every expected number in the tests follows."""
     doc1, doc2, doc3 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -252,7 +261,11 @@ def month_scenario(w: World) -> Scenario:
             publisher_org_id=w.orgs["district"],
             occurred_at=at("2026-10-05T02:00:00+00:00"),
         ),
-        *[_notified(w, p1, n) for n in ("a1", "a2", "a3", "a4", "a5", "b1")],
+        # In-app deliveries in batches (delivered_batch.v1), one from before the batch subject
+        # (a per-member delivered.v1), and a second channel: six members notified.
+        notified_batch(w, p1, "a1", "a2", "a3"),
+        notified_batch(w, p1, "a4", "b1"),
+        _notified(w, p1, "a5"),
         _notified(w, p1, "a1", "webpush"),  # two channels, one member notified
         nev.NotificationFailed(
             notification_id=uuid.uuid4(),

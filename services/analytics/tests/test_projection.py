@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY
 from sotay_analytics import rebuild
+from sotay_contracts import new_cloud_event
 from sotay_contracts.events import documents as dev
 from sotay_contracts.events import meetings as mev
 from sotay_devstack.testing import Infra
 
-from .conftest import REPORT_NOW, AnalyticsApp, at, month_scenario
+from .conftest import REPORT_NOW, AnalyticsApp, at, month_scenario, notified_batch
 
 
 def _refused(reason: str) -> float:
@@ -82,6 +83,32 @@ async def test_event_for_an_unknown_org_is_retried_then_dead_lettered(svc: Analy
     [reason] = await _dlq_reasons(svc)
     assert reason == "max_deliveries: UnknownOrg"
     assert await svc.pool.fetchval("SELECT count(*) FROM an_attendance") == 0
+
+
+async def test_a_redelivered_batch_of_deliveries_changes_nothing(svc: AnalyticsApp) -> None:
+    """Notified counts from delivered_batch.v1: the same batch again (redelivered under
+    another message id) or reported again later (another event) changes no number."""
+    scenario = month_scenario(svc.world)
+    await svc.feed(*scenario.events)
+    rows = "SELECT * FROM an_notifications ORDER BY cause_type, cause_id, member_id"
+    before = [tuple(r) for r in await svc.pool.fetch(rows)]
+    reach = await svc.report("document-reach", "b4", org_id=str(svc.world.orgs["cell_a"]))
+
+    batch = notified_batch(svc.world, scenario.p1, "a1", "a2", "a3")
+    ce = new_cloud_event(batch)
+    js = svc.nc.jetstream()
+    headers = ce.to_nats_headers()
+    await js.publish(ce.nats_subject, ce.data, headers=headers)
+    await js.publish(
+        ce.nats_subject, ce.data, headers=headers | {"Nats-Msg-Id": f"again-{uuid.uuid4()}"}
+    )
+    later = batch.model_copy(update={"occurred_at": at("2026-10-06T00:00:00+00:00")})
+    await svc.publish(later)
+    assert await svc.consume() == 0
+
+    assert [tuple(r) for r in await svc.pool.fetch(rows)] == before
+    again = await svc.report("document-reach", "b4", org_id=str(svc.world.orgs["cell_a"]))
+    assert again["rows"] == reach["rows"] and again["total"] == reach["total"]
 
 
 async def test_audience_waits_for_members_that_arrive_late(svc: AnalyticsApp) -> None:

@@ -278,6 +278,18 @@ async def _delivered(conn: Connection, batch: Sequence[Delivery]) -> None:
     )
 
 
+async def _delivered_batches(conn: Connection, batch: Sequence[Delivery]) -> None:
+    """In-app deliveries reported per batch of members: every event of the pull applied by one
+    statement (one row per cause and member)."""
+    _check_times(batch)
+    events = _events(batch, nev.NotificationBatchDelivered)
+    await repo.notifications(
+        conn,
+        [(e.cause_type.value, e.cause_id, m, e.occurred_at) for e in events for m in e.member_ids],
+        delivered=True,
+    )
+
+
 async def _failed(conn: Connection, batch: Sequence[Delivery]) -> None:
     _check_times(batch)
     events = [e for e in _events(batch, nev.NotificationFailed) if e.final]
@@ -344,11 +356,16 @@ BINDINGS: tuple[ConsumerBinding, ...] = (
     ConsumerBinding(
         spec=_spec(
             "NOTIFY",
-            (nev.NotificationDelivered.SUBJECT, nev.NotificationFailed.SUBJECT),
+            (
+                nev.NotificationDelivered.SUBJECT,
+                nev.NotificationBatchDelivered.SUBJECT,
+                nev.NotificationFailed.SUBJECT,
+            ),
             "notification outcomes",
         ),
         batch_handlers={
             nev.NotificationDelivered.ce_type(): _delivered,
+            nev.NotificationBatchDelivered.ce_type(): _delivered_batches,
             nev.NotificationFailed.ce_type(): _failed,
         },
     ),
