@@ -15,6 +15,7 @@ from nats.aio.client import Client as NATS
 from py_vapid import Vapid02
 from sotay_contracts.events.notify import (
     DeliveryError,
+    NotificationBatchDelivered,
     NotificationDelivered,
     NotificationFailed,
 )
@@ -105,11 +106,13 @@ async def test_web_push_arrives_encrypted_and_decrypts(
     assert payload["link"] == f"/meetings/{event.meeting_id}"
 
     delivered = await events(full, NotificationDelivered)
-    assert {(e.channel.value, e.member_id) for e in delivered} >= {
+    assert {(e.channel.value, e.member_id) for e in delivered} == {
         ("webpush", full.world.members["a1"]),
-        ("inapp", full.world.members["a1"]),
-        ("inapp", full.world.members["a2"]),
     }
+    # In-app deliveries travel as one batch for the cause, not one event per member.
+    [inapp] = await events(full, NotificationBatchDelivered)
+    assert inapp.channel.value == "inapp" and inapp.cause_id == event.meeting_id
+    assert set(inapp.member_ids) == {full.world.members["a1"], full.world.members["a2"]}
     attempts = await full.pool.fetch("SELECT status, attempt FROM delivery_attempts")
     assert [tuple(a) for a in attempts] == [("delivered", 1)]
 

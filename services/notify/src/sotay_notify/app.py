@@ -49,6 +49,7 @@ def policy(settings: NotifySettings) -> Policy:
     return Policy(
         meeting_reminder_minutes=tuple(settings.meeting_reminder_minutes),
         study_reminder_minutes=tuple(settings.study_reminder_minutes),
+        fanout_inline_max=settings.fanout_inline_max,
     )
 
 

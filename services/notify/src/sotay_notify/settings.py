@@ -31,9 +31,18 @@ class NotifySettings(ServiceSettings):
     # Background work (reminders, dispatch, deliveries); off in tests that drive ``tick``.
     run_scheduler: bool = True
     scheduler_interval_seconds: float = Field(default=2.0, gt=0, le=60)
-    # In-app deliveries also published as notify.notification.delivered.v1 (channel inapp).
+    # In-app deliveries reported on the bus: notify.notification.delivered_batch.v1, one event
+    # per cause and batch of at most 2,000 members (docs/notify.md "Province fan-out").
     emit_inapp_events: bool = True
+    # Also one notify.notification.delivered.v1 (channel inapp) per member, as before the batch
+    # subject existed: for a consumer still on v1 during a migration (DESIGN.md §6); off by
+    # default, since its cost on the bus grows per member.
+    inapp_per_member_events: bool = False
     dispatch_chunk: int = Field(default=2000, ge=10, le=20000)
+    # An audience larger than this is not written by the DOCUMENTS consumer itself: it records
+    # a fan-out job and returns, and the worker writes the notifications chunk by chunk
+    # (``dispatch_chunk`` members per transaction), so small audiences never wait behind it.
+    fanout_inline_max: int = Field(default=2000, ge=0, le=1_000_000)
 
     # Deliveries: attempts per channel, delay before each retry (the last one repeats).
     delivery_max_attempts: int = Field(default=6, ge=1, le=20)

@@ -51,7 +51,7 @@ class Worker:
     async def tick(self, now: datetime | None = None) -> TickReport:
         now = now or self.clock()
         fired = await reminders.tick(self.pool, now)
-        dispatched = await delivery.dispatch(self.pool, self.settings, self.channels, now)
+        dispatched, _ = await delivery.background(self.pool, self.settings, self.channels, now)
         attempts = await delivery.deliver(self.pool, self.settings, self.channels, now)
         return TickReport(fired, dispatched, attempts)
 

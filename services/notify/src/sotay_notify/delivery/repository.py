@@ -13,7 +13,10 @@ from sotay_kit.db import Connection
 async def claim_job(conn: Connection) -> Any:
     return await conn.fetchrow(
         "SELECT id, cause_type, cause_id, kind, after_member FROM dispatch_jobs "
-        "WHERE done_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+        # a job not started yet first: a cell's job is done in its first chunk, so it never
+        # waits for a large job's remaining chunks
+        "WHERE done_at IS NULL ORDER BY after_member IS NOT NULL, id LIMIT 1 "
+        "FOR UPDATE SKIP LOCKED"
     )
 
 

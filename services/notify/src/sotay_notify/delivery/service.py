@@ -1,8 +1,12 @@
 """Dispatch and delivery.
 
 - :func:`dispatch` walks each new cause's notifications in member order, a chunk per
-  transaction: reports the in-app deliveries (``notify.notification.delivered.v1``, channel
-  ``inapp``) and plans push / email / SMS deliveries for members who have those channels.
+  transaction: reports the in-app deliveries (``notify.notification.delivered_batch.v1``,
+  one event per batch of members) and plans push / email / SMS deliveries for members who
+  have those channels.
+- :func:`fan_out_step` writes a large audience's notifications (a fan-out job the DOCUMENTS
+  consumer left) a chunk per transaction, reporting and planning each chunk the same way;
+  :func:`background` interleaves both, so a small job never waits for a large one.
 - :func:`deliver` leases due deliveries, sends them with bounded concurrency over reused
   connections, and records each attempt with its outcome event in one transaction:
   delivered; transient failure → retry with backoff (``Retry-After`` honoured); permanent
@@ -15,13 +19,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
+from sotay_contracts.envelope import Event
 from sotay_contracts.events.notify import (
+    MAX_BATCH_MEMBERS,
     Channel,
     DeliveryError,
+    NotificationBatchDelivered,
     NotificationCause,
     NotificationDelivered,
     NotificationFailed,
@@ -31,6 +40,7 @@ from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Pool
 
 from .. import metrics, texts
+from ..events import repository as events_repo
 from ..settings import NotifySettings
 from . import repository as repo
 from .channels import Email, Result, Sms, Subscription, WebPush
@@ -46,48 +56,149 @@ class Channels:
     push_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
 
 
+def _inapp_events(
+    settings: NotifySettings,
+    cause_type: str,
+    cause_id: UUID,
+    notification_ids: Sequence[UUID],
+    member_ids: Sequence[UUID],
+    now: datetime,
+) -> list[Event]:
+    """The in-app deliveries of one cause to these members, as bus events: one
+    ``delivered_batch.v1`` per at most 2,000 members (plus one ``delivered.v1`` each when
+    ``inapp_per_member_events`` is on, for a consumer still on v1)."""
+    if not settings.emit_inapp_events or not member_ids:
+        return []
+    cause = NotificationCause(cause_type)
+    step = MAX_BATCH_MEMBERS
+    events: list[Event] = [
+        NotificationBatchDelivered(
+            cause_type=cause,
+            cause_id=cause_id,
+            channel=Channel.INAPP,
+            member_ids=list(member_ids[i : i + step]),
+            occurred_at=now,
+        )
+        for i in range(0, len(member_ids), step)
+    ]
+    if settings.inapp_per_member_events:
+        events += [
+            NotificationDelivered(
+                notification_id=n,
+                member_id=m,
+                channel=Channel.INAPP,
+                cause_type=cause,
+                cause_id=cause_id,
+                attempt=1,
+                occurred_at=now,
+            )
+            for n, m in zip(notification_ids, member_ids, strict=True)
+        ]
+    return events
+
+
+async def _plan(conn: Any, channels: Channels, job: Any, last: UUID, now: datetime) -> None:
+    await repo.plan_deliveries(
+        conn,
+        job,
+        last,
+        now,
+        webpush=channels.webpush is not None,
+        email=channels.email is not None,
+        sms=channels.sms is not None,
+    )
+
+
+async def dispatch_step(
+    pool: Pool, settings: NotifySettings, channels: Channels, now: datetime
+) -> int | None:
+    """One chunk of one open dispatch job, in one transaction: its in-app deliveries
+    reported, its other channels planned. Returns the notifications walked, None when no
+    job is open."""
+    async with pool.acquire() as conn, conn.transaction():
+        job = await repo.claim_job(conn)
+        if job is None:
+            return None
+        rows = await repo.job_chunk(conn, job, settings.dispatch_chunk)
+        done = now if len(rows) < settings.dispatch_chunk else None
+        if not rows:
+            await repo.advance_job(conn, job["id"], None, now)
+            return 0
+        last = rows[-1]["member_id"]
+        await _plan(conn, channels, job, last, now)
+        await outbox.enqueue(
+            conn,
+            *_inapp_events(
+                settings,
+                job["cause_type"],
+                job["cause_id"],
+                [r["id"] for r in rows],
+                [r["member_id"] for r in rows],
+                now,
+            ),
+        )
+        await repo.advance_job(conn, job["id"], last, done)
+        return len(rows)
+
+
 async def dispatch(pool: Pool, settings: NotifySettings, channels: Channels, now: datetime) -> int:
     """Work through the open dispatch jobs. Returns the number of notifications walked."""
     walked = 0
+    while (n := await dispatch_step(pool, settings, channels, now)) is not None:
+        walked += n
+    return walked
+
+
+async def fan_out_step(
+    pool: Pool, settings: NotifySettings, channels: Channels, now: datetime
+) -> int | None:
+    """One chunk of one open fan-out job (a large audience), in one transaction: the
+    notifications of the next ``dispatch_chunk`` members written, their in-app deliveries
+    reported and their other channels planned. Returns the members walked, None when no job
+    is open."""
+    async with pool.acquire() as conn, conn.transaction():
+        job = await events_repo.claim_fanout_job(conn)
+        if job is None:
+            return None
+        chunk = await events_repo.fan_out_chunk(conn, job, settings.dispatch_chunk, now)
+        written = list(chunk["written"])
+        last = chunk["last"]
+        if last is not None:
+            await _plan(conn, channels, job, last, now)
+        await outbox.enqueue(
+            conn,
+            *_inapp_events(
+                settings, job["cause_type"], job["cause_id"], list(chunk["ids"]), written, now
+            ),
+        )
+        done = now if chunk["seen"] < settings.dispatch_chunk else None
+        await events_repo.advance_fanout_job(conn, job["id"], last, len(written), done)
+        metrics.NOTIFICATIONS_CREATED.labels(job["cause_type"]).inc(len(written))
+        if done is not None:
+            log.info(
+                "fan-out done",
+                extra={
+                    "cause_id": str(job["cause_id"]),
+                    "notifications": job["written"] + len(written),
+                },
+            )
+        return int(chunk["seen"])
+
+
+async def background(
+    pool: Pool, settings: NotifySettings, channels: Channels, now: datetime
+) -> tuple[int, int]:
+    """Dispatch and fan-out jobs, a chunk of each in turn until none is open: a small job
+    (a cell, a meeting) arriving during a province's fan-out waits for one chunk, not for the
+    whole fan-out. Returns (notifications dispatched, members fanned out)."""
+    dispatched = fanned = 0
     while True:
-        async with pool.acquire() as conn, conn.transaction():
-            job = await repo.claim_job(conn)
-            if job is None:
-                return walked
-            rows = await repo.job_chunk(conn, job, settings.dispatch_chunk)
-            done = now if len(rows) < settings.dispatch_chunk else None
-            if rows:
-                last = rows[-1]["member_id"]
-                await repo.plan_deliveries(
-                    conn,
-                    job,
-                    last,
-                    now,
-                    webpush=channels.webpush is not None,
-                    email=channels.email is not None,
-                    sms=channels.sms is not None,
-                )
-                if settings.emit_inapp_events:
-                    cause = NotificationCause(job["cause_type"])
-                    await outbox.enqueue(
-                        conn,
-                        *(
-                            NotificationDelivered(
-                                notification_id=r["id"],
-                                member_id=r["member_id"],
-                                channel=Channel.INAPP,
-                                cause_type=cause,
-                                cause_id=job["cause_id"],
-                                attempt=1,
-                                occurred_at=now,
-                            )
-                            for r in rows
-                        ),
-                    )
-                await repo.advance_job(conn, job["id"], last, done)
-            else:
-                await repo.advance_job(conn, job["id"], None, now)
-            walked += len(rows)
+        d = await dispatch_step(pool, settings, channels, now)
+        f = await fan_out_step(pool, settings, channels, now)
+        if d is None and f is None:
+            return dispatched, fanned
+        dispatched += d or 0
+        fanned += f or 0
 
 
 # -- quiet hours ---------------------------------------------------------------------------

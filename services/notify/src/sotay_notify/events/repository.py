@@ -101,6 +101,140 @@ async def fan_out(
     return written
 
 
+# -- large fan-outs, chunk by chunk ------------------------------------------------------------
+
+
+async def audience_over(conn: Connection, paths: Sequence[str], limit: int) -> bool:
+    """Whether the active members of the subtrees are more than ``limit`` (counts at most
+    ``limit + 1`` of them)."""
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM (SELECT 1 FROM idp_members m WHERE m.status = ANY($2::text[]) "
+        "AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS t(p) "
+        "WHERE m.org_path = t.p OR m.org_path LIKE t.p || '.%') LIMIT $3) x",
+        list(paths),
+        active_statuses(),
+        limit + 1,
+    )
+    return n > limit
+
+
+async def add_fanout_job(
+    conn: Connection, content: Content, paths: Sequence[str], now: datetime
+) -> None:
+    """Leave the fan-out of ``content`` to the audience subtrees to the worker (woken at
+    commit); a second job for the same cause and kind is ignored."""
+    await conn.execute(
+        "INSERT INTO fanout_jobs (cause_type, cause_id, kind, title, body, link, urgent, "
+        "audience_paths, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "ON CONFLICT (cause_type, cause_id, kind) DO NOTHING",
+        content.cause_type.value,
+        content.cause_id,
+        content.kind,
+        content.title,
+        content.body,
+        content.link,
+        content.urgent,
+        list(paths),
+        now,
+    )
+    # Not a member id: wakes the workers only, no SSE stream.
+    await conn.execute("SELECT pg_notify($1, 'fanout')", CHANNEL)
+
+
+async def claim_fanout_job(conn: Connection) -> Any:
+    """An open fan-out job, locked for this transaction: one not started yet first (so a job
+    that has just arrived gets its first chunk before the older ones continue), else the
+    oldest."""
+    return await conn.fetchrow(
+        "SELECT * FROM fanout_jobs WHERE done_at IS NULL "
+        "ORDER BY after_member IS NOT NULL, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    )
+
+
+_FANOUT_CHUNK = """
+WITH audience AS (
+    SELECT m.member_id FROM idp_members m
+    WHERE m.status = ANY($2::text[]) AND ($3::uuid IS NULL OR m.member_id > $3)
+      AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS t(p)
+                  WHERE m.org_path = t.p OR m.org_path LIKE t.p || '.%')
+    ORDER BY m.member_id LIMIT $4
+),
+fresh AS (
+    SELECT a.member_id FROM audience a
+    WHERE NOT EXISTS (
+        SELECT 1 FROM notifications n
+        WHERE n.cause_type = $5 AND n.cause_id = $6 AND n.kind = $7 AND n.member_id = a.member_id
+    )
+),
+seqs AS (
+    INSERT INTO inbox_streams AS s (member_id, last_seq)
+    SELECT member_id, 1 FROM fresh ORDER BY member_id
+    ON CONFLICT (member_id) DO UPDATE SET last_seq = s.last_seq + 1
+    RETURNING s.member_id, s.last_seq
+),
+ins AS (
+    INSERT INTO notifications
+        (member_id, seq, cause_type, cause_id, kind, title, body, link, urgent, created_at)
+    SELECT member_id, last_seq, $5, $6, $7, $8, $9, $10, $11, $12 FROM seqs
+    ON CONFLICT DO NOTHING
+    RETURNING id, member_id
+)
+SELECT (SELECT count(*) FROM audience) AS seen,
+       (SELECT member_id FROM audience ORDER BY member_id DESC LIMIT 1) AS last,
+       coalesce((SELECT array_agg(member_id ORDER BY member_id) FROM ins), '{}') AS written,
+       coalesce((SELECT array_agg(id ORDER BY member_id) FROM ins), '{}') AS ids
+"""
+
+
+async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -> Any:
+    """Write the job's notification to the next ``limit`` members of its audience (in member
+    order, after ``after_member``). Returns ``seen`` (members of the chunk), ``last`` (the
+    chunk's last member, None when the audience is exhausted), ``written`` (the members
+    who had not had it yet, in order) and ``ids`` (their notifications, in the same order)."""
+    row = await conn.fetchrow(
+        _FANOUT_CHUNK,
+        list(job["audience_paths"]),
+        active_statuses(),
+        job["after_member"],
+        limit,
+        job["cause_type"],
+        job["cause_id"],
+        job["kind"],
+        job["title"],
+        job["body"],
+        job["link"],
+        job["urgent"],
+        now,
+    )
+    assert row is not None
+    if row["written"]:
+        written = list(row["written"])
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload_for(written))
+    return row
+
+
+async def advance_fanout_job(
+    conn: Connection, job_id: int, last: UUID | None, written: int, done: datetime | None
+) -> None:
+    await conn.execute(
+        "UPDATE fanout_jobs SET after_member = coalesce($2, after_member), "
+        "written = written + $3, done_at = $4 WHERE id = $1",
+        job_id,
+        last,
+        written,
+        done,
+    )
+
+
+async def stop_fanouts(conn: Connection, cause_type: str, cause_ids: Sequence[UUID]) -> None:
+    await conn.execute(
+        "UPDATE fanout_jobs SET done_at = now() "
+        "WHERE cause_type = $1 AND cause_id = ANY($2::uuid[]) AND done_at IS NULL",
+        cause_type,
+        list(cause_ids),
+    )
+
+
 def active_statuses() -> list[str]:
     return list(ACTIVE_STATUSES)
 

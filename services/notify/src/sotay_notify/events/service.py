@@ -37,6 +37,9 @@ class ProjectionBehind(OSError):
 class Policy:
     meeting_reminder_minutes: tuple[int, ...] = (24 * 60, 60)
     study_reminder_minutes: tuple[int, ...] = (3 * 24 * 60, 24 * 60)
+    # A publication to more members than this is fanned out by the worker, chunk by chunk
+    # (a fan-out job), so the DOCUMENTS consumer returns at once (NOTIFY_FANOUT_INLINE_MAX).
+    fanout_inline_max: int = 2000
 
 
 async def _to_members(conn: Connection, content: texts.Content, member_ids: list[UUID]) -> int:
@@ -250,8 +253,15 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
         title=names["title"] if names else None,
         number=names["number"] if names else None,
     )
+    now = utc_now()
+    if await repo.audience_over(conn, paths, policy.fanout_inline_max):
+        # A large audience: the worker writes it chunk by chunk, interleaved with the other
+        # work, and this consumer moves on to the next publication at once.
+        await repo.add_fanout_job(conn, content, paths, now)
+        log.info("publication fan-out queued", extra={"publication_id": str(e.publication_id)})
+        return
     written = await repo.fan_out(
-        conn, content, repo.AUDIENCE_SUBTREES, paths, repo.active_statuses(), now=utc_now()
+        conn, content, repo.AUDIENCE_SUBTREES, paths, repo.active_statuses(), now=now
     )
     metrics.NOTIFICATIONS_CREATED.labels(content.cause_type.value).inc(written)
     log.info(
@@ -266,6 +276,8 @@ async def document_retracted(conn: Connection, e: dev.DocumentRetracted) -> None
         return
     for r in rows:
         await reminders.cancel(conn, "study", r["publication_id"])
+    # A fan-out still in flight stops: those not told yet are not told of it at all.
+    await repo.stop_fanouts(conn, "document_published", [r["publication_id"] for r in rows])
     first = rows[0]
     content = texts.document_retracted(
         e.document_id, e.publication_id, first["kind"], title=first["title"], number=first["number"]
