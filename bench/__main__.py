@@ -10,7 +10,18 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from . import analytics, capacity, consumer, documents, fanout, gateway, meetings, notify, outbox
+from . import (
+    analytics,
+    capacity,
+    consumer,
+    documents,
+    fanout,
+    gateway,
+    meetings,
+    notify,
+    outbox,
+    workers,
+)
 from ._infra import RESULTS_DIR, arg_parser, bench_infra, quiet_logs
 
 BENCHMARKS = {
@@ -26,6 +37,12 @@ BENCHMARKS = {
         "bare uvicorn endpoint, same generator",
     ),
     "notify": (notify.main, "fanout_rows_per_s", "raw_copy_rows_per_s", "raw COPY, same table"),
+    "workers": (
+        workers.main,
+        "me_per_s_all_cores",
+        "me_per_s_one_worker",
+        "GET /api/v1/me with one worker per service",
+    ),
     "capacity": (
         capacity.main,
         "mixed_total_per_s",
