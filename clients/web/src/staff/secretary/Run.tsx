@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { get, post } from "../../api/client";
 import type { CellMate } from "../../api/types";
 import { ErrorBox, Screen, Show, useAsync } from "../../ui/common";
-import { SafeHtml } from "../../ui/html";
+import type { QrPath } from "./qr";
 import { cellMates, nameOf, type AttendanceMark, type CheckinCode, type Invitee, type Meeting } from "./api";
 import { v } from "./vi";
 
@@ -51,6 +51,7 @@ function useWakeLock(): boolean {
 
 function CheckinQr({ meetingId }: { meetingId: string }) {
   const [code, setCode] = useState<CheckinCode | null>(null);
+  const [qr, setQr] = useState<QrPath | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [presenting, setPresenting] = useState(false);
   const box = useRef<HTMLDivElement>(null);
@@ -62,9 +63,13 @@ function CheckinQr({ meetingId }: { meetingId: string }) {
     const load = async () => {
       let delay = 15_000;
       try {
-        const next = await get<CheckinCode>(`/api/v1/meetings/${meetingId}/checkin-code`);
+        const [next, { qrPath }] = await Promise.all([
+          get<CheckinCode>(`/api/v1/meetings/${meetingId}/checkin-code`, { svg: "false" }),
+          import("./qr"),
+        ]);
         if (!live) return;
         setCode(next);
+        setQr(qrPath(next.qr_payload));
         setError(null);
         // Fetch the next code shortly before this one expires (the previous step is still
         // accepted, so a late refresh never locks anyone out).
@@ -104,10 +109,19 @@ function CheckinQr({ meetingId }: { meetingId: string }) {
     <section class={presenting ? "card checkin-qr presenting" : "card checkin-qr"} aria-labelledby="qr-title" ref={box}>
       <h2 id="qr-title">{v.run.qrTitle}</h2>
       {error !== null && <ErrorBox error={error} />}
-      {code && (
+      {code && qr && (
         <>
-          <div role="img" aria-label={`${v.run.qrTitle} ${code.code}`} class="qr-frame" data-testid="checkin-qr">
-            <SafeHtml html={code.qr_svg} class="qr big" svg />
+          <div class="qr-frame" data-testid="checkin-qr">
+            <svg
+              class="checkin-qr-code"
+              viewBox={`0 0 ${qr.size} ${qr.size}`}
+              role="img"
+              aria-label={`${v.run.qrTitle} ${code.code}`}
+              shape-rendering="crispEdges"
+            >
+              <rect width={qr.size} height={qr.size} fill="#fff" />
+              <path d={qr.d} fill="#000" />
+            </svg>
           </div>
           <p class="code">
             {v.run.code}: <strong data-testid="checkin-code">{code.code}</strong>

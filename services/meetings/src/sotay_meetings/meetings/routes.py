@@ -141,10 +141,13 @@ async def checkin_code(
     now: Now,
     settings: Settings,
     response: Response,
+    svg: Annotated[
+        bool, Query(description="Kèm ảnh QR (SVG); false khi ứng dụng tự vẽ QR từ qr_payload")
+    ] = True,
 ) -> CheckinCodeOut:
     """Mã điểm danh hiện tại (đổi sau mỗi ``step_seconds`` giây) và ảnh QR (SVG)."""
     response.headers.update(NO_STORE)
-    return await service.checkin_code(conn, who, meeting_id, now=now, settings=settings)
+    return await service.checkin_code(conn, who, meeting_id, now=now, settings=settings, svg=svg)
 
 
 @router.post(

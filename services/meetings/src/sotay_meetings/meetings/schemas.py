@@ -314,7 +314,7 @@ class CheckinCodeOut(BaseModel):
     expires_at: datetime
     step_seconds: int
     qr_payload: str
-    qr_svg: str
+    qr_svg: str | None = Field(description="Ảnh QR (SVG) của qr_payload; null khi svg=false")
 
 
 class AttendanceOut(BaseModel):

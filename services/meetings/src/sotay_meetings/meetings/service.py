@@ -613,6 +613,7 @@ async def checkin_code(
     *,
     now: datetime,
     settings: MeetingsSettings,
+    svg: bool = True,
 ) -> CheckinCodeOut:
     meeting, _, manager = await _for_action(conn, who, meeting_id)
     _require_manager(manager)
@@ -629,7 +630,8 @@ async def checkin_code(
         expires_at=current.expires_at,
         step_seconds=settings.checkin_step_seconds,
         qr_payload=payload,
-        qr_svg=_qr_svg(payload),
+        # Rendering the SVG is most of this call's CPU; the web app draws the QR itself.
+        qr_svg=_qr_svg(payload) if svg else None,
     )
 
 
