@@ -309,3 +309,119 @@ async def test_secretary_schedules_runs_closes_and_signs_a_meeting_with_a_member
     finally:
         await sec_context.close()
         await member_context.close()
+
+
+async def test_secretary_changes_one_occurrence_of_a_monthly_series_and_reminds_who_has_not_studied(
+    platform: Platform, browsing: Browsing
+) -> None:
+    async with platform.client() as client:
+        cell_id, secretary, members, sec_auth = await _cell_with_secretary(
+            platform, client, ["Đỗ Văn Bí Thư", "Vũ Thị Đã Học", "Đinh Văn Chưa Học"]
+        )
+        studied, lagging = members
+        number = f"{uuid.uuid4().int % 900 + 100}-NQ/TU"
+        title = "Nghị quyết về công tác kiểm tra, giám sát"
+        doc_id, _ = await _required_for_cell(
+            platform, client, cell_id, [secretary, *members], title, number
+        )
+        r = await client.post(
+            f"/api/v1/documents/{doc_id}/reads", json={"studied": True}, headers=studied.auth
+        )
+        assert r.status_code == 200, r.text
+    first = (datetime.now(LOCAL_TZ) + timedelta(days=1)).replace(hour=19, minute=30)
+    series_title = f"Sinh hoạt thường kỳ {uuid.uuid4().hex[:4]}"
+
+    context = await browsing.phone(platform)
+    page = await context.new_page()
+    try:
+        await sign_in(page, secretary.card_number, NEW_PASSWORD)
+        # ── a monthly series of three ─────────────────────────────────────────────────────
+        await page.goto("/manage/cell/meetings/new")
+        await page.get_by_label("Tên buổi họp").fill(series_title)
+        await page.get_by_label("Ngày họp").fill(first.strftime("%Y-%m-%d"))
+        await page.get_by_label("Lặp lại hằng tháng (cùng ngày, cùng giờ)").check()
+        await page.get_by_label("Số buổi trong chuỗi").fill("3")
+        await page.get_by_label("Nội dung 1", exact=True).fill("Đánh giá công tác tháng")
+        await page.get_by_role("button", name="Lên lịch", exact=True).click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(series_title)
+        first_id = page.url.rstrip("/").split("/")[-1]
+        async with platform.client() as client:
+            r = await client.get(f"/api/v1/meetings/{first_id}", headers=sec_auth)
+            series = r.json()["occurrence"]["series_id"]
+            listed: list[dict[str, Any]] = []
+            for month in {first.strftime("%Y-%m"), (first + timedelta(days=31)).strftime("%Y-%m"),
+                          (first + timedelta(days=62)).strftime("%Y-%m")}:  # fmt: skip
+                r = await client.get(
+                    "/api/v1/meetings", params={"org_id": cell_id, "month": month}, headers=sec_auth
+                )
+                listed += [
+                    m
+                    for m in r.json()["items"]
+                    if (m["occurrence"] or {}).get("series_id") == series
+                ]
+        by_index = {m["occurrence"]["index"]: m for m in listed}
+        assert sorted(by_index) == [1, 2, 3]
+
+        # ── the second occurrence moves to 20:00; the others stay ─────────────────────────
+        await page.goto(f"/manage/cell/meetings/{by_index[2]['id']}")
+        await expect(page.get_by_text("Buổi thứ 2 trong chuỗi họp hằng tháng")).to_be_visible()
+        await page.get_by_role("link", name="Sửa buổi họp này").click()
+        await expect(page.get_by_label("Giờ bắt đầu")).to_have_value("19:30")
+        await page.get_by_label("Giờ bắt đầu").fill("20:00")
+        await page.get_by_label("Giờ kết thúc").fill("22:00")
+        await screen(page, "secretary-edit-occurrence")
+        await page.get_by_role("button", name="Lưu", exact=True).click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(series_title)
+
+        # ── the first is cancelled ────────────────────────────────────────────────────────
+        await page.goto(f"/manage/cell/meetings/{by_index[1]['id']}")
+        await page.get_by_text("Hủy buổi họp này").click()
+        await page.get_by_label("Lý do hủy").select_option("rescheduled")
+        await screen(page, "secretary-cancel-occurrence")
+        await page.get_by_role("button", name="Xác nhận hủy buổi họp").click()
+        await expect(page.get_by_text("Đã hủy", exact=True)).to_be_visible()
+        async with platform.client() as client:
+            after = {
+                i: (await client.get(f"/api/v1/meetings/{m['id']}", headers=sec_auth)).json()
+                for i, m in by_index.items()
+            }
+        assert [after[i]["status"] for i in (1, 2, 3)] == ["cancelled", "scheduled", "scheduled"]
+        assert after[2]["starts_at"]["local"][11:16] == "20:00"
+        assert after[3]["starts_at"]["local"][11:16] == "19:30"
+
+        # ── the document sent to the cell: who has studied, and a reminder to the others ──
+        await page.goto("/manage/cell")
+        await page.get_by_role("link").filter(has_text=number).click()
+        await expect(page.get_by_test_id("study-members")).to_have_text("3")
+        await expect(page.get_by_test_id("study-studied")).to_have_text("1")
+        await expect(page.get_by_role("heading", name="Chưa học (2)")).to_be_visible()
+        await expect(page.get_by_text("Đinh Văn Chưa Học", exact=False)).to_be_visible()
+        await screen(page, "secretary-study")
+        await page.get_by_role("button", name="Nhắc những đồng chí chưa học").click()
+        await expect(page.get_by_test_id("remind-status")).to_have_text(
+            "Đã gửi lời nhắc tới 2 đồng chí."
+        )
+        await page.get_by_role("button", name="Nhắc những đồng chí chưa học").click()
+        await expect(page.get_by_test_id("remind-status")).to_have_text(
+            "Hôm nay chi bộ đã được nhắc học tài liệu này."
+        )
+    finally:
+        await context.close()
+
+    async def nudges(member: NewMember) -> list[dict[str, Any]]:
+        async with platform.client() as client:
+            r = await client.get("/api/v1/inbox", headers=member.auth)
+            assert r.status_code == 200, r.text
+            return [
+                i for i in r.json()["items"] if i["title"].startswith("Bí thư chi bộ nhắc học tập")
+            ]
+
+    async def lagging_reminded() -> bool:
+        return len(await nudges(lagging)) == 1
+
+    await wait_until(
+        lagging_reminded, "the reminder in the inbox of the member who has not studied"
+    )
+    [nudge] = await nudges(lagging)
+    assert number in nudge["title"] and nudge["link"] == f"/documents/{doc_id}"
+    assert await nudges(studied) == []

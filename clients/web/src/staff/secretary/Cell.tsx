@@ -24,11 +24,11 @@ export const HISTORY_MONTHS = 12;
 const REQUIRED_ON_ROSTER = 5;
 
 /** The cell this secretary runs (the first of their cells; ?org= picks another). */
-export function useCell(): { id: string; title: string } | null {
+export function useCell(): { id: string; title: string; path: string } | null {
   const cells = me.value ? orgsFor(me.value, "cell") : [];
   const wanted = new URL(location.href).searchParams.get("org");
   const cell = cells.find((c) => c.id === wanted) ?? cells[0];
-  return cell ? { id: cell.id, title: cell.title } : null;
+  return cell ? { id: cell.id, title: cell.title, path: cell.path } : null;
 }
 
 async function upcoming(cellId: string): Promise<MeetingSummary[]> {

@@ -1,8 +1,9 @@
 // A document sent to my cell: who has studied it and who has not.
-import { get } from "../../api/client";
+import { useState } from "preact/hooks";
+import { get, post } from "../../api/client";
 import { ErrorBox, Screen, Show, useAsync } from "../../ui/common";
 import { day } from "../../ui/format";
-import { allPages, cellMates, nameOf, type DocumentDetail, type MemberStudy, type StudyReport } from "./api";
+import { allPages, cellMates, nameOf, type DocumentDetail, type MemberStudy, type RemindOut, type StudyReport } from "./api";
 import { useCell } from "./Cell";
 import { v } from "./vi";
 
@@ -22,7 +23,10 @@ export function StudyScreen({ id }: { id: string }) {
       {({ doc, people, totals, rows }) => {
         const studied = rows.filter((r) => r.status === "studied");
         const notYet = rows.filter((r) => r.status !== "studied");
-        const publication = doc.publications?.find((p) => !p.retracted_at && p.study_required);
+        // The active required publication that reaches this cell (to it or to an org above it).
+        const publication = (doc.publications ?? []).find(
+          (p) => !p.retracted_at && p.study_required && p.org_paths.some((o) => cell.path === o || cell.path.startsWith(`${o}.`)),
+        );
         return (
           <Screen title={v.studyScreen.title}>
             <p>
@@ -58,6 +62,9 @@ export function StudyScreen({ id }: { id: string }) {
               <h2 id="not-yet">
                 {v.studyScreen.notStudied} ({notYet.length})
               </h2>
+              {publication && notYet.length > 0 && (
+                <Remind documentId={doc.id} publicationId={publication.id} orgId={cell.id} />
+              )}
               {notYet.length ? (
                 <ul class="plain">
                   {notYet.map((r) => (
@@ -88,5 +95,36 @@ export function StudyScreen({ id }: { id: string }) {
         );
       }}
     </Show>
+  );
+}
+
+function Remind({ documentId, publicationId, orgId }: { documentId: string; publicationId: string; orgId: string }) {
+  const [message, setMessage] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  async function remind() {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await post<RemindOut>(`/api/v1/documents/${documentId}/publications/${publicationId}/remind`, {
+        org_id: orgId,
+      });
+      setMessage(answer.already_sent_today ? v.studyScreen.alreadyReminded : v.studyScreen.reminded(answer.pending));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="stack">
+      <button type="button" class="button" disabled={busy} onClick={remind}>
+        {v.studyScreen.remind}
+      </button>
+      <p role="status" class="status" data-testid="remind-status">
+        {message}
+      </p>
+      {error !== null && <ErrorBox error={error} />}
+    </div>
   );
 }

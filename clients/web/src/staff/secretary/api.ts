@@ -18,6 +18,7 @@ export type DocumentSummary = Documents["schemas"]["DocumentSummary"];
 export type DocumentDetail = Documents["schemas"]["DocumentOut"];
 export type StudyReport = Documents["schemas"]["StudyReport"];
 export type MemberStudy = Documents["schemas"]["MemberStudy"];
+export type RemindOut = Documents["schemas"]["RemindOut"];
 
 /** Every page of a `{items, next_cursor}` list. */
 export async function allPages<T>(path: string, query: Record<string, string | number> = {}): Promise<T[]> {
