@@ -379,3 +379,17 @@ async def test_committee_drills_from_district_to_cell_and_every_figure_is_the_ap
             assert r.json()["publications"][0]["retracted_at"] is not None
         finally:
             await context.close()
+
+        # ── on a phone (320 px): the navigator folds, the table scrolls in its own region ──
+        context = await browsing.phone(platform)
+        page = await context.new_page()
+        await page.set_viewport_size({"width": 320, "height": 700})
+        try:
+            await sign_in(page, creds["username"], creds["password"])
+            await page.goto(f"/manage/committee/attendance?org={commune_id}")
+            await expect(page.get_by_test_id("report-org")).to_have_text(commune["title"])
+            await expect(page.get_by_role("group").get_by_text("Cây tổ chức")).to_be_visible()
+            await screen(page, "committee-attendance-phone")
+            assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        finally:
+            await context.close()
