@@ -83,6 +83,54 @@ async def test_docx_text_is_extracted(env: Any, pdf: Any, resolution: bytes) -> 
     assert await search(env, "member_a1b", "phong chong lang phi") == []
 
 
+async def _walk(env: Any, who: str, q: str) -> list[dict[str, Any]]:
+    """Every page of a search, one document per page."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {"q": q, "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = await env.client.get("/api/v1/documents", params=params, headers=env.auth(who))
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_search_ranks_title_matches_then_lists_text_matches_page_by_page(
+    env: Any, pdf: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Title/metadata matches are ranked (best first), matches in the text alone follow, and
+    walking the pages gives the same list as one page. When the title matches are more than the
+    candidate cap (common words in a large library), the list is the ranked candidates."""
+    titled = await env.upload(
+        "admin", pdf(["Nội dung"]), "a.pdf", title="Chuyển đổi số", kind="plan"
+    )
+    longer = await env.upload(
+        "admin", pdf(["Nội dung"]), "b.pdf", title="Kế hoạch năm về tổ chức, chuyển đổi số"
+    )
+    in_text = await env.upload(
+        "admin",
+        make_docx("Hướng dẫn", "Triển khai chuyển đổi số ở chi bộ"),
+        "c.docx",
+        title="Hướng dẫn nghiệp vụ",
+        kind="guidance",
+    )
+    for doc in (titled, longer, in_text):
+        await env.publish("admin", doc["id"], "district_a")
+
+    one_page = await search(env, "member_a1a_1", "chuyen doi so")
+    assert [d["id"] for d in one_page] == [titled["id"], longer["id"], in_text["id"]]
+    ranks = [d["rank"] for d in one_page]
+    assert ranks[0] > ranks[1] > ranks[2] == 0
+    walked = await _walk(env, "member_a1a_1", "chuyen doi so")
+    assert [d["id"] for d in walked] == [d["id"] for d in one_page]
+
+    monkeypatch.setattr("sotay_documents.library.repository.CANDIDATES", 1)
+    capped = await _walk(env, "member_a1a_1", "chuyen doi so")
+    assert [d["id"] for d in capped] == [titled["id"], longer["id"]]
+
+
 async def test_same_file_twice_is_stored_once(env: Any, pdf: Any, resolution: bytes) -> None:
     first = await env.upload("admin", resolution, "a.pdf", title="Bản thứ nhất")
     second = await env.upload("admin", resolution, "b.pdf", title="Bản thứ hai")

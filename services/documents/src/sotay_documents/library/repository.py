@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -232,13 +233,31 @@ _TO_STUDY = """EXISTS (SELECT 1 FROM publications p
                     AND r.member_id = $3 AND r.studied_at IS NOT NULL))"""
 
 
-async def search(
-    conn: Connection,
-    scope: Scope,
-    member_id: uuid.UUID,
+# Search ranks a bounded candidate set, never every match (docs/performance.md, "Search at
+# scale"): at most CANDIDATES + 1 title/metadata matches taken from the GIN index (all of them
+# when the words are rare), and when there are more (common words) also the CANDIDATES most
+# recently published of them among the RECENT newest documents.
+CANDIDATES = 200
+RECENT = 1_000
+
+
+# What sotay_documents.search makes of a query: folded words of [0-9a-z] (search_words), as a
+# tsquery (``&`` between them, ``:*`` after the last) or space-separated.
+_TSQUERY = re.compile(r"[0-9a-z]+( & [0-9a-z]+)*(:\*)?")
+_WORDS = re.compile(r"[0-9a-z]+( [0-9a-z]+)*")
+
+
+def _literal(value: str, shape: re.Pattern[str]) -> str:
+    """``value`` as an SQL string literal, only if it has the shape of folded search words
+    (which hold no quote or backslash)."""
+    if not shape.fullmatch(value):
+        raise ValueError("not folded search words")
+    return f"'{value}'"
+
+
+def _filters(
+    arg: Any,
     *,
-    tsquery: str | None,
-    number_query: str | None,
     kind: str | None,
     issuer: str | None,
     year: int | None,
@@ -246,30 +265,8 @@ async def search(
     unread: bool,
     to_study: bool,
     bookmarked: bool,
-    after: tuple[Any, uuid.UUID] | None,
-    limit: int,
-) -> list[Row]:
-    args: list[Any] = [scope.ancestors, scope.publisher_roots, member_id]
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
+) -> list[str]:
     where = [visible_sql("d", "$1", "$2")]
-    if tsquery is not None:
-        q = arg(tsquery)
-        match = f"d.search_tsv @@ to_tsquery('simple', {q})"
-        # Title and metadata matches rank first; a match in the body alone ranks 0.
-        rank = f"ts_rank_cd(d.rank_tsv, to_tsquery('simple', {q}), 1)::float8"
-        if number_query is not None:
-            n = arg(number_query)
-            match = f"({match} OR d.number_folded % {n})"
-            rank = f"({rank} + similarity(d.number_folded, {n})::float8)"
-        where.append(match)
-        sort = rank
-    else:
-        rank = "NULL::float8"
-        sort = "coalesce(d.first_published_at, d.created_at)"
     if kind is not None:
         where.append(f"d.kind = {arg(kind)}")
     if issuer is not None:
@@ -291,18 +288,122 @@ async def search(
         where.append(
             "EXISTS (SELECT 1 FROM bookmarks b WHERE b.document_id = d.id AND b.member_id = $3)"
         )
-    if after is not None:
-        k = arg(after[0])
-        i = arg(after[1])
-        cast = "::float8" if tsquery is not None else "::timestamptz"
-        where.append(f"({sort}, d.id) < ({k}{cast}, {i}::uuid)")
-    lim = arg(limit)
+    return where
+
+
+async def search(
+    conn: Connection,
+    scope: Scope,
+    member_id: uuid.UUID,
+    *,
+    tsquery: str | None,
+    number_query: str | None,
+    part: str = "head",
+    kind: str | None,
+    issuer: str | None,
+    year: int | None,
+    tag: str | None,
+    unread: bool,
+    to_study: bool,
+    bookmarked: bool,
+    after: tuple[Any, uuid.UUID] | None,
+    limit: int,
+) -> list[Row]:
+    """One page of the library, newest first (``tsquery`` None), or of a search's matches.
+
+    A search lists its ``part="head"`` first: documents whose title, number or metadata
+    (``rank_tsv``) hold every word (or, with ``number_query``, whose number is similar), a
+    bounded candidate set of them ranked by ``ts_rank_cd`` (+ number similarity); then its
+    ``part="body"``: the documents matching in their text alone, which rank 0 (ordered by id,
+    as ties are), read only once a page goes past the head matches, and only when those are
+    few enough to be ranked all. Keyset ``after`` = (sort key, id)."""
+    args: list[Any] = [scope.ancestors, scope.publisher_roots, member_id]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where = _filters(
+        arg,
+        kind=kind,
+        issuer=issuer,
+        year=year,
+        tag=tag,
+        unread=unread,
+        to_study=to_study,
+        bookmarked=bookmarked,
+    )
+    if tsquery is None:
+        sort = "coalesce(d.first_published_at, d.created_at)"
+        if after is not None:
+            k, i = arg(after[0]), arg(after[1])
+            where.append(f"({sort}, d.id) < ({k}::timestamptz, {i}::uuid)")
+        inner = (
+            f"SELECT {_D_COLUMNS}, NULL::float8 AS rank, {sort} AS sort_key FROM documents d "  # noqa: S608
+            f"WHERE {' AND '.join(where)} ORDER BY sort_key DESC, d.id DESC LIMIT {arg(limit)}"
+        )
+        ctes = ""
+    else:
+        # The query's words are literals, not parameters: asyncpg prepares each statement and
+        # Postgres would soon plan it once for any words (a generic plan), reading every match
+        # of a common word from the GIN index, where the words' own frequencies choose between
+        # that (rare words) and the bounded scan in publication order (common ones).
+        q = f"to_tsquery('simple', {_literal(tsquery, _TSQUERY)})"
+        rank = f"ts_rank_cd(d.rank_tsv, {q}, 1)::float8"
+        head = f"d.rank_tsv @@ {q}"
+        # The same condition as functions, which no index serves and the planner estimates
+        # as common: read in publication order, stopping at the cap.
+        head_in_order = f"ts_match_vq(d.rank_tsv, {q})"
+        if number_query is not None:
+            n = _literal(number_query, _WORDS)
+            rank = f"({rank} + similarity(d.number_folded, {n})::float8)"
+            head = f"({head} OR d.number_folded % {n})"
+            head_in_order = f"({head_in_order} OR similarity_op(d.number_folded, {n}))"
+        filters = " AND ".join(where)
+        cap = arg(CANDIDATES)
+        # At most CANDIDATES + 1 head matches, from the GIN indexes: all of them when the
+        # words are rare (then every match is ranked, as ever).
+        columns = f"{_D_COLUMNS}, d.audience_paths, d.rank_tsv, d.number_folded"
+        probe = f"SELECT {columns} FROM documents d WHERE {head} AND {filters} LIMIT {cap} + 1"  # noqa: S608
+        if part == "head":
+            # Common words (the probe is full): the candidates are the probe's matches and the
+            # head matches among the RECENT most recently published documents (read in the
+            # order of documents_recent; this scan runs only then: a one-time filter on the
+            # probe's count). Either way a bounded set, the same for every page of one search,
+            # ranked outside, so ts_rank_cd runs on the candidates only.
+            ctes = (
+                f"WITH probe AS MATERIALIZED ({probe}), "  # noqa: S608
+                f"recent AS MATERIALIZED (SELECT * FROM (SELECT {columns} FROM documents d "
+                f"WHERE (SELECT count(*) FROM probe) > {cap} "
+                "ORDER BY coalesce(d.first_published_at, d.created_at) DESC, d.id "
+                f"LIMIT {arg(RECENT)}) d WHERE {head_in_order} AND {filters} LIMIT {cap}), "
+                "candidates AS (SELECT * FROM probe UNION ALL "
+                "SELECT * FROM recent WHERE recent.id NOT IN (SELECT id FROM probe)) "
+            )
+            keyset = ""
+            if after is not None:
+                k, i = arg(after[0]), arg(after[1])
+                keyset = f"WHERE (c.rank, c.id) < ({k}::float8, {i}::uuid) "
+            inner = (
+                f"SELECT c.*, c.rank AS sort_key FROM (SELECT {_D_COLUMNS}, {rank} AS rank "  # noqa: S608
+                f"FROM candidates d) c {keyset}ORDER BY c.rank DESC, c.id DESC LIMIT {arg(limit)}"
+            )
+        else:
+            # Matches in the text alone rank after every head match, so they are listed only
+            # when the head matches are few enough to be ranked all (the probe): a search with
+            # common words lists its CANDIDATES best head matches and ends there.
+            ctes = ""
+            keyset = f" AND d.id < {arg(after[1])}::uuid" if after is not None else ""
+            inner = (
+                f"SELECT {_D_COLUMNS}, 0::float8 AS rank, 0::float8 AS sort_key "  # noqa: S608
+                f"FROM documents d WHERE (SELECT count(*) FROM ({probe}) p) <= {cap} "
+                f"AND d.search_tsv @@ {q} AND NOT {head} AND {filters}"
+                f"{keyset} ORDER BY d.id DESC LIMIT {arg(limit)}"
+            )
     # The page is chosen first (inner query, LIMIT inside so it is not flattened); the
     # per-member columns are computed for that page only.
     sql = (
-        f"SELECT s.*, {_PER_ROW} FROM ("  # noqa: S608 - fixed fragments, values are parameters
-        f"SELECT {_D_COLUMNS}, {rank} AS rank, {sort} AS sort_key FROM documents d "
-        f"WHERE {' AND '.join(where)} ORDER BY sort_key DESC, d.id DESC LIMIT {lim}) s "
+        f"{ctes}SELECT s.*, {_PER_ROW} FROM ({inner}) s "  # noqa: S608 - fixed fragments, values are parameters
         "ORDER BY s.sort_key DESC, s.id DESC"
     )
     return await conn.fetch(sql, *args)

@@ -366,13 +366,16 @@ async def list_documents(
     after, fuzzy = _decode_after(cursor, ranked=tsq is not None)
     number_q = search.number_query(q) if tsq else None
 
-    async def run(fuzzy: bool) -> list[Any]:
+    async def page_part(
+        fuzzy: bool, part: str, after: tuple[Any, uuid.UUID] | None, limit: int
+    ) -> list[Any]:
         return await repo.search(
             conn,
             Scope.of(who),
             who.member_id,
             tsquery=tsq,
             number_query=number_q if fuzzy else None,
+            part=part,
             kind=kind.value if kind else None,
             issuer=issuer,
             year=year,
@@ -381,8 +384,20 @@ async def list_documents(
             to_study=to_study,
             bookmarked=bookmarked,
             after=after,
-            limit=limit + 1,
+            limit=limit,
         )
+
+    async def run(fuzzy: bool) -> list[Any]:
+        """A page of ``limit + 1`` rows: the ranked title/metadata matches, then (a search
+        only, never fuzzy) the matches in the text alone, which rank 0."""
+        if tsq is None or after is None or after[0] > 0:
+            rows = await page_part(fuzzy, "head", after, limit + 1)
+        else:
+            rows = []
+        if tsq is not None and not fuzzy and len(rows) <= limit:
+            body_after = after if after is not None and after[0] <= 0 else None
+            rows += await page_part(fuzzy, "body", body_after, limit + 1 - len(rows))
+        return rows
 
     rows = await run(fuzzy)
     if not rows and after is None and number_q is not None and not fuzzy:
