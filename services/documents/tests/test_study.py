@@ -141,6 +141,30 @@ async def test_progress_moves_forward_and_emits_throttled_read_events(
     }
 
 
+async def test_concurrent_progress_posts_record_each_step_once(env: Any, resolution: bytes) -> None:
+    """Posts of one member racing each other (two phones, a retry): one first read, the
+    progress is the highest posted, and no 10-point step is reported twice."""
+    doc = await env.upload("admin", resolution, "nq.pdf")
+    await env.publish("admin", doc["id"], "cell_a1a")
+    url = f"/api/v1/documents/{doc['id']}/reads"
+    me = env.auth("member_a1a_2")
+    posted = [0, 15, 15, 33, 33, 58, 58, 58, 91, 91]
+
+    async def post(percent: int) -> None:
+        response = await env.client.post(url, json={"progress_percent": percent}, headers=me)
+        assert response.status_code == 200, response.text
+
+    await asyncio.gather(*(post(p) for p in posted))
+    mine = await env.client.get(f"/api/v1/documents/{doc['id']}", headers=me)
+    assert mine.json()["my_read"]["progress_percent"] == 91
+    events = [e for e in await _read_events(env) if e["document_id"] == doc["id"]]
+    states = [e["state"] for e in events]
+    assert states.count("opened") == 1
+    steps = [e["progress_percent"] // 10 for e in events if e["state"] == "progress"]
+    assert len(steps) == len(set(steps)), events
+    assert max(e["progress_percent"] for e in events) == 91
+
+
 async def test_to_study_list_and_who_studied_report(env: Any, resolution: bytes) -> None:
     doc = await env.upload("admin", resolution, "nq.pdf", title="Nghị quyết cần học")
     deadline = datetime.now(UTC) + timedelta(days=7)

@@ -10,6 +10,8 @@ import asyncpg
 from sotay_kit.db import Connection
 from sotay_kit.projections.identity import ACTIVE_STATUSES
 
+from ..access import visible_sql
+
 Row = asyncpg.Record
 
 
@@ -24,74 +26,91 @@ class Reading:
     org_path: str
 
 
-async def start(
-    conn: Connection, reading: Reading, *, progress: int, studied_at: datetime | None, at: datetime
-) -> bool:
-    """The first read of this version by this member; False when there was one already."""
-    inserted = await conn.fetchval(
-        "INSERT INTO reads (document_id, version, member_id, cell_id, org_path, first_opened_at, "
-        "last_read_at, progress_percent, studied_at, last_event_progress) "
-        "VALUES ($1, $2, $3, $4, $5, $8, $8, $6, $7, $6) "
-        "ON CONFLICT (document_id, version, member_id) DO NOTHING RETURNING true",
-        *_columns(reading),
-        progress,
-        studied_at,
-        at,
-    )
-    return bool(inserted)
-
-
-def _columns(reading: Reading) -> tuple[uuid.UUID, int, uuid.UUID, uuid.UUID, str]:
-    r = reading
-    return r.document_id, r.version, r.member_id, r.cell_id, r.org_path
-
-
-async def lock(conn: Connection, reading: Reading) -> Row | None:
+async def reading_target(
+    conn: Connection,
+    document_id: uuid.UUID,
+    version: int | None,
+    ancestors: list[str],
+    publisher_roots: list[str],
+) -> Row | None:
+    """For a progress post, in one round trip: None when the document is not visible to the
+    caller; else the version read (``version`` or the current one; NULL when it does not
+    exist) and the active publication of it that reaches the caller (study ones first)."""
     return await conn.fetchrow(
-        "SELECT * FROM reads WHERE document_id = $1 AND version = $2 AND member_id = $3 FOR UPDATE",
-        reading.document_id,
-        reading.version,
-        reading.member_id,
+        "SELECT v.version, (SELECT p.id FROM publications p JOIN publication_targets t "  # noqa: S608
+        "ON t.publication_id = p.id AND t.active WHERE p.document_id = d.id "
+        "AND p.version = v.version AND t.org_path = ANY($2::text[]) "
+        "ORDER BY p.study_required DESC, p.published_at DESC LIMIT 1) AS publication_id "
+        "FROM documents d LEFT JOIN document_versions v ON v.document_id = d.id "
+        "AND v.version = coalesce($4::int, d.current_version) "
+        f"WHERE d.id = $1 AND {visible_sql('d', '$2', '$3')}",
+        document_id,
+        ancestors,
+        publisher_roots,
+        version,
     )
 
 
-async def advance(
+# The UPDATE reads the row it moves forward from a FOR UPDATE subquery (o: the row before,
+# locked first, re-read after a concurrent post commits) and returns both; only when there is
+# no row does the INSERT run (a concurrent first read may win it: then nothing is returned and
+# the statement is run again, finding that row to update).
+_RECORD = """
+WITH moved AS (
+    UPDATE reads r SET
+        last_read_at = $8,
+        progress_percent = greatest(o.progress_percent, $6),
+        studied_at = coalesce(o.studied_at, $7),
+        last_event_progress = CASE
+            WHEN o.studied_at IS NULL AND $7::timestamptz IS NOT NULL
+              OR greatest(o.progress_percent, $6) / $9 > o.last_event_progress / $9
+            THEN greatest(o.progress_percent, $6)
+            ELSE o.last_event_progress END,
+        cell_id = $4, org_path = $5
+    FROM (SELECT progress_percent, studied_at, last_event_progress FROM reads
+           WHERE document_id = $1 AND version = $2 AND member_id = $3 FOR UPDATE) o
+    WHERE r.document_id = $1 AND r.version = $2 AND r.member_id = $3
+    RETURNING r.first_opened_at, r.last_read_at, r.progress_percent, r.studied_at,
+              false AS inserted, o.progress_percent AS old_progress,
+              o.studied_at AS old_studied_at, o.last_event_progress AS old_last_event
+), started AS (
+    INSERT INTO reads (document_id, version, member_id, cell_id, org_path, first_opened_at,
+                       last_read_at, progress_percent, studied_at, last_event_progress)
+    SELECT $1, $2, $3, $4, $5, $8, $8, $6, $7, $6 WHERE NOT EXISTS (SELECT FROM moved)
+    ON CONFLICT (document_id, version, member_id) DO NOTHING
+    RETURNING first_opened_at, last_read_at, progress_percent, studied_at, true AS inserted,
+              NULL::smallint AS old_progress, NULL::timestamptz AS old_studied_at,
+              NULL::smallint AS old_last_event
+)
+SELECT * FROM moved UNION ALL SELECT * FROM started
+"""
+
+
+async def record(
     conn: Connection,
     reading: Reading,
     *,
     progress: int,
     studied_at: datetime | None,
-    last_event_progress: int,
     at: datetime,
+    step: int,
 ) -> Row:
-    row = await conn.fetchrow(
-        "UPDATE reads SET last_read_at = $9, progress_percent = $6, studied_at = $7, "
-        "last_event_progress = $8, cell_id = $4, org_path = $5 "
-        "WHERE document_id = $1 AND version = $2 AND member_id = $3 RETURNING *",
-        *_columns(reading),
-        progress,
-        studied_at,
-        last_event_progress,
-        at,
-    )
+    """Record a progress post in one statement (two when a concurrent first read of the same
+    member wins the insert): the first read inserted (``inserted``), or the row locked and
+    moved forward — progress only grows, ``studied_at`` is kept once set, and
+    ``last_event_progress`` follows the progress when a DocumentRead is due (studied now, or a
+    ``step`` crossed). Returns the row after and the row before (``old_*``)."""
+    args = (*_columns(reading), progress, studied_at, at, step)
+    row = await conn.fetchrow(_RECORD, *args)
+    if row is None:
+        row = await conn.fetchrow(_RECORD, *args)
     assert row is not None
     return row
 
 
-async def addressing_publication(
-    conn: Connection, document_id: uuid.UUID, version: int, ancestors: list[str]
-) -> uuid.UUID | None:
-    """The active publication of this version that reaches the member (study ones first)."""
-    value: uuid.UUID | None = await conn.fetchval(
-        "SELECT p.id FROM publications p JOIN publication_targets t "
-        "ON t.publication_id = p.id AND t.active "
-        "WHERE p.document_id = $1 AND p.version = $2 AND t.org_path = ANY($3::text[]) "
-        "ORDER BY p.study_required DESC, p.published_at DESC LIMIT 1",
-        document_id,
-        version,
-        ancestors,
-    )
-    return value
+def _columns(reading: Reading) -> tuple[uuid.UUID, int, uuid.UUID, uuid.UUID, str]:
+    r = reading
+    return r.document_id, r.version, r.member_id, r.cell_id, r.org_path
 
 
 async def report_version(conn: Connection, document_id: uuid.UUID) -> int | None:

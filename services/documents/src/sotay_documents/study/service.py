@@ -35,53 +35,50 @@ EVENT_STEP = 10  # DocumentRead for progress: at most one per 10 points
 async def post_progress(
     conn: Connection, who: Principal, document_id: uuid.UUID, body: ProgressIn, *, now: datetime
 ) -> ProgressOut:
-    doc = await visible_or_404(conn, who, document_id)
     if who.cell_id is None or who.org_path is None:
         raise NotFound("Không tìm thấy văn bản")
-    version = body.version or doc["current_version"]
-    if await library_repo.version(conn, document_id, version) is None:
-        raise NotFound("Không tìm thấy phiên bản này của văn bản")
-    progress = 100 if body.studied else body.progress_percent
-    states: list[tuple[ReadState, int]] = []
-    reading = repo.Reading(document_id, version, who.member_id, who.cell_id, who.org_path)
-    first = await repo.start(
-        conn, reading, progress=progress, studied_at=now if body.studied else None, at=now
+    # Three round trips inside the request's transaction: what is read (visibility, version,
+    # publication), the read recorded (one upsert), the events (when any).
+    scope = Scope.of(who)
+    target = await repo.reading_target(
+        conn, document_id, body.version, scope.ancestors, scope.publisher_roots
     )
-    row = await repo.lock(conn, reading)
-    assert row is not None
-    if first:
+    if target is None:
+        raise NotFound("Không tìm thấy văn bản")
+    if target["version"] is None:
+        raise NotFound("Không tìm thấy phiên bản này của văn bản")
+    version = target["version"]
+    progress = 100 if body.studied else body.progress_percent
+    reading = repo.Reading(document_id, version, who.member_id, who.cell_id, who.org_path)
+    row = await repo.record(
+        conn,
+        reading,
+        progress=progress,
+        studied_at=now if body.studied else None,
+        at=now,
+        step=EVENT_STEP,
+    )
+    states: list[tuple[ReadState, int]] = []
+    if row["inserted"]:
         states.append((ReadState.OPENED, progress))
         if body.studied:
             states.append((ReadState.STUDIED, 100))
     else:
-        new_progress = max(row["progress_percent"], progress)
-        studied_at = row["studied_at"] or (now if body.studied else None)
-        last_event = row["last_event_progress"]
-        if studied_at is not None and row["studied_at"] is None:
+        new_progress = row["progress_percent"]
+        studied_now = row["old_studied_at"] is None and row["studied_at"] is not None
+        stepped = new_progress // EVENT_STEP > row["old_last_event"] // EVENT_STEP
+        if studied_now:
             states.append((ReadState.STUDIED, new_progress))
-            last_event = new_progress
-        elif new_progress // EVENT_STEP > last_event // EVENT_STEP:
+        elif stepped:
             states.append((ReadState.PROGRESS, new_progress))
-            last_event = new_progress
-        row = await repo.advance(
-            conn,
-            reading,
-            progress=new_progress,
-            studied_at=studied_at,
-            last_event_progress=last_event,
-            at=now,
-        )
     if states:
-        publication_id = await repo.addressing_publication(
-            conn, document_id, version, Scope.of(who).ancestors
-        )
         await outbox.enqueue(
             conn,
             *(
                 DocumentRead(
                     document_id=document_id,
                     version=version,
-                    publication_id=publication_id,
+                    publication_id=target["publication_id"],
                     member_id=who.member_id,
                     cell_id=who.cell_id,
                     org_path=who.org_path,
@@ -92,7 +89,14 @@ async def post_progress(
                 for state, p in states
             ),
         )
-    return ProgressOut.model_validate({**row, "document_id": document_id, "version": version})
+    return ProgressOut(
+        document_id=document_id,
+        version=version,
+        first_opened_at=row["first_opened_at"],
+        last_read_at=row["last_read_at"],
+        progress_percent=row["progress_percent"],
+        studied_at=row["studied_at"],
+    )
 
 
 async def to_study(
