@@ -55,6 +55,37 @@ async def test_enqueue_refuses_to_run_outside_a_transaction(kit_dsn: str) -> Non
         await conn.close()
 
 
+async def test_enqueue_after_adds_the_events_only_when_the_change_returned_a_row(
+    kit_dsn: str,
+) -> None:
+    """A state change and its events in one statement: a repeated change that changes nothing
+    adds no event (a second check-in of the same member)."""
+    pool = await db.create_pool(kit_dsn)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            async with db.transaction(pool) as conn:
+                await conn.execute(
+                    "CREATE TEMP TABLE seats (id int PRIMARY KEY, taken boolean NOT NULL) "
+                    "ON COMMIT DROP; INSERT INTO seats VALUES (1, false)"
+                )
+                before = await conn.fetchval("SELECT count(*) FROM outbox")
+                take = "UPDATE seats SET taken = true WHERE id = $1 AND NOT taken RETURNING id"
+                assert await outbox.enqueue_after(conn, take, (1,), read_event()) is True
+                assert await outbox.enqueue_after(conn, take, (1,), read_event()) is False
+                assert await conn.fetchval("SELECT taken FROM seats WHERE id = 1") is True
+                rows = await conn.fetch("SELECT subject FROM outbox ORDER BY seq OFFSET $1", before)
+                assert [r["subject"] for r in rows] == ["documents.document.read.v1"]
+                raise ZeroDivisionError  # roll back: leave nothing for the other tests' relays
+        conn = await db.connect(kit_dsn)
+        try:
+            with pytest.raises(RuntimeError, match="transaction"):
+                await outbox.enqueue_after(conn, "SELECT 1", (), read_event())
+        finally:
+            await conn.close()
+    finally:
+        await pool.close()
+
+
 async def test_rolled_back_change_publishes_nothing_and_commit_publishes_in_order(
     kit_dsn: str, js: JetStreamContext
 ) -> None:

@@ -52,6 +52,32 @@ async def enqueue(conn: Connection, *events: Event, time: datetime | None = None
     return [ce.id for ce in built]
 
 
+async def enqueue_after(
+    conn: Connection, change: str, args: Sequence[Any], *events: Event, time: datetime | None = None
+) -> bool:
+    """Run ``change`` — one data-modifying statement with a RETURNING clause, its parameters
+    ``$1…$n`` = ``args`` — and add ``events`` to the outbox only when it returned a row: a state
+    change and its events in one round trip, inside the caller's open transaction like
+    :func:`enqueue`. True when the change returned a row (and the events were added)."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox.enqueue_after must run inside the state change's transaction")
+    built = [build(e, time=time) for e in events]
+    n = len(args)
+    result = await conn.fetchval(
+        f"WITH changed AS ({change}), added AS (INSERT INTO outbox "  # noqa: S608 - the caller's fixed SQL
+        "(event_id, subject, headers, body) "
+        f"SELECT * FROM unnest(${n + 1}::uuid[], ${n + 2}::text[], ${n + 3}::jsonb[], "
+        f"${n + 4}::bytea[]) WHERE EXISTS (SELECT FROM changed)) "
+        "SELECT EXISTS (SELECT FROM changed)",
+        *args,
+        [ce.id for ce in built],
+        [ce.nats_subject for ce in built],
+        [ce.to_nats_headers() for ce in built],
+        [ce.data for ce in built],
+    )
+    return bool(result)
+
+
 async def enqueue_cloud_events(conn: Connection, events: Sequence[CloudEvent]) -> None:
     if not events:
         return

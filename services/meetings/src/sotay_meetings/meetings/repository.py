@@ -9,6 +9,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from sotay_contracts import Event
+from sotay_kit import outbox
 from sotay_kit.db import Connection
 from sotay_kit.projections.identity import in_subtree
 
@@ -304,19 +306,19 @@ async def record_rsvp(
 
 
 async def record_checkin(
-    conn: Connection, meeting_id: UUID, member_id: UUID, status: str, at: datetime
+    conn: Connection, meeting_id: UUID, member_id: UUID, status: str, at: datetime, event: Event
 ) -> bool:
-    """Record a check-in once: False when the member had already checked in."""
-    result = await conn.execute(
+    """Record a check-in once, with its event, in one round trip: False (and no event) when
+    the member had already checked in."""
+    return await outbox.enqueue_after(
+        conn,
         "UPDATE meeting_invitees SET checked_in_at = $4, attendance = $3, "
         "attendance_method = 'code', attendance_reason = NULL, attendance_by = $2, "
-        "attendance_at = $4 WHERE meeting_id = $1 AND member_id = $2 AND checked_in_at IS NULL",
-        meeting_id,
-        member_id,
-        status,
-        at,
+        "attendance_at = $4 WHERE meeting_id = $1 AND member_id = $2 AND checked_in_at IS NULL "
+        "RETURNING 1",
+        (meeting_id, member_id, status, at),
+        event,
     )
-    return result != "UPDATE 0"
 
 
 async def record_mark(

@@ -697,7 +697,10 @@ async def check_in(
         )
     late = now > meeting["starts_at"] + timedelta(minutes=settings.late_after_minutes)
     status = "late" if late else "present"
-    if not await repository.record_checkin(conn, meeting_id, who.member_id, status, now):
+    event = _attendance_event(
+        meeting, who.member_id, status, ev.AttendanceMethod.CODE, who.member_id, now
+    )
+    if not await repository.record_checkin(conn, meeting_id, who.member_id, status, now, event):
         # A concurrent check-in of the same member won the race: same answer, no event.
         again = await repository.invitee(conn, meeting_id, who.member_id)
         assert again is not None
@@ -709,12 +712,6 @@ async def check_in(
             recorded_at=again["checked_in_at"],
             already_recorded=True,
         )
-    await outbox.enqueue(
-        conn,
-        _attendance_event(
-            meeting, who.member_id, status, ev.AttendanceMethod.CODE, who.member_id, now
-        ),
-    )
     return AttendanceOut(
         meeting_id=meeting_id,
         member_id=who.member_id,
