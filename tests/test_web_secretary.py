@@ -296,6 +296,11 @@ async def test_secretary_schedules_runs_closes_and_signs_a_meeting_with_a_member
         assert downloaded.suggested_filename.endswith(".docx")
         body = (await downloaded.path()).read_bytes()
         assert body[:2] == b"PK"  # a DOCX is a zip
+        async with page.expect_download() as info:
+            await page.get_by_role("button", name="Tải PDF").click()
+        downloaded = await info.value
+        assert downloaded.suggested_filename.endswith(".pdf")
+        assert (await downloaded.path()).read_bytes()[:5] == b"%PDF-"
         await screen(page, "secretary-minutes-signed")
 
         # ── my cell again: the attendance history counts the closed meeting ───────────────

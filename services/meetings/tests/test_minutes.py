@@ -3,7 +3,11 @@ record, without private notes."""
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from datetime import datetime, timedelta
+
+from pypdf import PdfReader
 
 from .conftest import MeetingsApp, schedule
 
@@ -37,7 +41,7 @@ async def test_the_unsigned_draft_is_only_for_those_who_edit_it(svc: MeetingsApp
     for who in ("m2", "m3", "ex1"):  # invitees who neither manage nor take the minutes
         r = await svc.client.get(f"/api/v1/meetings/{mid}/minutes", headers=svc.auth(who))
         assert r.status_code == 404, who
-        for fmt in ("md", "docx"):
+        for fmt in ("md", "docx", "pdf"):
             r = await svc.client.get(
                 f"/api/v1/meetings/{mid}/minutes/download",
                 params={"format": fmt},
@@ -86,3 +90,38 @@ async def test_signed_minutes_are_the_record_without_private_notes(svc: Meetings
     # Still outside the roster: 404.
     r = await svc.client.get(f"/api/v1/meetings/{mid}/minutes", headers=svc.auth("b1"))
     assert r.status_code == 404
+
+
+async def test_the_signed_minutes_pdf_keeps_vietnamese_and_shows_the_hash(svc: MeetingsApp) -> None:
+    mid = await _closed_meeting_with_a_private_note(svc)
+    draft = await svc.client.get(f"/api/v1/meetings/{mid}/minutes", headers=svc.auth("sec"))
+    digest = draft.json()["content_sha256"]
+    r = await svc.client.post(
+        f"/api/v1/meetings/{mid}/minutes/sign",
+        json={"content_sha256": digest},
+        headers=svc.auth("sec"),
+    )
+    assert r.status_code == 200, r.text
+    r = await svc.client.get(
+        f"/api/v1/meetings/{mid}/minutes/download",
+        params={"format": "pdf"},
+        headers=svc.auth("m2"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"].endswith('.pdf"')
+    reader = PdfReader(io.BytesIO(r.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    # The font travels inside the PDF: every diacritic comes back as typed (NFC), and the
+    # signature line names the content hash the DOCX shows.
+    assert text == unicodedata.normalize("NFC", text)
+    assert "BIÊN BẢN SINH HOẠT CHI BỘ THƯỜNG KỲ" in text
+    assert "Hoàng Văn Ba — lý do: ốm" in text
+    assert "Điều trị tại bệnh viện" not in text
+    assert digest in text.replace("\n", "")
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[union-attr]
+    }
+    assert any("BeVietnamPro" in f for f in fonts), fonts

@@ -44,7 +44,7 @@ function Editor({ meeting, initial }: { meeting: Meeting; initial: Minutes }) {
       setAsking(false);
       setMessage(v.minutes.signed);
     });
-  const fetchFile = (format: "docx" | "md") => run(() => download(`${base}/download?format=${format}`, `bien-ban.${format}`));
+  const fetchFile = (format: "docx" | "pdf" | "md") => run(() => download(`${base}/download?format=${format}`, `bien-ban.${format}`));
 
   return (
     <>
@@ -110,6 +110,9 @@ function Editor({ meeting, initial }: { meeting: Meeting; initial: Minutes }) {
         <div class="toolbar">
           <button type="button" class="button secondary" disabled={busy} onClick={() => fetchFile("docx")}>
             {v.minutes.docx}
+          </button>
+          <button type="button" class="button secondary" disabled={busy} onClick={() => fetchFile("pdf")}>
+            {v.minutes.pdf}
           </button>
           <button type="button" class="button secondary" disabled={busy} onClick={() => fetchFile("md")}>
             {v.minutes.md}

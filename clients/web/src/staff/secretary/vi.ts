@@ -151,6 +151,7 @@ export const v = {
     signedAt: "Ký lúc",
     download: "Tải biên bản",
     docx: "Tải DOCX (Word)",
+    pdf: "Tải PDF",
     md: "Tải Markdown",
     notClosed: "Cần kết thúc cuộc họp trước khi ký biên bản.",
   },

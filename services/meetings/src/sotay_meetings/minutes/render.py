@@ -1,5 +1,7 @@
-"""The minutes draft (Markdown, Vietnamese template) and its DOCX rendering (python-docx: a
-DOCX carries text, not glyphs, so Vietnamese needs no embedded font).
+"""The minutes draft (Markdown, Vietnamese template), its DOCX rendering (python-docx: a
+DOCX carries text, not glyphs, so Vietnamese needs no embedded font) and its PDF rendering
+(fpdf2, with Be Vietnam Pro shipped in ``fonts/`` under the SIL OFL 1.1 — a PDF carries glyphs,
+so the font travels with the package and never comes from the machine).
 
 Names: people by the name identity's directory gives them (kept in meetings' own projection,
 DESIGN.md §6), else by a label a client stored for this meeting (``PUT …/roster-labels``,
@@ -12,14 +14,17 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from docx import Document
 from docx.shared import Pt
+from fpdf import FPDF
 
 from ..times import local
 
@@ -210,3 +215,69 @@ def to_docx(content: str, *, signed: tuple[str, datetime] | None = None) -> byte
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+FONTS = Path(__file__).parent / "fonts"
+
+
+def _signature_line(signed: tuple[str, datetime]) -> str:
+    digest, at = signed
+    return (
+        f"Biên bản đã ký lúc {local(at):%H:%M ngày %d/%m/%Y} (giờ Việt Nam). "
+        f"Mã SHA-256 của nội dung: {digest}"
+    )
+
+
+def to_pdf(content: str, *, signed: tuple[str, datetime] | None = None) -> bytes:
+    """An A4 PDF of the Markdown minutes, laid out as the DOCX (headings, lists, bold), text in
+    NFC so every diacritic is one glyph of the embedded font. Signed minutes carry their SHA-256
+    and the time of signature at the end."""
+    pdf = FPDF(format="A4")
+    pdf.set_margins(20, 18, 18)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font("BeVietnamPro", "", FONTS / "BeVietnamPro-Regular.ttf")
+    pdf.add_font("BeVietnamPro", "B", FONTS / "BeVietnamPro-Bold.ttf")
+    pdf.add_font("BeVietnamPro", "I", FONTS / "BeVietnamPro-Regular.ttf")
+    pdf.add_font("BeVietnamPro", "BI", FONTS / "BeVietnamPro-Bold.ttf")
+    pdf.set_title("Biên bản")
+    pdf.add_page()
+
+    def write(text: str, *, size: float = 11, style: str = "", indent: float = 0) -> None:
+        pdf.set_font("BeVietnamPro", style, size)
+        pdf.set_x(pdf.l_margin + indent)
+        # fpdf2's markdown also reads __ and -- as italic and underline: keep them as typed.
+        text = unicodedata.normalize("NFC", text).replace("--", "\\--").replace("__", "\\__")
+        pdf.multi_cell(pdf.epw - indent, size * 0.5, text, markdown=True)
+        pdf.ln(1.5)
+
+    def inline(text: str) -> str:
+        # fpdf2's markdown knows **bold**; a whole ``_line_`` is the template's italic note.
+        if len(text) > 1 and text.startswith("_") and text.endswith("_"):
+            return text[1:-1]
+        return text
+
+    for raw in content.split("\n"):
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        if line.startswith("# "):
+            write(line[2:].strip(), size=16, style="B")
+            pdf.ln(2)
+        elif line.startswith("## "):
+            pdf.ln(2)
+            write(line[3:].strip(), size=13, style="B")
+        elif line.startswith("### "):
+            write(line[4:].strip(), size=12, style="B")
+        elif re.match(r"^\s{2,}- ", line):
+            write("– " + inline(line.strip()[2:]), indent=12)
+        elif line.startswith("- "):
+            write("• " + inline(line[2:]), indent=5)
+        elif re.match(r"^\d+\. ", line):
+            number, rest = line.split(". ", 1)
+            write(f"{number}. " + inline(rest), indent=5)
+        else:
+            write(inline(line))
+    if signed is not None:
+        pdf.ln(4)
+        write(_signature_line(signed), size=10)
+    return bytes(pdf.output())

@@ -80,7 +80,7 @@ async def download_minutes(
     meeting_id: UUID,
     who: CurrentPrincipal,
     conn: DbConnection,
-    format: Annotated[Literal["docx", "md"], Query()] = "docx",
+    format: Annotated[Literal["docx", "pdf", "md"], Query()] = "docx",
 ) -> Response:
     body, media, filename = await service.download(conn, who, meeting_id, format)
     return Response(

@@ -208,6 +208,8 @@ async def download(
         if minutes.signed and minutes.signed_at is not None
         else None
     )
+    if fmt == "pdf":
+        return render.to_pdf(minutes.content, signed=signed), "application/pdf", stem + ".pdf"
     body = render.to_docx(minutes.content, signed=signed)
     media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return body, media, stem + ".docx"
