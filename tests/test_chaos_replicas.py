@@ -1,9 +1,10 @@
 """The scaled-out stack (``make run SCALE=2``: two replicas of every service, a 3-node NATS
-cluster with R3 streams) under a steady load through the gateway loses a NATS node and one
-replica of every service to ``kill -9`` at the same moment: the supervisor restarts them, the
-gateway and the NATS clients fail over, every write the platform accepted has its event on the
-stream once and its row in analytics' projection, and the member's open notification stream
-receives every notification addressed to them (docs/scaling.md)."""
+cluster with R3 streams) under a steady load through the gateway (meetings scheduled, check-ins
+with the rotating code, reads, an open notification stream) loses a NATS node and one replica of
+every service to ``kill -9`` at the same moment: the supervisor restarts them, the gateway and
+the NATS clients fail over, every write the platform accepted has its event on the stream once
+and its row in analytics' projection, and the member's open notification stream receives every
+notification addressed to them (docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
+from sotay_contracts import CloudEvent
+from sotay_contracts.events.meetings import AttendanceRecorded
 from sotay_devstack.servers import free_port
 from sotay_devstack.stack import Stack
+from sotay_kit import messaging
 from sotay_kit.topology import SERVICES
 
 from .test_stack_supervision import WriteLoad, poll, scheduled_on_stream
@@ -59,6 +64,91 @@ async def _read(gateway: str, token: str, stop: asyncio.Event, requests: Request
                 requests.record(r)
                 if r is None or r.status_code >= 500:
                     await asyncio.sleep(0.05)
+
+
+@dataclass
+class CheckinLoad:
+    """The secretary opens a meeting about to start and shows its rotating code; the member
+    checks in with it — again and again. ``checked_in``: the meetings whose check-in was
+    accepted."""
+
+    gateway: str
+    secretary: str
+    member: str
+    cell_id: str
+    requests: Requests = field(default_factory=Requests)
+    checked_in: list[str] = field(default_factory=list)
+    scheduled: list[str] = field(default_factory=list)
+    in_flight: int = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        by_secretary = {"authorization": f"Bearer {self.secretary}"}
+        by_member = {"authorization": f"Bearer {self.member}"}
+        async with httpx.AsyncClient(base_url=self.gateway, timeout=30) as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                starts = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
+                plan = {
+                    "org_id": self.cell_id,
+                    "kind": "thematic",
+                    "title": f"Sinh hoạt chuyên đề {n}",
+                    "starts_at": starts.isoformat(),
+                    "ends_at": (starts + timedelta(hours=1)).isoformat(),
+                }
+                r = await self._send(client, "POST", "/api/v1/meetings", by_secretary, plan)
+                if r is None or r.status_code != 201:
+                    continue
+                meeting = r.json()["meetings"][0]["id"]
+                self.scheduled.append(meeting)
+                path = f"/api/v1/meetings/{meeting}"
+                r = await self._send(client, "GET", f"{path}/checkin-code", by_secretary)
+                if r is None or r.status_code != 200:
+                    continue
+                body = {"code": r.json()["code"]}
+                r = await self._send(client, "POST", f"{path}/checkin", by_member, body)
+                if r is not None and r.status_code == 200:
+                    self.checked_in.append(meeting)
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: object = None,
+    ) -> httpx.Response | None:
+        self.in_flight += 1
+        try:
+            r: httpx.Response | None = await client.request(
+                method, path, headers=headers, json=body
+            )
+        except httpx.HTTPError:
+            r = None
+        finally:
+            self.in_flight -= 1
+        self.requests.record(r)
+        if r is None or r.status_code >= 400:
+            await asyncio.sleep(0.05)  # a replica is down: do not spin
+        return r
+
+
+async def _events_on(nats_url: str, subject: str) -> list[CloudEvent]:
+    """Every event on ``subject``, from the stream's start."""
+    nc = await messaging.connect(nats_url, name="replicas-chaos-test")
+    events: list[CloudEvent] = []
+    try:
+        sub = await nc.jetstream().subscribe(subject, ordered_consumer=True)
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=5)
+            except TimeoutError:
+                return events
+            events.append(CloudEvent.from_nats(msg.headers, msg.data))
+            if msg.metadata.num_pending == 0:
+                return events
+    finally:
+        await nc.close()
 
 
 async def _sse_events(response: httpx.Response) -> AsyncIterator[tuple[str | None, str, str]]:
@@ -160,7 +250,10 @@ async def test_a_nats_node_and_a_replica_of_each_service_killed_under_load_lose_
         tasks += [asyncio.create_task(_read(gateway, member, stop, reads)) for _ in range(READERS)]
         load = WriteLoad(gateway, secretary, creds["orgs"]["cell_id"])
         load.start()
+        checkins = CheckinLoad(gateway, secretary, member, creds["orgs"]["cell_id"])
+        tasks.append(asyncio.create_task(checkins.run(stop)))
         await poll(lambda: len(load.accepted) >= 10, "writes accepted", 60)
+        await poll(lambda: len(checkins.checked_in) >= 3, "check-ins accepted", 60)
         await poll(lambda: load.in_flight > 0, "a write in flight", 10)
 
         # kill -9, at one moment: a NATS node and one replica of each service.
@@ -168,12 +261,12 @@ async def test_a_nats_node_and_a_replica_of_each_service_killed_under_load_lose_
         victims.update({f"{s.name}-2": stack.replicas[s.name][1].proc.pid for s in SERVICES})  # type: ignore[union-attr]
         units = {name: stack.supervisor.unit(name) for name in victims}
         restarts = {name: unit.restarts for name, unit in units.items()}
-        sent_before = reads.sent + len(load.writes)
+        sent_before = reads.sent + checkins.requests.sent + len(load.writes)
         killed_at = time.monotonic()
         for pid in victims.values():
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
-        in_flight_at_kill = load.straddling(killed_at)
+        in_flight_at_kill = load.straddling(killed_at) + checkins.in_flight
         await poll(
             lambda: all(u.restarts > restarts[n] and u.process.alive for n, u in units.items()),
             "the supervisor to restart every killed process",
@@ -198,10 +291,15 @@ async def test_a_nats_node_and_a_replica_of_each_service_killed_under_load_lose_
                 assert time.monotonic() < deadline, "replicas not ready after their restart"
                 await asyncio.sleep(0.2)
         ready_at = time.monotonic()
-        accepted_then = len(load.accepted)
+        accepted_then, checked_then = len(load.accepted), len(checkins.checked_in)
         await poll(lambda: len(load.accepted) >= accepted_then + 5, "writes after restart", 60)
+        await poll(
+            lambda: len(checkins.checked_in) >= checked_then + 2, "check-ins after restart", 60
+        )
         await load.stop()
-        sent_during = reads.sent + len(load.writes) - sent_before
+        stop.set()  # the check-ins and reads stop too; the stream stays open
+        await asyncio.gather(*tasks[1:])
+        sent_during = reads.sent + checkins.requests.sent + len(load.writes) - sent_before
         accepted = load.accepted
 
         # Every accepted write: its event on the (R3) stream once …
@@ -212,6 +310,10 @@ async def test_a_nats_node_and_a_replica_of_each_service_killed_under_load_lose_
             await asyncio.sleep(0.5)
             events = await scheduled_on_stream(desc["nats_url"])
         per_meeting = Counter(e.subject for e in events)
+        # … and every accepted check-in's attendance event, once.
+        # (Only the member checks in to those meetings: one event each, its subject the meeting.)
+        attendance = await _events_on(desc["nats_url"], AttendanceRecorded.SUBJECT)
+        per_checkin = Counter(e.subject for e in attendance)
         # … its row in analytics' projection (what the reports count) …
         conn = await asyncpg.connect(desc["services"]["analytics"]["dsn"])
         try:
@@ -223,18 +325,29 @@ async def test_a_nats_node_and_a_replica_of_each_service_killed_under_load_lose_
                 )
                 return n
 
+            async def checkins_projected() -> int:
+                n: int = await conn.fetchval(
+                    "SELECT count(*) FROM an_attendance WHERE method = 'code' "
+                    "AND meeting_id = ANY($1::uuid[])",
+                    [UUID(m) for m in checkins.checked_in],
+                )
+                return n
+
             deadline = time.monotonic() + 60
             while await projected() < len(accepted):
                 assert time.monotonic() < deadline, "accepted writes missing from analytics"
                 await asyncio.sleep(0.5)
+            while await checkins_projected() < len(checkins.checked_in):
+                assert time.monotonic() < deadline, "accepted check-ins missing from analytics"
+                await asyncio.sleep(0.5)
         finally:
             await conn.close()
         # … and its notification on the member's stream, once.
+        addressed = set(accepted) | set(checkins.scheduled)
         deadline = time.monotonic() + 60
-        while not set(accepted) <= set(listener.received):
+        while not addressed <= set(listener.received):
             assert time.monotonic() < deadline, "notifications missing from the stream"
             await asyncio.sleep(0.5)
-        stop.set()
         tasks[0].cancel()  # the stream stays open (heartbeats) until it is cut
         await asyncio.gather(*tasks, return_exceptions=True)
         seen = Counter(listener.received)
@@ -247,19 +360,26 @@ async def test_a_nats_node_and_a_replica_of_each_service_killed_under_load_lose_
             "restarted_within_s": round(restarted_at - killed_at, 1),
             "all_ready_again_s": round(ready_at - killed_at, 1),
             "requests_during_failover": sent_during,
-            "failed_requests": len(reads.failed) + len(write_failures),
+            "failed_requests": len(reads.failed)
+            + len(write_failures)
+            + len(checkins.requests.failed),
             "failed_reads": len(reads.failed),
             "failed_writes": len(write_failures),
+            "failed_checkin_requests": len(checkins.requests.failed),
             "writes_accepted": len(accepted),
             "events_lost": len(set(accepted) - set(per_meeting)),
             "events_doubled": sum(n > 1 for n in per_meeting.values()),
+            "checkins_accepted": len(checkins.checked_in),
+            "checkin_events_lost": len(set(checkins.checked_in) - set(per_checkin)),
+            "checkin_events_doubled": sum(per_checkin[m] > 1 for m in checkins.checked_in),
             "sse_reconnects": listener.reconnects,
-            "sse_missing": len(set(accepted) - set(seen)),
-            "sse_doubled": sum(seen[m] > 1 for m in accepted),
+            "sse_missing": len(addressed - set(seen)),
+            "sse_doubled": sum(seen[m] > 1 for m in addressed),
         }
         print("\nreplicas chaos:", json.dumps(figures))
         assert in_flight_at_kill > 0  # the kill hit while writes were on their way
         assert figures["events_lost"] == 0 and figures["events_doubled"] == 0
+        assert figures["checkin_events_lost"] == 0 and figures["checkin_events_doubled"] == 0
         assert figures["sse_missing"] == 0 and figures["sse_doubled"] == 0
     finally:
         stop.set()
