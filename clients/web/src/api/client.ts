@@ -130,6 +130,8 @@ export interface RequestOptions {
   query?: Query;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Reads the answer's headers (its ETag, for instance). */
+  onHeaders?: (headers: Headers) => void;
 }
 
 function withQuery(path: string, query?: Query): string {
@@ -161,9 +163,26 @@ export async function api<T>(method: string, path: string, options: RequestOptio
     accessToken = null;
     onSignedOut();
   }
+  if (r.status === 304 && options.headers?.["If-None-Match"]) {
+    options.onHeaders?.(r.headers);
+    return undefined as T;
+  }
   if (!r.ok) throw await problemOf(r);
+  options.onHeaders?.(r.headers);
   if (r.status === 204) return undefined as T;
   return (await r.json()) as T;
+}
+
+/** A GET revalidated with the ETag of the previous answer (kept in `tag`): `null` when the
+ *  server answered 304 (nothing changed; no body sent, nothing to parse or redraw). */
+export async function getIfChanged<T>(path: string, tag: { current: string | null }): Promise<T | null> {
+  const body = await api<T | undefined>("GET", path, {
+    headers: tag.current ? { "If-None-Match": tag.current } : undefined,
+    onHeaders: (h) => {
+      tag.current = h.get("ETag");
+    },
+  });
+  return body ?? null;
 }
 
 export const get = <T>(path: string, query?: Query) => api<T>("GET", path, { query });

@@ -2,7 +2,7 @@
 // awake), the live attendance list, marks for members without phones, and closing with tallies.
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { get, post } from "../../api/client";
+import { get, getIfChanged, post } from "../../api/client";
 import type { CellMate } from "../../api/types";
 import { ErrorBox, Screen, Show, useAsync } from "../../ui/common";
 import type { QrPath } from "./qr";
@@ -290,9 +290,13 @@ function Close({ meeting, onClosed }: { meeting: Meeting; onClosed: (m: Meeting)
 function Live({ initial, people }: { initial: Meeting; people: Map<string, CellMate> }) {
   const [m, setM] = useState(initial);
   const [error, setError] = useState<unknown>(null);
+  // The polls revalidate with the last answer's ETag: an unchanged meeting comes back 304,
+  // with nothing to send, parse or redraw.
+  const tag = useRef<string | null>(null);
   const reload = async () => {
     try {
-      setM(await get<Meeting>(`/api/v1/meetings/${initial.id}`));
+      const fresh = await getIfChanged<Meeting>(`/api/v1/meetings/${initial.id}`, tag);
+      if (fresh !== null) setM(fresh);
       setError(null);
     } catch (e) {
       setError(e);

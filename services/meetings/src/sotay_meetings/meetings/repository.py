@@ -125,6 +125,26 @@ async def get_meeting(conn: Connection, meeting_id: UUID) -> asyncpg.Record | No
     )
 
 
+async def state_tag(conn: Connection, meeting_id: UUID) -> asyncpg.Record | None:
+    """What the meeting's answer shows, digested in one query (the ETag of ``GET …/{id}``): the
+    meeting's plan, status and tallies, and every roster row with its label and directory name
+    (whole rows as text, so a column added later moves the tag too). The check-in secret stays
+    out. With the columns the access check needs."""
+    return await conn.fetchrow(
+        "SELECT m.org_path, m.chair_id, m.minute_taker_id, md5(concat_ws('|', m.revision, "
+        "m.status, m.updated_at, m.tallies::text, m.quorum_required, m.quorum_met, "
+        "(SELECT string_agg(i::text || coalesce(l.label, '') || coalesce(n::text, ''), ';' "
+        "         ORDER BY i.member_id) "
+        "   FROM meeting_invitees i "
+        "   LEFT JOIN meeting_roster_labels l "
+        "     ON l.meeting_id = i.meeting_id AND l.member_id = i.member_id "
+        "   LEFT JOIN idp_member_names n ON n.member_id = i.member_id "
+        "  WHERE i.meeting_id = m.id))) AS digest "
+        "FROM meetings m WHERE m.id = $1",
+        meeting_id,
+    )
+
+
 async def meeting_for_action(
     conn: Connection, meeting_id: UUID, *, exclusive: bool = False
 ) -> asyncpg.Record | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from sotay_kit.app import DbConnection
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.errors import Forbidden, Unprocessable, problem_responses
@@ -89,9 +89,27 @@ async def list_meetings(
 
 
 @router.get(
-    "/{meeting_id}", response_model=MeetingOut, responses=problem_responses(MeetingNotFound)
+    "/{meeting_id}",
+    response_model=MeetingOut,
+    responses={
+        304: {"description": "Không đổi từ lần trước (If-None-Match khớp ETag)"},
+        **problem_responses(MeetingNotFound),
+    },
 )
-async def get_meeting(meeting_id: UUID, who: CurrentPrincipal, conn: DbConnection) -> MeetingOut:
+async def get_meeting(
+    meeting_id: UUID,
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> MeetingOut | Response:
+    """Một cuộc họp. Trả ``ETag``; hỏi lại với ``If-None-Match`` khi chưa có gì đổi thì nhận
+    ``304`` không kèm nội dung (màn hình điều hành cuộc họp hỏi mỗi vài giây)."""
+    etag = await service.tag(conn, who, meeting_id)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if service.matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
     return await service.get(conn, who, meeting_id)
 
 

@@ -8,6 +8,7 @@ titles or places. The clock is passed in (``now``) so that tests drive it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from dataclasses import dataclass
@@ -191,6 +192,38 @@ async def _answer(conn: Connection, who: Principal, meeting_id: UUID) -> Meeting
 async def get(conn: Connection, who: Principal, meeting_id: UUID) -> MeetingOut:
     await _visible(conn, who, meeting_id)
     return await _answer(conn, who, meeting_id)
+
+
+async def tag(conn: Connection, who: Principal, meeting_id: UUID) -> str:
+    """The ETag of the caller's answer to ``GET …/{id}`` (weak: the JSON, not its bytes),
+    after the same access check: one query digesting what the answer shows, joined with who
+    asks (a manager sees the roster, a member only their own part). The run screen's polls of
+    an unchanged meeting end here with ``304`` instead of building the whole answer."""
+    state = await repository.state_tag(conn, meeting_id)
+    if state is None:
+        raise problems.MeetingNotFound("Không tìm thấy cuộc họp")
+    manager = access.manages(who, state["org_path"], state["chair_id"])
+    if not manager and await repository.invitee(conn, meeting_id, who.member_id) is None:
+        raise problems.MeetingNotFound("Không tìm thấy cuộc họp")
+    full = manager or who.member_id == state["minute_taker_id"]
+    seen = f"{state['digest']}|{who.member_id}|{manager}|{full}"
+    return 'W/"' + hashlib.sha256(seen.encode()).hexdigest()[:32] + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weak comparison: a proxy that compresses may
+    weaken the tag or add a suffix; ``*`` matches any)."""
+    if not if_none_match:
+        return False
+    opaque = etag[2:].strip('"')
+    for candidate in if_none_match.split(","):
+        value = candidate.strip()
+        if value == "*":
+            return True
+        value = value.removeprefix("W/").strip('"')
+        if value == opaque or value.startswith(opaque + "-"):
+            return True
+    return False
 
 
 # ── scheduling ──────────────────────────────────────────────────────────────────────────────
