@@ -212,7 +212,7 @@ async def measure(
                 "checkins",
                 "meetings",
                 once(checkins[warm:]),
-                max(1.0, min(duration * 3, window)),
+                max(1.0, min(duration, window - 3)),  # the warm-up spends part of the window
                 once(checkins[:warm]),
             )
             bare_2 = await gen.run(bare_target, duration / 2)
