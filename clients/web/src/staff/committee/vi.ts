@@ -1,11 +1,14 @@
-// Vietnamese texts of the committee screens (kept out of the members' bundle).
+// Vietnamese texts of the committee screens (kept out of the members' bundle); labels the
+// members' app already has come from its texts.
+import { t } from "../../i18n/vi";
+
 export const v = {
   title: "Theo dõi của cấp ủy",
   noGrant: "Tài khoản chưa được phân vai trò cấp ủy hoặc quản trị tổ chức nào.",
   sections: "Các mục theo dõi",
   reports: {
     reach: { title: "Tiếp cận văn bản", hint: "Đã gửi → đã mở → đã học tập, theo tổ chức" },
-    attendance: { title: "Sinh hoạt chi bộ", hint: "Số cuộc họp và tỷ lệ tham dự theo tháng" },
+    attendance: { title: "Tình hình sinh hoạt", hint: "Số cuộc họp và tỷ lệ tham dự theo tháng" },
     adoption: { title: "Mức độ sử dụng", hint: "So với mục tiêu: 100 % tổ chức, 95 % đảng viên, 90 % sử dụng" },
     lagging: { title: "Cần nhắc nhở", hint: "Vắng không lý do nhiều lần, quá hạn học tập" },
   },
@@ -80,10 +83,10 @@ export const v = {
     file: "Tệp văn bản (PDF, DOCX, XLSX, ảnh)",
     fileHint: "Tối đa theo cấu hình máy chủ; tệp lớn có thanh tiến độ.",
     titleField: "Trích yếu / tiêu đề",
-    kind: "Loại văn bản",
+    kind: t.documents.kind,
     number: "Số, ký hiệu",
     numberHint: "Ví dụ: 21-NQ/TW",
-    issuer: "Cơ quan ban hành",
+    issuer: t.documents.issuer,
     issuedOn: "Ngày ban hành",
     summary: "Tóm tắt",
     tags: "Từ khóa (phân tách bằng dấu phẩy)",
