@@ -222,6 +222,12 @@ async def test_secretary_schedules_runs_closes_and_signs_a_meeting_with_a_member
         await expect(row.get_by_test_id("attendance-status")).to_have_text(
             "Có mặt (tự điểm danh)", timeout=15_000
         )
+        # Its next poll of the unchanged meeting is answered 304 with no body (If-None-Match).
+        async with page.expect_response(
+            lambda r: r.url.endswith(f"/api/v1/meetings/{meeting_id}") and r.status == 304,
+            timeout=15_000,
+        ):
+            pass
 
         # ── marks for two members without phones ─────────────────────────────────────────
         row = page.locator("li.attendee", has_text="Lê Văn Có Mặt")

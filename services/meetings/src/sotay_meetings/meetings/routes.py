@@ -106,7 +106,7 @@ async def get_meeting(
     """Một cuộc họp. Trả ``ETag``; hỏi lại với ``If-None-Match`` khi chưa có gì đổi thì nhận
     ``304`` không kèm nội dung (màn hình điều hành cuộc họp hỏi mỗi vài giây)."""
     etag = await service.tag(conn, who, meeting_id)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    headers = {"ETag": etag, "Cache-Control": "no-store"}
     if service.matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
