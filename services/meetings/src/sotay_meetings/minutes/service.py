@@ -15,6 +15,7 @@ if an editor typed it in and the signer signed that text.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import datetime
@@ -208,8 +209,10 @@ async def download(
         if minutes.signed and minutes.signed_at is not None
         else None
     )
+    # Rendering is CPU work (≈ 0.1 s for a PDF): off the event loop, so other requests go on.
     if fmt == "pdf":
-        return render.to_pdf(minutes.content, signed=signed), "application/pdf", stem + ".pdf"
-    body = render.to_docx(minutes.content, signed=signed)
+        body = await asyncio.to_thread(render.to_pdf, minutes.content, signed=signed)
+        return body, "application/pdf", stem + ".pdf"
+    body = await asyncio.to_thread(render.to_docx, minutes.content, signed=signed)
     media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return body, media, stem + ".docx"
