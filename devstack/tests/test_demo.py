@@ -128,8 +128,12 @@ async def test_small_province_loads_once_with_its_events(
     assert types == {
         "identity.org.created.v1": orgs,
         "identity.member.created.v1": members,
-        "identity.role.granted.v1": 3,
-        "identity.account.activated.v1": 4,  # the demo accounts are ready to use
+        # Every member named on identity's internal directory (display name, card number).
+        "identity.directory.described.v1": members,
+        # The province's admin and operator, the demo cell's secretary, the district's committee
+        # member.
+        "identity.role.granted.v1": 4,
+        "identity.account.activated.v1": 5,  # the five demo accounts are ready to use
     }
     # The secretary leads the demo member's own cell.
     assert secretary_role == member_path
