@@ -266,8 +266,25 @@ async def test_committee_drills_from_district_to_cell_and_every_figure_is_the_ap
             await expect(page.locator("#upload-progress")).to_have_attribute("value", "100")
             await screen(page, "committee-published")
 
+            # The same resolution uploaded again (same number and issuer): the screen warns and
+            # links to the one already there instead of making members see it twice.
+            await page.get_by_label("Tệp văn bản").set_input_files(
+                {"name": "nghi-quyet.pdf", "mimeType": "application/pdf", "buffer": pdf}
+            )
+            await page.get_by_label("Trích yếu / tiêu đề").fill(title)
+            await page.get_by_label("Số, ký hiệu").fill(f"{tag}-NQ/HU")
+            await page.get_by_label("Cơ quan ban hành").fill("Ban Thường vụ Huyện ủy")
+            await page.get_by_label(re.compile(f"^{cell_title}")).check()
+            await page.get_by_role("button", name="Tải lên và phát hành").click()
+            warning = page.get_by_test_id("duplicate")
+            await expect(warning).to_contain_text(f"{tag}-NQ/HU — {title}")
+            await expect(page.get_by_label("Đây là văn bản khác: vẫn tải lên")).not_to_be_checked()
+            await screen(page, "committee-publish-duplicate")
+
             r = await client.get("/api/v1/documents", params={"q": tag}, headers=committee)
-            [doc] = [d for d in r.json()["items"] if d["title"] == title]
+            [doc] = [d for d in r.json()["items"] if d["title"] == title]  # still one
+            link = await warning.get_by_role("link").get_attribute("href")
+            assert link == f"/documents/{doc['id']}"
             r = await client.get(f"/api/v1/documents/{doc['id']}", headers=committee)
             detail = r.json()
             assert (detail["number"], detail["issuer"], detail["issued_on"]) == (

@@ -2,7 +2,7 @@
 // publish to the chosen orgs with or without required study; the documents published, with
 // each publication's retraction; news for the org path.
 import { useState } from "preact/hooks";
-import { get, post } from "../../api/client";
+import { ApiError, get, post } from "../../api/client";
 import type { Page } from "../../api/types";
 import { ErrorBox, Show, useAsync } from "../../ui/common";
 import { useLocation } from "../../ui/router";
@@ -17,6 +17,15 @@ import {
   type Publication,
 } from "./api";
 import { v } from "./vi";
+
+/** A document the 409 duplicate-document answer points at (documents' problem extension). */
+interface ExistingDocument {
+  id: string;
+  number: string | null;
+  title: string;
+  issuer: string | null;
+  issued_on: string | null;
+}
 
 /** The org chosen in the navigator and its direct children: where something can be sent. */
 function useTargets(org: string) {
@@ -79,6 +88,10 @@ export function PublishScreen() {
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<{ doc: DocumentOut; pub: Publication } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  // The documents service answers 409 duplicate-document when the number and issuer match a
+  // document the committee can see: show those, and upload anyway only when asked to.
+  const [duplicates, setDuplicates] = useState<ExistingDocument[] | null>(null);
+  const [uploadAnyway, setUploadAnyway] = useState(false);
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -96,6 +109,7 @@ export function PublishScreen() {
       if (value) upload.set(key, value);
     }
     upload.set("org_id", org);
+    if (duplicates && uploadAnyway) upload.set("confirm_duplicate", "true");
     try {
       setPhase("uploading");
       setProgress(0);
@@ -108,13 +122,20 @@ export function PublishScreen() {
         study_deadline: study && deadline ? vietnamTime(deadline) : null,
       });
       setResult({ doc, pub });
+      setDuplicates(null);
+      setUploadAnyway(false);
       setPhase("done");
       form.reset();
       setChosen(new Set());
       setStudy(false);
     } catch (e) {
-      setError(e);
       setPhase("idle");
+      if (e instanceof ApiError && e.slug === "duplicate-document") {
+        setDuplicates((e.problem as { existing?: ExistingDocument[] }).existing ?? []);
+        setProgress(null);
+        return;
+      }
+      setError(e);
     }
   }
 
@@ -179,6 +200,27 @@ export function PublishScreen() {
           </p>
         )}
         {error && <ErrorBox error={error} />}
+        {duplicates && (
+          <div class="problem" role="alert" data-testid="duplicate">
+            <p class="problem-title">{v.publish.duplicate}</p>
+            <ul>
+              {duplicates.map((d) => (
+                <li key={d.id}>
+                  <p>
+                    <a href={`/documents/${d.id}`}>
+                      {d.number} — {d.title}
+                    </a>{" "}
+                    ({[d.issuer, d.issued_on].filter(Boolean).join(", ")})
+                  </p>
+                </li>
+              ))}
+            </ul>
+            <label class="check">
+              <input type="checkbox" checked={uploadAnyway} onChange={(e) => setUploadAnyway(e.currentTarget.checked)} />
+              <span>{v.publish.uploadAnyway}</span>
+            </label>
+          </div>
+        )}
         {progress !== null && phase !== "idle" && (
           <div class="upload-progress" role="status">
             <label for="upload-progress">{phase === "publishing" ? v.publish.publishing : v.publish.uploading(progress)}</label>

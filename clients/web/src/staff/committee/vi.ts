@@ -107,6 +107,8 @@ export const v = {
     open: "Xem đợt phát hành",
     pickTarget: "Chọn ít nhất một tổ chức nhận.",
     pickFile: "Chọn tệp văn bản.",
+    duplicate: "Đã có văn bản cùng số, ký hiệu và cơ quan ban hành. Đảng viên sẽ thấy hai bản nếu tải lên lần nữa:",
+    uploadAnyway: "Đây là văn bản khác: vẫn tải lên",
   },
   docKinds: {
     resolution: "Nghị quyết",
