@@ -187,9 +187,10 @@ async def test_consumer_killed_mid_batch_applies_every_event_once(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """SIGKILL the consumer right after a batch committed — before its acks reached the
-    server, the risky window — again and again: those events come back (after ack_wait), the
-    inbox recognises them, and each event changes the tally exactly once."""
+    """SIGKILL the consumer after a batch committed and before its acks left — the risky
+    window, which the consumer process announces and waits in — again and again: those events
+    come back (after ack_wait), the inbox recognises them, and each event changes the tally
+    exactly once."""
     spec_module = PROCS / "tally_consumer.py"
     conn = await asyncpg.connect(kit_dsn)
     await conn.execute(TALLY_DDL)
@@ -213,42 +214,50 @@ async def test_consumer_killed_mid_batch_applies_every_event_once(
     await messaging.provision(js, [], [spec])
     env = {**os.environ, "TALLY_DSN": kit_dsn, "TALLY_NATS_URL": infra.nats_url()}
     log_path = tmp_path / "consumer.log"
-    log = log_path.open("ab")
     applied = "SELECT count(*) FROM inbox WHERE consumer = 'documents-tally'"
+    held: list[int] = []  # per kill: the events its process had committed and not acked
 
-    def start() -> subprocess.Popen[bytes]:
-        log.write(b"-- consumer started\n")  # each process's running totals start again
-        log.flush()
-        return subprocess.Popen(
+    async def run_until_held(hold_after: int) -> None:
+        """Start a consumer that stops between commit and ack after its ``hold_after``-th
+        batch; SIGKILL it there."""
+        with log_path.open("a") as log:
+            log.write("-- consumer started\n")  # each process's running totals start again
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(spec_module),
+            env={**env, "TALLY_HOLD_AFTER_BATCHES": str(hold_after)},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        assert proc.stdout is not None
+        try:
+            async with asyncio.timeout(60):
+                while line := await proc.stdout.readline():
+                    with log_path.open("ab") as log:
+                        log.write(line)
+                    if line.startswith(b'{"holding"'):
+                        held.append(json.loads(line)["holding"])
+                        break
+            assert held, "the consumer exited before holding a batch"
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+
+    # Batches of up to 100: kill after batches 3, 9, 2, 14, 6 of successive processes.
+    for hold_after in (3, 9, 2, 14, 6):
+        await run_until_held(hold_after)
+    committed_before_restart = await conn.fetchval(applied)
+    with log_path.open("ab") as log:
+        log.write(b"-- consumer started\n")
+        proc = subprocess.Popen(
             [sys.executable, str(spec_module)], env=env, stdout=log, stderr=subprocess.STDOUT
         )
-
-    kills = kills_in_window = applied_not_acked = 0
     try:
-        # Kill as soon as a batch has committed (the inbox count moved past the threshold):
-        # its acks are still on their way. The schedule goes on (bounded) until at least one
-        # kill left committed events unacknowledged.
-        thresholds = [800, 2_000, 3_200, 4_400, 4_800, 5_200, 5_600]
-        for n, threshold in enumerate(thresholds):
-            if n >= 4 and kills_in_window:
-                break
-            proc = start()
-            deadline = time.monotonic() + 60
-            while await conn.fetchval(applied) < threshold:
-                assert time.monotonic() < deadline and proc.poll() is None
-                await asyncio.sleep(0.001)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-            caught = await _applied_not_acked(conn, js, spec)
-            kills_in_window += caught > 0
-            applied_not_acked += caught
-        proc = start()
-        try:
-            await _wait_consumed(js, "DOCUMENTS", "documents-tally", 120)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
+        await _wait_consumed(js, "DOCUMENTS", "documents-tally", 120)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+    try:
         rows = await conn.fetch("SELECT member_id, n, progress_sum FROM tally")
         got_n = {r["member_id"]: r["n"] for r in rows}
         got_sum = {r["member_id"]: r["progress_sum"] for r in rows}
@@ -256,36 +265,21 @@ async def test_consumer_killed_mid_batch_applies_every_event_once(
         redelivered_applied = _reported(log_path, "duplicates")
         with capsys.disabled():  # the counts are the test's report: show them
             print(
-                f"\nconsumer chaos: published={total} consumer_kills={kills} "
-                f"kills_in_window={kills_in_window} applied_not_acked={applied_not_acked} "
-                f"redelivered_and_skipped={redelivered_applied} applied={applied_n} "
-                f"doubled={sum(got_n.values()) - total} lost={total - applied_n}"
+                f"\nconsumer chaos: published={total} kills_between_commit_and_ack={len(held)} "
+                f"committed_not_acked={sum(held)} applied_before_last_start="
+                f"{committed_before_restart} redelivered_and_skipped={redelivered_applied} "
+                f"applied={applied_n} doubled={sum(got_n.values()) - total} "
+                f"lost={total - applied_n}"
             )
-        # The window was hit, and what it left unacknowledged came back and changed nothing.
-        assert kills_in_window >= 1 and applied_not_acked >= 1
-        assert redelivered_applied >= 1
+        # Every kill left its committed batch unacknowledged; those events came back and
+        # changed nothing.
+        assert len(held) == 5 and all(n >= 1 for n in held)
+        assert redelivered_applied >= sum(held)
         assert applied_n == total
         assert got_n == dict(expected_n)
         assert got_sum == dict(expected_sum)
     finally:
-        log.close()
         await conn.close()
-
-
-async def _applied_not_acked(
-    conn: asyncpg.Connection, js: JetStreamContext, spec: messaging.ConsumerSpec
-) -> int:
-    """Events in the inbox (their batch committed) above the consumer's ack floor: the server
-    will deliver them again."""
-    info = await js.consumer_info(spec.stream, spec.name)
-    floor = info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0
-    return int(
-        await conn.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = $1 AND stream_seq > $2",
-            spec.name,
-            floor,
-        )
-    )
 
 
 def _reported(log: Path, key: str) -> int:

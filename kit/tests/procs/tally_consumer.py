@@ -39,16 +39,34 @@ async def apply_reads(conn: db.Connection, batch: Sequence[Delivery]) -> None:
     )
 
 
+# The batch after which the process stops between commit and ack (0: never).
+HOLD_AFTER_BATCHES = int(os.environ.get("TALLY_HOLD_AFTER_BATCHES", "0"))
+
+
+def _say(report: dict[str, int]) -> None:
+    sys.stdout.write(json.dumps(report) + "\n")
+    sys.stdout.flush()
+
+
 class ReportingConsumer(EventConsumer):
     """Prints its running totals after each acknowledged batch: ``duplicates`` are
     deliveries the inbox had already applied — redeliveries of events whose batch committed
-    but whose acks never reached the server."""
+    but whose acks never reached the server.
+
+    After its ``HOLD_AFTER_BATCHES``-th batch that applied events it announces ``holding``
+    (the batch has committed) and waits before acking, for ever: the test kills it there, in
+    the window between commit and ack, instead of hoping a timed kill lands in it."""
+
+    batches = 0
 
     async def _ack_all(self, items, fresh):  # type: ignore[no-untyped-def]
+        if fresh:
+            self.batches += 1
+            if self.batches == HOLD_AFTER_BATCHES:
+                _say({"holding": len(fresh)})
+                await asyncio.Event().wait()
         await super()._ack_all(items, fresh)
-        sys.stdout.write(json.dumps({"applied": self.applied, "duplicates": self.duplicates}))
-        sys.stdout.write("\n")
-        sys.stdout.flush()
+        _say({"applied": self.applied, "duplicates": self.duplicates})
 
 
 async def main() -> None:
