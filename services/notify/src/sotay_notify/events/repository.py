@@ -15,10 +15,11 @@ from sotay_kit.projections.identity import ACTIVE_STATUSES
 from ..hub import CHANNEL, payload_for
 from ..texts import Content
 
-# $1 cause_type, $2 cause_id, $3 kind, $4 title, $5 body, $6 link, $7 urgent, $8 created_at,
-# then the audience's own parameters from $9 on.
-_FANOUT = """
-WITH audience AS ({audience}),
+# Writing a notification to an audience (a CTE ``audience`` of member ids): the members who do
+# not have it yet each get the next number of their inbox stream. $1 cause_type, $2 cause_id,
+# $3 kind, $4 title, $5 body, $6 link, $7 urgent, $8 created_at; the audience's own parameters
+# from $9 on. Shared by the inline fan-out and the chunks of a fan-out job.
+_INBOX_WRITES = """
 fresh AS (
     SELECT a.member_id FROM audience a
     WHERE NOT EXISTS (
@@ -37,12 +38,18 @@ ins AS (
         (member_id, seq, cause_type, cause_id, kind, title, body, link, urgent, created_at)
     SELECT member_id, last_seq, $1, $2, $3, $4, $5, $6, $7, $8 FROM seqs
     ON CONFLICT DO NOTHING
-    RETURNING member_id
+    RETURNING id, member_id
 )
-SELECT count(*) AS n,
+"""
+
+_FANOUT = (
+    "WITH audience AS ({audience}),"
+    + _INBOX_WRITES
+    + """SELECT count(*) AS n,
        CASE WHEN count(*) <= {listed} THEN array_agg(member_id) END AS members
 FROM ins
 """
+)
 
 AUDIENCE_MEMBERS = (
     "SELECT DISTINCT m.member_id FROM idp_members m "
@@ -151,39 +158,18 @@ async def claim_fanout_job(conn: Connection) -> Any:
     )
 
 
-_FANOUT_CHUNK = """
-WITH audience AS (
-    SELECT m.member_id FROM idp_members m
-    WHERE m.status = ANY($2::text[]) AND ($3::uuid IS NULL OR m.member_id > $3)
-      AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS t(p)
-                  WHERE m.org_path = t.p OR m.org_path LIKE t.p || '.%')
-    ORDER BY m.member_id LIMIT $4
-),
-fresh AS (
-    SELECT a.member_id FROM audience a
-    WHERE NOT EXISTS (
-        SELECT 1 FROM notifications n
-        WHERE n.cause_type = $5 AND n.cause_id = $6 AND n.kind = $7 AND n.member_id = a.member_id
-    )
-),
-seqs AS (
-    INSERT INTO inbox_streams AS s (member_id, last_seq)
-    SELECT member_id, 1 FROM fresh ORDER BY member_id
-    ON CONFLICT (member_id) DO UPDATE SET last_seq = s.last_seq + 1
-    RETURNING s.member_id, s.last_seq
-),
-ins AS (
-    INSERT INTO notifications
-        (member_id, seq, cause_type, cause_id, kind, title, body, link, urgent, created_at)
-    SELECT member_id, last_seq, $5, $6, $7, $8, $9, $10, $11, $12 FROM seqs
-    ON CONFLICT DO NOTHING
-    RETURNING id, member_id
-)
-SELECT (SELECT count(*) FROM audience) AS seen,
+# A chunk of a fan-out job: the next $12 members of the subtrees after member $11.
+_FANOUT_CHUNK = (
+    "WITH audience AS ("  # noqa: S608 - fixed SQL fragments
+    + AUDIENCE_SUBTREES
+    + " AND ($11::uuid IS NULL OR m.member_id > $11) ORDER BY m.member_id LIMIT $12),"
+    + _INBOX_WRITES
+    + """SELECT (SELECT count(*) FROM audience) AS seen,
        (SELECT member_id FROM audience ORDER BY member_id DESC LIMIT 1) AS last,
        coalesce((SELECT array_agg(member_id ORDER BY member_id) FROM ins), '{}') AS written,
        coalesce((SELECT array_agg(id ORDER BY member_id) FROM ins), '{}') AS ids
 """
+)
 
 
 async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -> Any:
@@ -193,10 +179,6 @@ async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -
     who had not had it yet, in order) and ``ids`` (their notifications, in the same order)."""
     row = await conn.fetchrow(
         _FANOUT_CHUNK,
-        list(job["audience_paths"]),
-        active_statuses(),
-        job["after_member"],
-        limit,
         job["cause_type"],
         job["cause_id"],
         job["kind"],
@@ -205,6 +187,10 @@ async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -
         job["link"],
         job["urgent"],
         now,
+        list(job["audience_paths"]),
+        active_statuses(),
+        job["after_member"],
+        limit,
     )
     assert row is not None
     if row["written"]:
