@@ -1,12 +1,12 @@
 import { useState } from "preact/hooks";
-import { api, get, post } from "../api/client";
-import type { CellMate, Membership, Page, TotpEnrolment } from "../api/types";
+import { api, get } from "../api/client";
+import type { CellMate, Membership, Page } from "../api/types";
 import { t } from "../i18n/vi";
 import { cachedGet } from "../offline/store";
 import { me, signOut } from "../session";
 import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
 import { day } from "../ui/format";
-import { SafeHtml } from "../ui/html";
+import { TotpEnrolmentForm } from "../ui/totp";
 import { navigate } from "../ui/router";
 import { TEXT_SIZES, setTextSize, setTheme, textSize, theme } from "../ui/settings";
 
@@ -159,53 +159,28 @@ function ChangePassword() {
 }
 
 function SecondFactor() {
-  const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
   const [enabled, setEnabled] = useState(me.value?.second_factor.enabled ?? false);
-  const [error, setError] = useState<unknown>(null);
-  async function start() {
-    setError(null);
-    try {
-      setEnrolment(await post<TotpEnrolment>("/api/v1/auth/totp"));
-    } catch (e) {
-      setError(e);
-    }
-  }
-  async function confirm(event: Event) {
-    event.preventDefault();
-    const otp = new FormData(event.currentTarget as HTMLFormElement).get("otp");
-    try {
-      await post("/api/v1/auth/totp/confirm", { otp });
-      setEnrolment(null);
-      setEnabled(true);
-      me.value = await get("/api/v1/me");
-    } catch (e) {
-      setError(e);
-    }
-  }
   return (
     <div class="stack">
       <h3>{t.profile.totp}</h3>
       <p role="status">{enabled ? t.profile.totpOn : t.profile.totpOff}</p>
-      {!enabled && !enrolment && (
-        <button type="button" class="button secondary" onClick={start}>
-          {t.profile.totpStart}
-        </button>
+      {!enabled && (
+        <TotpEnrolmentForm
+          inputId="totp-otp"
+          startClass="button secondary"
+          texts={{
+            start: t.profile.totpStart,
+            scan: t.profile.totpScan,
+            secret: t.profile.totpSecret,
+            code: t.signIn.otp,
+            confirm: t.profile.totpConfirm,
+          }}
+          onEnabled={async () => {
+            setEnabled(true);
+            me.value = await get("/api/v1/me");
+          }}
+        />
       )}
-      {enrolment && (
-        <form class="stack" onSubmit={confirm}>
-          <p>{t.profile.totpScan}</p>
-          <SafeHtml html={enrolment.qr_svg} class="qr" svg />
-          <p>
-            {t.profile.totpSecret} <code>{enrolment.secret}</code>
-          </p>
-          <label for="totp-otp">{t.signIn.otp}</label>
-          <input id="totp-otp" name="otp" autoComplete="one-time-code" inputMode="numeric" required />
-          <button type="submit" class="button">
-            {t.profile.totpConfirm}
-          </button>
-        </form>
-      )}
-      {error !== null && <ErrorBox error={error} />}
     </div>
   );
 }

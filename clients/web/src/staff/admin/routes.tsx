@@ -3,12 +3,11 @@
 // their tokens, so no admin screen could work anyway.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { post } from "../../api/client";
-import type { Me, TotpEnrolment } from "../../api/types";
+import type { Me } from "../../api/types";
 import { me, signOut } from "../../session";
-import { ErrorBox, Screen } from "../../ui/common";
-import { SafeHtml } from "../../ui/html";
+import { Screen } from "../../ui/common";
 import { match, navigate } from "../../ui/router";
+import { TotpEnrolmentForm } from "../../ui/totp";
 import "./admin.css";
 import { isRootOperator } from "./api";
 import { AuditLog } from "./Audit";
@@ -41,29 +40,7 @@ function Home() {
 }
 
 function EnrolSecondFactor() {
-  const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
   const [done, setDone] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  async function start() {
-    setError(null);
-    try {
-      setEnrolment(await post<TotpEnrolment>("/api/v1/auth/totp"));
-    } catch (e) {
-      setError(e);
-    }
-  }
-  async function confirm(event: Event) {
-    event.preventDefault();
-    setError(null);
-    const otp = new FormData(event.currentTarget as HTMLFormElement).get("otp");
-    try {
-      await post("/api/v1/auth/totp/confirm", { otp });
-      setEnrolment(null);
-      setDone(true);
-    } catch (e) {
-      setError(e);
-    }
-  }
   async function again() {
     // Enabling the second factor ended every session: sign in again, with the code.
     await signOut(false);
@@ -81,28 +58,9 @@ function EnrolSecondFactor() {
       ) : (
         <div class="stack">
           <p>{v.gate.intro}</p>
-          {!enrolment && (
-            <button type="button" class="button" onClick={start}>
-              {v.gate.start}
-            </button>
-          )}
-          {enrolment && (
-            <form class="stack" onSubmit={confirm}>
-              <p>{v.gate.scan}</p>
-              <SafeHtml html={enrolment.qr_svg} class="qr" svg />
-              <p>
-                {v.gate.secret} <code data-testid="totp-secret">{enrolment.secret}</code>
-              </p>
-              <label for="gate-otp">{v.gate.code}</label>
-              <input id="gate-otp" name="otp" autoComplete="one-time-code" inputMode="numeric" required />
-              <button type="submit" class="button">
-                {v.gate.confirm}
-              </button>
-            </form>
-          )}
+          <TotpEnrolmentForm inputId="gate-otp" texts={v.gate} onEnabled={() => setDone(true)} />
         </div>
       )}
-      {error !== null && <ErrorBox error={error} />}
     </Screen>
   );
 }
