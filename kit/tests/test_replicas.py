@@ -67,9 +67,12 @@ async def test_two_relays_publish_each_event_once_in_commit_order_and_survive_th
         assert holder is not None
         tasks[leader].cancel()
         await admin.execute("SELECT pg_terminate_backend($1)", holder)
-        await asyncio.gather(tasks[leader], return_exceptions=True)
+        # Each wait bounded and named: a hang here once ran into the suite's timeout.
+        async with asyncio.timeout(30):
+            await asyncio.gather(tasks[leader], return_exceptions=True)
         before = relays[leader].published
-        await writer
+        async with asyncio.timeout(60):
+            await writer
 
         deadline = time.monotonic() + 60
         unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
