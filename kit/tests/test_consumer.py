@@ -230,6 +230,7 @@ async def test_consumer_killed_mid_batch_applies_every_event_once(
             stderr=asyncio.subprocess.STDOUT,
         )
         assert proc.stdout is not None
+        kills_before = len(held)
         try:
             async with asyncio.timeout(60):
                 while line := await proc.stdout.readline():
@@ -238,7 +239,7 @@ async def test_consumer_killed_mid_batch_applies_every_event_once(
                     if line.startswith(b'{"holding"'):
                         held.append(json.loads(line)["holding"])
                         break
-            assert held, "the consumer exited before holding a batch"
+            assert len(held) == kills_before + 1, "the consumer exited before holding a batch"
         finally:
             proc.send_signal(signal.SIGKILL)
             await proc.wait()

@@ -67,7 +67,7 @@ async def test_two_relays_publish_each_event_once_in_commit_order_and_survive_th
         assert holder is not None
         tasks[leader].cancel()
         await admin.execute("SELECT pg_terminate_backend($1)", holder)
-        # Each wait bounded and named: a hang here once ran into the suite's timeout.
+        # Bounded waits: a hang here once ran into the suite's timeout; now its line says which.
         async with asyncio.timeout(30):
             await asyncio.gather(tasks[leader], return_exceptions=True)
         before = relays[leader].published
