@@ -239,8 +239,11 @@ class OutboxRelay:
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds`` unless ``stop`` is set first. True when stopping."""
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+    # arrives as its timeout expires, and the cancelled relay went on waiting for the lock.
     try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        async with asyncio.timeout(seconds):
+            await stop.wait()
     except TimeoutError:
         return False
     return True
