@@ -17,6 +17,7 @@ from prometheus_client import Counter, Gauge
 from sotay_kit.auth import Principal, RoleGrant
 from sotay_kit.db import Pool
 from sotay_kit.metrics import exposed_names
+from sotay_kit.stopping import sleep_or_stop
 
 log = logging.getLogger("sotay.analytics.metrics")
 
@@ -197,5 +198,4 @@ async def refresh_loop(pool: Pool, interval: float, stop: asyncio.Event) -> None
             await refresh(pool)
         except Exception as exc:  # a gauge refresh never takes the service down
             log.warning("gauge refresh failed", extra={"error": type(exc).__name__})
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+        await sleep_or_stop(stop, interval)

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import asyncpg
 from sotay_kit import db
+from sotay_kit.stopping import cancelling, sleep_or_stop
 
 log = logging.getLogger("sotay.notify.hub")
 
@@ -79,8 +80,7 @@ class Hub:
                 conn = await db.connect(self.dsn)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("hub cannot connect", extra={"error": type(exc).__name__})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
+                await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             try:
@@ -89,11 +89,12 @@ class Hub:
                 self.wake_all()  # whatever was committed while we were not listening
                 backoff = 0.2
                 while not stop.is_set() and not conn.is_closed():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 5.0)
+                    await sleep_or_stop(stop, 5.0)
                     if not stop.is_set():
                         await conn.execute("SELECT 1")  # notice a dead connection
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                if cancelling():
+                    raise asyncio.CancelledError from exc
                 log.warning("hub lost postgres", extra={"error": type(exc).__name__})
             finally:
                 self.connected.clear()
