@@ -271,7 +271,9 @@ def test_every_consumer_binding_gets_its_worker() -> None:
     state = cast(
         Resources,
         SimpleNamespace(
-            settings=SimpleNamespace(run_outbox_relay=False, run_consumers=True),
+            settings=SimpleNamespace(
+                run_outbox_relay=False, run_consumers=True, run_partition_maintenance=False
+            ),
             pool=None,
             nc=None,
             js=None,

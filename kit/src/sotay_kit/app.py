@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, Self
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
@@ -31,7 +32,7 @@ from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
-from . import db, messaging, metrics
+from . import db, messaging, metrics, partitions
 from .auth import TokenVerifier, require_principal
 from .clock import Clock, utc_now
 from .consumer import BatchHandler, EventConsumer, Handler
@@ -48,7 +49,9 @@ from .logs import configure_logging
 from .messaging import ConsumerSpec
 from .middleware import ObservabilityMiddleware
 from .outbox import OutboxRelay
+from .partitions import PartitionedTable
 from .settings import ServiceSettings
+from .stopping import cancelling, sleep_or_stop
 from .tracing import setup_tracing
 
 log = logging.getLogger("sotay.app")
@@ -71,6 +74,8 @@ class ServiceSpec:
     versions_dir: Path
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[ConsumerBinding] = ()
+    # The service's own time-partitioned tables; kit's (outbox, inbox, audit log) always are.
+    partitioned: Sequence[PartitionedTable] = ()
 
 
 @dataclass(kw_only=True)
@@ -266,6 +271,9 @@ def _workers(spec: ServiceSpec, state: Resources) -> dict[str, BackgroundJob]:
     }
     if settings.run_outbox_relay:
         jobs["outbox-relay"] = OutboxRelay(spec.name, settings.database_url, state.js).run
+    if settings.run_partition_maintenance:
+        tables = (*partitions.KIT_TABLES, *spec.partitioned)
+        jobs["partition-maintenance"] = functools.partial(_maintain_partitions, state, tables)
     if settings.run_consumers:
         for binding in spec.consumers:
             consumer = EventConsumer(
@@ -324,8 +332,33 @@ async def _watch_dependencies(
     nothing calls /readyz."""
     while not stop.is_set():
         await check_dependencies(service, resources)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+        await sleep_or_stop(stop, interval)
+
+
+async def _maintain_partitions(
+    state: Resources, tables: Sequence[PartitionedTable], stop: asyncio.Event
+) -> None:
+    """Partitions ahead and retention (sotay_kit.partitions) at start, then periodically; every
+    replica runs it, the tables' advisory locks let one at a time do the work."""
+    settings = state.settings
+    while not stop.is_set():
+        try:
+            async with state.pool.acquire() as conn:
+                report = await partitions.maintain(
+                    conn,
+                    tables,
+                    today=state.clock().date(),
+                    ahead=settings.partition_months_ahead,
+                    retention=settings.partition_retention_months,
+                )
+            if changes := list(report):
+                log.info("partitions maintained", extra={"changes": changes})
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if cancelling():
+                raise asyncio.CancelledError from exc
+            # A busy table (lock_timeout) or a lost connection: the next run catches up.
+            log.warning("partition maintenance failed", extra={"error": type(exc).__name__})
+        await sleep_or_stop(stop, settings.partition_check_seconds)
 
 
 # The dependencies below are ``async def`` though they never await: FastAPI runs a plain

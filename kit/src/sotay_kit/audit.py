@@ -12,13 +12,14 @@ import hashlib
 import ipaddress
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from . import partitions
 from .app import DbConnection
 from .auth import CurrentPrincipal
 from .db import Connection
@@ -45,6 +46,60 @@ END $$;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 """
+
+# The log partitioned by month of ``at`` (sotay_kit.partitions): each service's migration runs
+# ``partitions.convert_sql(partitions.AUDIT_LOG, AUDIT_PARTITIONED_DDL, ...)``. Unique keys hold
+# the partition key. Past retention, months are archived, not dropped, and :func:`verify` reads
+# them first. The append-only rule is a row trigger that Postgres clones onto every partition
+# (a statement trigger on the parent does not fire for a statement on a partition); partition
+# maintenance alone may move rows, out of the default partition (``sotay.partition_maintenance``).
+AUDIT_PARTITIONED_DDL = """
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('sotay.partition_maintenance', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit_log is append-only';
+END $$;
+CREATE TABLE audit_log (
+    seq        bigint GENERATED ALWAYS AS IDENTITY,
+    at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+    actor_id   uuid,
+    action     text NOT NULL,
+    target     text,
+    source     inet,
+    outcome    text NOT NULL,
+    details    jsonb NOT NULL DEFAULT '{}',
+    prev_hash  bytea NOT NULL,
+    hash       bytea NOT NULL,
+    PRIMARY KEY (seq, at),
+    UNIQUE (hash, at)
+) PARTITION BY RANGE (at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+"""
+_SEQ_CONTINUES = (
+    "SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), max(seq)) FROM audit_log "
+    "HAVING count(*) > 0"
+)
+
+
+def partition_log_sql(today: date) -> str:
+    """A service migration's SQL: rebuild the audit log as the partitioned table, keeping its
+    rows and carrying its sequence on (the chain's order)."""
+    convert = partitions.convert_sql(partitions.AUDIT_LOG, AUDIT_PARTITIONED_DDL, today=today)
+    return f"{convert}{_SEQ_CONTINUES};"
+
+
+def unpartition_log_sql() -> str:
+    """The downgrade of :func:`partition_log_sql`."""
+    revert = partitions.revert_sql(
+        ["audit_log"], AUDIT_DDL, drop_also="DROP FUNCTION audit_log_append_only();"
+    )
+    return f"{revert}{_SEQ_CONTINUES};"
+
 
 GENESIS = b"\x00" * 32
 _AUDIT_LOCK = 0x617564_6974  # serialises appends so each row links to the latest one
@@ -97,13 +152,15 @@ async def record(
     target: str | None = None,
     source: str | None = None,
     details: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Append an entry inside the caller's transaction. ``details`` holds ids and codes only."""
+    """Append an entry inside the caller's transaction. ``details`` holds ids and codes only;
+    ``at`` defaults to the current time (tests of retention pass months past)."""
     details = details or {}
     source = _source(source)
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _AUDIT_LOCK)
     prev = await conn.fetchval("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") or GENESIS
-    at = datetime.now(UTC)
+    at = at or datetime.now(UTC)
     digest = _sha256(prev + _canonical(at, actor_id, action, target, source, outcome, details))
     await conn.execute(
         "INSERT INTO audit_log (at, actor_id, action, target, source, outcome, details, "
@@ -128,13 +185,17 @@ class ChainReport:
 
 
 async def verify(conn: Connection, batch: int = 5000) -> ChainReport:
+    """Walk the chain from its first entry: the archived months, then the live log."""
     prev = GENESIS
     last_seq = 0
     count = 0
+    sources = [*await partitions.archived(conn, "audit_log"), "audit_log"]
+    entries = " UNION ALL ".join(f"SELECT * FROM {name}" for name in sources)  # noqa: S608
     while True:
         rows = await conn.fetch(
-            "SELECT seq, at, actor_id, action, target, host(source) AS source, outcome, "
-            "details, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT seq, at, actor_id, action, target, host(source) AS source, outcome, "  # noqa: S608
+            f"details, prev_hash, hash FROM ({entries}) AS e "
+            "WHERE seq > $1 ORDER BY seq LIMIT $2",
             last_seq,
             batch,
         )

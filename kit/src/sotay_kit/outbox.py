@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from nats.js import JetStreamContext
@@ -27,6 +28,7 @@ from sotay_contracts import CloudEvent, Event, new_cloud_event
 from . import db, metrics, tracing
 from .db import Connection
 from .schema import OUTBOX_CHANNEL
+from .stopping import cancelling, sleep_or_stop
 
 log = logging.getLogger("sotay.outbox")
 
@@ -100,7 +102,6 @@ class OutboxRelay:
         batch_size: int = 2000,
         poll_interval: float = 2.0,
         publish_timeout: float = 10.0,
-        retention_seconds: float = 7 * 24 * 3600,
     ) -> None:
         self.service = service
         self.dsn = dsn
@@ -108,7 +109,6 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
-        self.retention_seconds = retention_seconds
         self._wake = asyncio.Event()
         self._last_housekeeping = 0.0
         self.published = 0
@@ -122,15 +122,17 @@ class OutboxRelay:
                 await self._run_as_leader(stop)
                 backoff = 0.2
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                if cancelling():
+                    raise asyncio.CancelledError from exc
                 log.warning("outbox relay lost postgres", extra={"error": type(exc).__name__})
-                await _sleep_or_stop(stop, backoff)
+                await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
 
     async def _run_as_leader(self, stop: asyncio.Event) -> None:
         conn = await db.connect(self.dsn)
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_KEY):
-                if await _sleep_or_stop(stop, self.poll_interval):
+                if await sleep_or_stop(stop, self.poll_interval):
                     return
             await conn.add_listener(OUTBOX_CHANNEL, self._on_notify)
             self._wake.set()
@@ -140,7 +142,7 @@ class OutboxRelay:
                 if sent == self.batch_size:
                     continue  # more is waiting
                 if sent < 0:  # publish failed: back off, keep the rows
-                    await _sleep_or_stop(stop, 0.5)
+                    await sleep_or_stop(stop, 0.5)
                     continue
                 self._wake.clear()
                 waiter = asyncio.ensure_future(self._wake.wait())
@@ -164,12 +166,12 @@ class OutboxRelay:
 
         Returns the number of rows marked sent, or -1 when publishing failed part-way.
         """
-        acked: list[int] = []
+        acked: list[UUID] = []
         duplicates = 0
         failed = False
         async with conn.transaction():
             rows = await conn.fetch(
-                "SELECT seq, subject, headers, body FROM outbox WHERE sent_at IS NULL "
+                "SELECT event_id, subject, headers, body FROM outbox WHERE sent_at IS NULL "
                 "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
             )
@@ -198,13 +200,14 @@ class OutboxRelay:
                 if future.cancelled() or future.exception() is not None:
                     failed = True
                     break
-                acked.append(row["seq"])
+                acked.append(row["event_id"])
                 duplicates += future.result().duplicate is True
             if len(futures) < len(rows):
                 failed = True
             if acked:
                 await conn.execute(
-                    "UPDATE outbox SET sent_at = clock_timestamp() WHERE seq = ANY($1::bigint[])",
+                    "UPDATE outbox SET sent_at = clock_timestamp() "
+                    "WHERE event_id = ANY($1::uuid[])",
                     acked,
                 )
         # Counted once the marks are committed (a failed commit republishes; dedup drops it).
@@ -230,20 +233,4 @@ class OutboxRelay:
         assert row is not None
         metrics.OUTBOX_BACKLOG.labels(self.service).set(row["backlog"])
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(float(row["age"]))
-        await conn.execute(
-            "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at < "
-            "clock_timestamp() - make_interval(secs => $1) LIMIT 10000)",
-            self.retention_seconds,
-        )
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Wait ``seconds`` unless ``stop`` is set first. True when stopping."""
-    # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
-    # arrives as its timeout expires, and the cancelled relay went on waiting for the lock.
-    try:
-        async with asyncio.timeout(seconds):
-            await stop.wait()
-    except TimeoutError:
-        return False
-    return True
+        # Sent rows go with their month's partition (sotay_kit.partitions), not row by row.

@@ -39,3 +39,32 @@ CREATE TABLE inbox (
     PRIMARY KEY (consumer, event_id)
 );
 """
+
+# kit_0002: the same two tables partitioned by month of their UUIDv7 event id
+# (sotay_kit.partitions). A unique key must hold the partition key, so the outbox's key is its
+# event id; ``seq`` still orders publication.
+OUTBOX_PARTITIONED_DDL = """
+CREATE TABLE outbox (
+    seq         bigint      GENERATED ALWAYS AS IDENTITY,
+    event_id    uuid        NOT NULL PRIMARY KEY,
+    subject     text        NOT NULL,
+    headers     jsonb       NOT NULL,
+    body        bytea       NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    sent_at     timestamptz
+) PARTITION BY RANGE (event_id);
+CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
+CREATE TRIGGER outbox_wake AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_wake();
+"""
+
+INBOX_PARTITIONED_DDL = """
+CREATE TABLE inbox (
+    consumer    text        NOT NULL,
+    event_id    uuid        NOT NULL,
+    subject     text        NOT NULL,
+    stream_seq  bigint,
+    applied_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (consumer, event_id)
+) PARTITION BY RANGE (event_id);
+"""

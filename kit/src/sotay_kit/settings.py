@@ -64,6 +64,15 @@ class ServiceSettings(BaseSettings):
     run_outbox_relay: bool = True
     run_consumers: bool = True
 
+    # Monthly partitions of the tables that grow with members × time (sotay_kit.partitions):
+    # created this many months ahead, checked this often; retention in whole months per table
+    # overrides the table's own (``PARTITION_RETENTION_MONTHS='{"inbox": 6}'``). Audit logs are
+    # archived past retention, never dropped.
+    run_partition_maintenance: bool = True
+    partition_months_ahead: int = Field(default=3, ge=1, le=24)
+    partition_check_seconds: float = Field(default=3600.0, ge=1.0)
+    partition_retention_months: dict[str, int] = Field(default_factory=dict)
+
     def worker_processes(self, cores: int) -> int:
         """How many uvicorn workers to run given the ``cores`` available."""
         if self.workers is not None:

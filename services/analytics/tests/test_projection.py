@@ -178,3 +178,12 @@ async def test_rebuild_from_the_streams_gives_the_same_numbers(
     assert (
         await svc.pool.fetchval("SELECT count(*) FROM analytics_previous.an_reads") >= 5
     )  # the old tables are kept for inspection
+    # The swapped-in inbox is partitioned like the one it replaced, its months beside it.
+    schemas = await svc.pool.fetch(
+        "SELECT DISTINCT n.nspname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = 'public.inbox'::regclass"
+    )
+    assert [r[0] for r in schemas] == ["public"]
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM inbox_default") == 0
+    )  # every consumed event sits in its month's partition

@@ -34,10 +34,11 @@ import asyncpg
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sotay_kit import messaging
+from sotay_kit import messaging, partitions
 from sotay_kit.auth import Principal, RoleGrant
 from sotay_kit.consumer import EventConsumer
-from sotay_kit.schema import KIT_TABLES_DDL
+from sotay_kit.partitions import INBOX
+from sotay_kit.schema import INBOX_PARTITIONED_DDL, KIT_TABLES_DDL
 
 from .projection.consumers import BINDINGS
 from .reports import repository as report_repo
@@ -81,6 +82,9 @@ async def _prepare_schema(dsn: str) -> None:
         async with conn.transaction():
             await conn.execute(f"SET LOCAL search_path TO {REBUILD_SCHEMA}")
             await conn.execute(KIT_TABLES_DDL)
+            # The inbox as the live one is (partitioned), or the swap would leave it unbounded.
+            today = datetime.now(UTC).date()
+            await conn.execute(partitions.convert_sql(INBOX, INBOX_PARTITIONED_DDL, today=today))
             await conn.execute(CURRENT_DDL)
     finally:
         await conn.close()
@@ -227,8 +231,8 @@ async def _swap(dsn: str) -> None:
             for table in PROJECTION_TABLES:
                 await conn.execute(f"LOCK TABLE public.{table} IN ACCESS EXCLUSIVE MODE")
             for table in PROJECTION_TABLES:
-                await conn.execute(f"ALTER TABLE public.{table} SET SCHEMA {PREVIOUS_SCHEMA}")
-                await conn.execute(f"ALTER TABLE {REBUILD_SCHEMA}.{table} SET SCHEMA public")
+                await partitions.set_schema(conn, table, "public", PREVIOUS_SCHEMA)
+                await partitions.set_schema(conn, table, REBUILD_SCHEMA, "public")
         await conn.execute(f"DROP SCHEMA {REBUILD_SCHEMA} CASCADE")
     finally:
         await conn.close()

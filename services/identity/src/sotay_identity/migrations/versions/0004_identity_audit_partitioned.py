@@ -1,0 +1,24 @@
+"""Identity: the audit log partitioned by month, archived past retention (sotay_kit.audit).
+
+Revision ID: identity_0004
+Revises: identity_0003
+Create Date: 2026-12-03
+"""
+
+from datetime import UTC, datetime
+
+from alembic import op
+from sotay_kit import audit
+
+revision = "identity_0004"
+down_revision = "identity_0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(audit.partition_log_sql(datetime.now(UTC).date()))
+
+
+def downgrade() -> None:
+    op.execute(audit.unpartition_log_sql())
