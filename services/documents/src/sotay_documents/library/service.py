@@ -23,6 +23,7 @@ from sotay_kit import audit, outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection, Pool
 from sotay_kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from sotay_kit.ids import new_id
 from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_number, key_time, key_uuid
 from sotay_kit.text import search_words
 
@@ -131,7 +132,7 @@ async def upload_document(
     if not meta.confirm_duplicate:
         await _refuse_duplicate(pool, who, meta)
     info = await _store(pool, storage, received)
-    document_id = uuid.uuid4()
+    document_id = new_id()
     title_s, head_s, text_s, number_s = _search_fields(meta.model_dump(), info.text)
     async with pool.acquire() as conn, conn.transaction():
         await repo.insert_document(
@@ -634,7 +635,7 @@ async def publish(
     if publisher_id is None:
         raise Conflict("Dữ liệu tổ chức chưa được đồng bộ, vui lòng thử lại sau")
     size = await repo.audience_size(conn, to.paths)
-    publication_id = uuid.uuid4()
+    publication_id = new_id()
     await repo.insert_publication(
         conn,
         publication_id=publication_id,

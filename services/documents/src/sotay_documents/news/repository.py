@@ -7,6 +7,7 @@ from datetime import datetime
 
 import asyncpg
 from sotay_kit.db import Connection
+from sotay_kit.ids import new_id
 
 Row = asyncpg.Record
 
@@ -32,7 +33,7 @@ async def insert(
         "INSERT INTO news (id, title, body, org_ids, org_paths, published_by, "
         "publisher_org_path, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "RETURNING id, title, body, org_ids, published_at",
-        uuid.uuid4(),
+        new_id(),
         title,
         body,
         org_ids,

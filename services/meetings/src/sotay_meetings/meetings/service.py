@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import segno
@@ -26,6 +26,7 @@ from sotay_kit.auth import Principal
 from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Connection
 from sotay_kit.errors import Forbidden
+from sotay_kit.ids import new_id
 from sotay_kit.orgs import CELL_KINDS
 from sotay_kit.pagination import Page, decode_keyset, encode_cursor, key_time, key_uuid
 from sotay_kit.projections import identity as projection
@@ -368,7 +369,7 @@ async def schedule(
                 f"Tối đa {settings.series_max_occurrences} buổi trong một chuỗi"
             )
         starts = occurrences(body.starts_at, body.recurrence.by_month_day, count)
-        series_id = uuid4()
+        series_id = new_id()
         first = local(body.starts_at).replace(tzinfo=None)
         rule = (
             f"DTSTART;TZID=Asia/Ho_Chi_Minh:{first:%Y%m%dT%H%M%S}\n"
@@ -384,7 +385,7 @@ async def schedule(
     events: list[ev.MeetingScheduled] = []
     for index, start in enumerate(starts, start=1):
         row: dict[str, Any] = {
-            "id": uuid4(),
+            "id": new_id(),
             "org_id": org.org_id,
             "org_path": org.path,
             "kind": body.kind.value,

@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import logging
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 from sotay_contracts.events import meetings as ev
@@ -27,6 +27,7 @@ from sotay_kit import audit, outbox
 from sotay_kit.auth import Principal
 from sotay_kit.db import Connection
 from sotay_kit.errors import Forbidden
+from sotay_kit.ids import new_id
 
 from .. import access, problems
 from ..meetings import repository as meetings_repository
@@ -131,7 +132,7 @@ async def edit(
     current = await repository.get(conn, meeting_id)
     if current is not None and current["signed_at"] is not None:
         raise problems.MinutesSigned("Biên bản đã ký; không thể sửa")
-    row = await repository.save(conn, uuid4(), meeting_id, body.content, who.member_id, now)
+    row = await repository.save(conn, new_id(), meeting_id, body.content, who.member_id, now)
     return _out(meeting_id, row)
 
 
@@ -158,7 +159,7 @@ async def sign(
         full = await meetings_repository.get_meeting(conn, meeting_id)
         assert full is not None
         row = await repository.save(
-            conn, uuid4(), meeting_id, await generate(conn, full), who.member_id, now
+            conn, new_id(), meeting_id, await generate(conn, full), who.member_id, now
         )
     digest = sha256_hex(row["content"])
     if body.content_sha256 is not None and body.content_sha256 != digest:
