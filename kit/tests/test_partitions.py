@@ -5,43 +5,21 @@ time, and queries that touch only the months they need."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import uuid
 from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
 from alembic import command
-from sotay_kit import audit, db, partitions
+from sotay_kit import audit, db, outbox, partitions
 from sotay_kit.migrations import alembic_config
 from sotay_kit.partitions import INBOX, OUTBOX
 from sotay_kit.testing.databases import EMPTY_VERSIONS
-
-
-def uuid7_at(moment: datetime) -> uuid.UUID:
-    """A UUIDv7 whose timestamp is ``moment`` (RFC 9562: 48-bit ms, version 7, variant 10)."""
-    ms = int(moment.timestamp() * 1000)
-    rand = secrets.randbits(74)
-    return uuid.UUID(
-        int=(ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & (2**62 - 1))
-    )
+from sotay_kit.testing.partitions import partition_rows, plan_relations, uuid7_at
 
 
 def at(year: int, month: int, day: int = 15) -> datetime:
     return datetime(year, month, day, 12, tzinfo=UTC)
-
-
-async def _partitions(conn: asyncpg.Connection, table: str) -> dict[str, int]:
-    """Each partition of ``table`` with its row count."""
-    names = await conn.fetch(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "WHERE i.inhparent = $1::regclass ORDER BY 1",
-        table,
-    )
-    return {
-        n: await conn.fetchval(f"SELECT count(*) FROM ONLY {n}")  # noqa: S608 - catalog names
-        for (n,) in names
-    }
 
 
 async def _inbox(conn: asyncpg.Connection, *moments: datetime) -> list[uuid.UUID]:
@@ -68,10 +46,10 @@ async def test_the_migration_partitions_outbox_and_inbox_by_month_ahead(kit_dsn:
     try:
         this_month = partitions.month_of(datetime.now(UTC))
         expected = {f"inbox_p{m:%Y%m}" for m in partitions.window(this_month, 3)}
-        assert set(await _partitions(conn, "inbox")) == expected | {"inbox_default"}
+        assert set(await partition_rows(conn, "inbox")) == expected | {"inbox_default"}
         # A row of this month lands in this month's partition, not the default one.
         await _inbox(conn, datetime.now(UTC))
-        counts = await _partitions(conn, "inbox")
+        counts = await partition_rows(conn, "inbox")
         assert counts[f"inbox_p{this_month:%Y%m}"] == 1
         assert counts["inbox_default"] == 0
     finally:
@@ -103,23 +81,23 @@ async def test_maintenance_creates_ahead_moves_strays_and_keeps_only_what_retent
         await _inbox(conn, mid(-3), mid(7), mid(7))
         old_sent = await _outbox(conn, mid(-2), sent=True)
         unsent = await _outbox(conn, mid(-1), sent=False)
-        assert (await _partitions(conn, "inbox"))["inbox_default"] == 3
-        assert (await _partitions(conn, "outbox"))["outbox_default"] == 2
+        assert (await partition_rows(conn, "inbox"))["inbox_default"] == 3
+        assert (await partition_rows(conn, "outbox"))["outbox_default"] == 2
 
         today = month(1).replace(day=10)
         report = await partitions.maintain(conn, [OUTBOX, INBOX], today=today)
 
         assert report.moved_rows == 5
-        inbox = await _partitions(conn, "inbox")
-        outbox = await _partitions(conn, "outbox")
+        inbox = await partition_rows(conn, "inbox")
+        outbox = await partition_rows(conn, "outbox")
         assert inbox["inbox_default"] == outbox["outbox_default"] == 0
         assert inbox[name("inbox", 7)] == 2  # stray future rows got their month
         assert name("inbox", 4) in inbox  # three months ahead of next month
         # Inbox: three whole months kept before "today"'s, so the fourth went with its row.
         assert name("inbox", -3) not in inbox
         assert await conn.fetchval("SELECT count(*) FROM inbox") == 2
-        assert report.dropped == [name("outbox", -2), name("inbox", -3)]
-        # Outbox: one month kept; the sent one before it dropped, the unsent one kept.
+        # Outbox: past months go once all sent (this one, empty, too); the unsent one stays.
+        assert report.dropped == [name("outbox", -2), name("outbox", 0), name("inbox", -3)]
         assert report.kept == [name("outbox", -1)]
         remaining = {r[0] for r in await conn.fetch("SELECT event_id FROM outbox")}
         assert unsent in remaining and old_sent not in remaining
@@ -154,28 +132,11 @@ async def test_hot_queries_touch_only_their_months_partition(kit_dsn: str) -> No
     try:
         await partitions.maintain(conn, [OUTBOX], today=datetime.now(UTC).date())
         event_id = await _outbox(conn, datetime.now(UTC), sent=False)
-        plan = await conn.fetchval(
-            "EXPLAIN (FORMAT JSON) UPDATE outbox SET sent_at = clock_timestamp() "
-            "WHERE event_id = ANY($1::uuid[])",
-            [event_id],
-        )
+        read = await plan_relations(conn, outbox.MARK_SENT, [event_id])
         this_month = partitions.partition_name("outbox", partitions.month_of(datetime.now(UTC)))
-        assert _relations(plan) == {"outbox", this_month}  # json decoded by the pool codec
+        assert read == {"outbox", this_month}
     finally:
         await conn.close()
-
-
-def _relations(node: object) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if "Relation Name" in node:
-            found.add(node["Relation Name"])
-        for value in node.values():
-            found |= _relations(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _relations(item)
-    return found
 
 
 async def test_audit_retention_archives_old_months_and_the_chain_still_verifies(

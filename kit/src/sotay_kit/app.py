@@ -347,7 +347,9 @@ async def _maintain_partitions(
                 report = await partitions.maintain(
                     conn,
                     tables,
-                    today=state.clock().date(),
+                    # The wall clock, not ``state.clock``: ids carry the wall-clock month, and a
+                    # test's clock set years ahead must not expire this month's partitions.
+                    today=utc_now().date(),
                     ahead=settings.partition_months_ahead,
                     retention=settings.partition_retention_months,
                 )

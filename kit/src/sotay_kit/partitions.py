@@ -56,9 +56,10 @@ class PartitionedTable:
 
 
 # Kit's tables, in every service database. The outbox only needs what is still to publish (the
-# stream keeps the events); the inbox guards against redelivery, which a durable consumer only
-# does for messages not yet acknowledged — a few minutes' worth, kept three months.
-OUTBOX = PartitionedTable("outbox", "event_id", "uuid7", 1, keep_while="sent_at IS NULL")
+# stream keeps the events): past months go as soon as all their rows are sent. The inbox guards
+# against redelivery, which a durable consumer only does for messages not yet acknowledged — a
+# few minutes' worth, kept three months.
+OUTBOX = PartitionedTable("outbox", "event_id", "uuid7", 0, keep_while="sent_at IS NULL")
 INBOX = PartitionedTable("inbox", "event_id", "uuid7", 3)
 AUDIT_LOG = PartitionedTable("audit_log", "at", "timestamptz", 12, archive=True)
 KIT_TABLES = (OUTBOX, INBOX, AUDIT_LOG)
@@ -100,6 +101,25 @@ def window(today: date, ahead: int) -> list[date]:
     """The months that must have a partition: this one and ``ahead`` beyond it."""
     first = month_of(today)
     return [add_months(first, i) for i in range(ahead + 1)]
+
+
+def partitioned_ddl(
+    schema_ddl: str, spec: PartitionedTable, *, primary_key: str | None = None
+) -> str:
+    """``spec.table``'s ``CREATE TABLE`` and ``CREATE INDEX`` statements taken from
+    ``schema_ddl`` (the plain schema), made ``PARTITION BY RANGE (spec.column)``; the same
+    columns in the same order, as :func:`convert_sql` needs. ``primary_key`` replaces the
+    primary key's columns when they lack the partition key."""
+    table = re.search(rf"CREATE TABLE {spec.table} \(.*?\n\);", schema_ddl, re.DOTALL)
+    if table is None:
+        raise ValueError(f"no CREATE TABLE {spec.table} in the schema")
+    create = table[0].removesuffix(");") + f") PARTITION BY RANGE ({spec.column});"
+    if primary_key is not None:
+        create, n = re.subn(r"PRIMARY KEY \([^)]*\)", f"PRIMARY KEY ({primary_key})", create)
+        if n != 1:
+            raise ValueError(f"{spec.table} has no table-level PRIMARY KEY to replace")
+    indexes = re.findall(rf"CREATE (?:UNIQUE )?INDEX \w+ ON {spec.table} .*?;", schema_ddl)
+    return "\n".join([create, *indexes]) + "\n"
 
 
 def convert_sql(
@@ -209,6 +229,10 @@ async def _maintain_table(
     for month, name in sorted(existing.items()):
         if month >= oldest_kept:
             break
+        if spec.keep_while:
+            # Locked before the check, parent first as writers lock it: no row to keep may
+            # arrive between the check and the drop, and no deadlock with a writer.
+            await conn.execute(f"LOCK TABLE {spec.table}, {name} IN ACCESS EXCLUSIVE MODE")
         if spec.keep_while and await conn.fetchval(
             f"SELECT EXISTS (SELECT FROM ONLY {name} WHERE {spec.keep_while})"  # noqa: S608 - fixed names
         ):

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sotay_kit import audit
 from sotay_kit.app import BackgroundJob, Resources, ServiceSpec, background, create_service_app
 
-from . import metrics
+from . import metrics, partitioned
 from .projection.consumers import BINDINGS
 from .reports.routes import router as reports_router
 from .settings import AnalyticsSettings
@@ -23,6 +23,7 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     routers=(audit.router("analytics"), reports_router),
     consumers=BINDINGS,
+    partitioned=partitioned.TABLES,
 )
 
 

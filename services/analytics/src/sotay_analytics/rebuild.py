@@ -40,6 +40,7 @@ from sotay_kit.consumer import EventConsumer
 from sotay_kit.partitions import INBOX
 from sotay_kit.schema import INBOX_PARTITIONED_DDL, KIT_TABLES_DDL
 
+from . import partitioned
 from .projection.consumers import BINDINGS
 from .reports import repository as report_repo
 from .reports import service as reports
@@ -86,6 +87,7 @@ async def _prepare_schema(dsn: str) -> None:
             today = datetime.now(UTC).date()
             await conn.execute(partitions.convert_sql(INBOX, INBOX_PARTITIONED_DDL, today=today))
             await conn.execute(CURRENT_DDL)
+            await conn.execute(partitioned.partition_sql(today))
     finally:
         await conn.close()
 

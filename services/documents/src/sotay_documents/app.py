@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sotay_kit import audit
 from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
+from . import partitioned
 from .consumers import identity_binding
 from .deps import DocumentsState
 from .handbook import loader as handbook_loader
@@ -44,6 +45,7 @@ SPEC = ServiceSpec(
         news_router,
     ],
     consumers=[identity_binding()],
+    partitioned=[partitioned.READS],
 )
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sotay_kit import audit
 from sotay_kit.app import ServiceSpec, create_service_app
 
+from . import partitioned
 from .history.routes import router as history_router
 from .meetings.consumers import BINDINGS
 from .meetings.routes import router as meetings_router
@@ -25,6 +26,7 @@ SPEC = ServiceSpec(
     # audit log (/meetings/audit), the attendance history and the minutes first.
     routers=[audit.router("meetings"), history_router, minutes_router, meetings_router],
     consumers=BINDINGS,
+    partitioned=[partitioned.INVITEES],
 )
 
 

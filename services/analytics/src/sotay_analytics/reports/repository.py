@@ -164,6 +164,22 @@ async def attendance_by_org(
     )
 
 
+def attendance_by_member_sql(*, one_member: bool) -> str:
+    """Per member and month over ``[$2, $3)``: for member ``$1`` or the subtree at ``$1``.
+    Bounded by ``starts_at``, the partition key: it reads the asked months only."""
+    scope = "f.member_id = $1" if one_member else in_subtree("f.org_path", "$1")
+    return (
+        f"SELECT f.member_id::text AS key, {_month('f.starts_at')} AS month, "  # noqa: S608
+        "min(f.org_path) AS org_path, count(*) AS meetings_invited, "
+        "count(*) FILTER (WHERE f.status = 'present') AS present, "
+        "count(*) FILTER (WHERE f.status = 'late') AS late, "
+        "count(*) FILTER (WHERE f.status = 'absent_excused') AS absent_excused, "
+        "count(*) FILTER (WHERE f.status = 'absent_unexcused') AS absent_unexcused "
+        f"FROM an_attendance_final f WHERE {scope} AND f.starts_at >= $2 "
+        "AND f.starts_at < $3 GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+
+
 async def attendance_by_member(
     conn: Connection,
     *,
@@ -172,26 +188,9 @@ async def attendance_by_member(
     since: datetime,
     until: datetime,
 ) -> list[asyncpg.Record]:
-    first: object
-    if member_id is not None:
-        scope, first = "f.member_id = $1", member_id
-    else:
-        scope, first = in_subtree("f.org_path", "$1"), root
-    return list(
-        await conn.fetch(
-            f"SELECT f.member_id::text AS key, {_month('f.starts_at')} AS month, "  # noqa: S608
-            "min(f.org_path) AS org_path, count(*) AS meetings_invited, "
-            "count(*) FILTER (WHERE f.status = 'present') AS present, "
-            "count(*) FILTER (WHERE f.status = 'late') AS late, "
-            "count(*) FILTER (WHERE f.status = 'absent_excused') AS absent_excused, "
-            "count(*) FILTER (WHERE f.status = 'absent_unexcused') AS absent_unexcused "
-            f"FROM an_attendance_final f WHERE {scope} AND f.starts_at >= $2 "
-            "AND f.starts_at < $3 GROUP BY 1, 2 ORDER BY 1, 2",
-            first,
-            since,
-            until,
-        )
-    )
+    sql = attendance_by_member_sql(one_member=member_id is not None)
+    first = member_id if member_id is not None else root
+    return list(await conn.fetch(sql, first, since, until))
 
 
 async def meetings(

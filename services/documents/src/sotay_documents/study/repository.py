@@ -55,7 +55,7 @@ async def reading_target(
 # locked first, re-read after a concurrent post commits) and returns both; only when there is
 # no row does the INSERT run (a concurrent first read may win it: then nothing is returned and
 # the statement is run again, finding that row to update).
-_RECORD = """
+RECORD_PROGRESS = """
 WITH moved AS (
     UPDATE reads r SET
         last_read_at = $8,
@@ -101,9 +101,9 @@ async def record(
     ``last_event_progress`` follows the progress when a DocumentRead is due (studied now, or a
     ``step`` crossed). Returns the row after and the row before (``old_*``)."""
     args = (*_columns(reading), progress, studied_at, at, step)
-    row = await conn.fetchrow(_RECORD, *args)
+    row = await conn.fetchrow(RECORD_PROGRESS, *args)
     if row is None:
-        row = await conn.fetchrow(_RECORD, *args)
+        row = await conn.fetchrow(RECORD_PROGRESS, *args)
     assert row is not None
     return row
 
