@@ -246,6 +246,54 @@ async def test_secretary_schedules_runs_closes_and_signs_a_meeting_with_a_member
         await expect(page.get_by_test_id("attended-now")).to_have_text("Có mặt 2/5")
         await screen(page, "secretary-run-marked")
 
+        # ── votes: an open motion (a phone and a show of hands), then a secret ballot ─────
+        await page.get_by_label("Nội dung biểu quyết").fill("Thông qua nghị quyết của chi bộ")
+        await page.get_by_role("button", name="Đưa ra biểu quyết").click()
+        first = page.get_by_test_id("motion-1")
+        await expect(first.get_by_test_id("cast-1")).to_have_text(
+            "0/2 đảng viên có mặt đã bỏ phiếu trên điện thoại"
+        )
+        # The member present on their phone sees it come (the page polls) and votes once.
+        await phone.get_by_label("Tán thành", exact=True).check(timeout=15_000)
+        await phone.get_by_role("button", name="Gửi biểu quyết").click()
+        await expect(phone.get_by_text("Lựa chọn của bạn: Tán thành")).to_be_visible()
+        await screen(phone, "member-vote")
+        await expect(first.get_by_test_id("cast-1")).to_contain_text("1/2", timeout=15_000)
+        # Lê Văn Có Mặt has no phone: the secretary counts the hand.
+        await first.get_by_label("Số giơ tay: Tán thành", exact=True).fill("1")
+        await first.get_by_role("button", name="Ghi số giơ tay").click()
+        await expect(first.get_by_role("status")).to_have_text("Đã ghi số giơ tay.")
+        await first.get_by_role("button", name="Kết thúc biểu quyết").click()
+        await expect(first.get_by_test_id("total-1-0")).to_have_text("2")
+        await expect(first.get_by_test_id("cast-1")).to_contain_text("Đã kết thúc")
+
+        await page.get_by_label("Nội dung biểu quyết").fill("Bầu tổ trưởng tổ đảng")
+        await page.get_by_label("Các phương án (mỗi dòng một phương án)").fill(
+            "Lê Văn Có Mặt\nTrần Thị Quét Mã"
+        )
+        await page.get_by_label("Bỏ phiếu kín").check()
+        await page.get_by_role("button", name="Đưa ra biểu quyết").click()
+        second = page.get_by_test_id("motion-2")
+        await expect(second).to_contain_text("Phiếu kín: kết quả hiện khi kết thúc biểu quyết.")
+        await phone.get_by_label("Trần Thị Quét Mã", exact=True).check(timeout=15_000)
+        await phone.get_by_role("button", name="Gửi biểu quyết").click()
+        await expect(
+            phone.get_by_text("Bạn đã bỏ phiếu. Phiếu kín không ghi lựa chọn của ai.")
+        ).to_be_visible()
+        await expect(second.get_by_test_id("cast-2")).to_contain_text("1/2", timeout=15_000)
+        await screen(page, "secretary-motions")
+        await second.get_by_role("button", name="Kết thúc biểu quyết").click()
+        await expect(second.get_by_test_id("total-2-1")).to_have_text("1")
+        async with platform.client() as client:
+            r = await client.get(f"/api/v1/meetings/{meeting_id}/motions", headers=sec_auth)
+            motions = r.json()
+        assert [[o["total"] for o in m["options"]] for m in motions] == [[2, 0, 0], [0, 1]]
+        assert [m["secret"] for m in motions] == [False, True]
+        await expect(phone.get_by_test_id("results-2")).to_contain_text(
+            "Trần Thị Quét Mã: 1", timeout=15_000
+        )
+        await screen(phone, "member-vote-results")
+
         # ── close: tallies and quorum, equal to the API's ─────────────────────────────────
         await page.get_by_role("button", name="Kết thúc cuộc họp").click()
         await page.get_by_role("button", name="Xác nhận kết thúc").click()
@@ -278,6 +326,9 @@ async def test_secretary_schedules_runs_closes_and_signs_a_meeting_with_a_member
         await expect(editor).not_to_have_value("")
         draft = await editor.input_value()
         assert title in draft
+        assert (
+            "Bầu tổ trưởng tổ đảng (bỏ phiếu kín) — Lê Văn Có Mặt: 0; Trần Thị Quét Mã: 1" in draft
+        )
         conclusion = "Kết luận: chi bộ thống nhất triển khai nghị quyết trong tháng."
         await editor.fill(draft.rstrip() + "\n\n" + conclusion + "\n")
         await page.get_by_role("button", name="Lưu biên bản").click()

@@ -229,6 +229,18 @@ def sample(model: type[Event]) -> Event:
             "signed_by": _id(),
             "occurred_at": LATER,
         },
+        meetings.MotionClosed: {
+            "meeting_id": _id(),
+            "motion_id": _id(),
+            "org_id": _id(),
+            "org_path": "1.12.305.7",
+            "secret": True,
+            "votes": [9, 1, 0],
+            "hands": [2, 0, 1],
+            "present": 14,
+            "closed_by": _id(),
+            "occurred_at": LATER,
+        },
         notify.NotificationDelivered: delivery,
         notify.NotificationFailed: delivery | {"error_code": "subscription_gone", "final": True},
         notify.NotificationBatchDelivered: {
@@ -253,7 +265,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 28
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 29
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 
@@ -375,6 +387,9 @@ def test_models_are_frozen() -> None:
         (identity.MemberCreated, {"org_path": "1..2"}, "pattern"),
         (identity.MemberTransferred, {"to_org_path": "1.12.305.7 "}, "pattern"),
         (meetings.MinutesSigned, {"content_sha256": "AB" * 32}, "pattern"),
+        (meetings.MotionClosed, {"present": 12}, "more ballots than members present"),
+        (meetings.MotionClosed, {"hands": [0, 0]}, "one count per option"),
+        (meetings.MotionClosed, {"votes": [9, -1, 0]}, "must not be negative"),
         (notify.NotificationFailed, {"attempt": 0}, "greater than or equal to 1"),
     ],
 )

@@ -40,6 +40,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     meetings.RsvpRecorded,
     meetings.AttendanceRecorded,
     meetings.MinutesSigned,
+    meetings.MotionClosed,
     notify.NotificationDelivered,
     notify.NotificationFailed,
     notify.NotificationBatchDelivered,

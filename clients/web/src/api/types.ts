@@ -13,6 +13,7 @@ export type MeetingSummary = Meetings["schemas"]["MeetingSummary"];
 export type Meeting = Meetings["schemas"]["MeetingOut"];
 export type RsvpIn = Meetings["schemas"]["RsvpIn"];
 export type Attendance = Meetings["schemas"]["AttendanceOut"];
+export type Motion = Meetings["schemas"]["MotionOut"];
 
 export type DocumentSummary = Documents["schemas"]["DocumentSummary"];
 export type DocumentDetail = Documents["schemas"]["DocumentOut"];

@@ -113,6 +113,18 @@ export const t = {
     } as Record<string, string>,
     present: "Có mặt",
     statusLabel: "Trạng thái",
+    votes: "Biểu quyết",
+    noMotions: "Chưa có nội dung nào được đưa ra biểu quyết.",
+    secretBallot: "bỏ phiếu kín",
+    openBallot: "biểu quyết công khai",
+    choose: "Lựa chọn của bạn",
+    sendVote: "Gửi biểu quyết",
+    voted: "Bạn đã biểu quyết.",
+    votedSecret: "Bạn đã bỏ phiếu. Phiếu kín không ghi lựa chọn của ai.",
+    myChoice: (label: string) => `Lựa chọn của bạn: ${label}`,
+    results: "Kết quả",
+    counting: "Đang biểu quyết",
+    ballots: (cast: number, present: number) => `${cast} phiếu trên ${present} đảng viên có mặt`,
   },
 
   documents: {

@@ -5,6 +5,11 @@ import { cachedGet, write } from "../offline/store";
 import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
 import { when } from "../ui/format";
 import { useLocation } from "../ui/router";
+import { Votes } from "./Votes";
+
+function isPresent(attendance: string | null | undefined): boolean {
+  return attendance === "present" || attendance === "late";
+}
 
 function myReply(m: MeetingSummary): string {
   if (m.me?.checked_in_at) return t.meetings.present;
@@ -129,6 +134,9 @@ export function MeetingDetail({ id }: { id: string }) {
                 <CheckIn meeting={m} onDone={meeting.reload} />
               )}
             </>
+          )}
+          {m.status !== "cancelled" && m.me?.standing === "member" && isPresent(m.me.attendance) && (
+            <Votes meetingId={m.id} running={m.status === "scheduled"} />
           )}
         </Screen>
       )}

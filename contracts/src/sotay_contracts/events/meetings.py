@@ -27,6 +27,7 @@ __all__ = [
     "MeetingScheduled",
     "MeetingUpdated",
     "MinutesSigned",
+    "MotionClosed",
     "Occurrence",
     "RsvpRecorded",
     "RsvpResponse",
@@ -249,3 +250,42 @@ class MinutesSigned(Event):
     content_sha256: Sha256Hex
     signed_by: uuid.UUID
     occurred_at: AwareDatetime
+
+
+MAX_MOTION_OPTIONS = 10
+
+
+class MotionClosed(Event):
+    """Fires once when a motion put to the vote in a meeting (biểu quyết) is closed: the final
+    count per option, votes cast from phones and show-of-hands counts the chair recorded for
+    members without one. Counts only: no voter, no member's choice, and neither the motion's
+    title nor its options' labels, which may name people (a grade, a candidate).
+    """
+
+    SUBJECT: ClassVar[str] = "meetings.motion.closed.v1"
+    AGGREGATE: ClassVar[str] = "meeting_id"
+
+    meeting_id: uuid.UUID
+    motion_id: uuid.UUID
+    org_id: uuid.UUID
+    org_path: OrgPath
+    secret: bool = Field(description="A secret ballot: no one can link a ballot to a member.")
+    votes: list[int] = Field(
+        min_length=2, max_length=MAX_MOTION_OPTIONS, description="Votes cast per option, in order."
+    )
+    hands: list[int] = Field(
+        min_length=2, max_length=MAX_MOTION_OPTIONS, description="Show-of-hands count per option."
+    )
+    present: int = Field(ge=0, description="Members present (checked in) when it closed.")
+    closed_by: uuid.UUID
+    occurred_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _counts_fit(self) -> Self:
+        if len(self.votes) != len(self.hands):
+            raise ValueError("votes and hands must have one count per option")
+        if min(self.votes + self.hands) < 0:
+            raise ValueError("counts must not be negative")
+        if sum(self.votes) + sum(self.hands) > self.present:
+            raise ValueError("more ballots than members present")
+        return self

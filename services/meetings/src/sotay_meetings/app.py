@@ -13,6 +13,7 @@ from .history.routes import router as history_router
 from .meetings.consumers import BINDINGS
 from .meetings.routes import router as meetings_router
 from .minutes.routes import router as minutes_router
+from .motions.routes import router as motions_router
 from .settings import MeetingsSettings
 
 SPEC = ServiceSpec(
@@ -24,7 +25,13 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     # Static and more specific paths before /meetings/{meeting_id}, which would take them: the
     # audit log (/meetings/audit), the attendance history and the minutes first.
-    routers=[audit.router("meetings"), history_router, minutes_router, meetings_router],
+    routers=[
+        audit.router("meetings"),
+        history_router,
+        minutes_router,
+        motions_router,
+        meetings_router,
+    ],
     consumers=BINDINGS,
     partitioned=[partitioned.INVITEES],
 )

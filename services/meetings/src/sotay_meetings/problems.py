@@ -69,6 +69,26 @@ class MeetingNotClosed(Conflict):
     slug, title = "meeting-not-closed", "Cuộc họp chưa kết thúc"
 
 
+class MotionNotFound(NotFound):
+    slug, title = "motion-not-found", "Không tìm thấy nội dung biểu quyết"
+
+
+class MotionClosed(Conflict):
+    slug, title = "motion-closed", "Biểu quyết đã kết thúc"
+
+
+class AlreadyVoted(Conflict):
+    slug, title = "already-voted", "Đã biểu quyết"
+
+
+class InvalidChoice(Unprocessable):
+    slug, title = "invalid-choice", "Phương án không hợp lệ"
+
+
+class TooManyBallots(Unprocessable):
+    slug, title = "too-many-ballots", "Số phiếu vượt số đảng viên có mặt"
+
+
 # What an action on one open meeting can meet: the meeting is not there (or not visible), or
 # already closed or cancelled. Shared by the routes that act on a meeting.
 OPEN_MEETING = (MeetingNotFound, MeetingClosed, MeetingCancelled)

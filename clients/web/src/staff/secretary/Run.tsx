@@ -6,6 +6,7 @@ import { get, getIfChanged, post } from "../../api/client";
 import type { CellMate } from "../../api/types";
 import { ErrorBox, Screen, Show, useAsync } from "../../ui/common";
 import type { QrPath } from "./qr";
+import { Motions } from "./Motions";
 import { cellMates, nameOf, type AttendanceMark, type CheckinCode, type Invitee, type Meeting } from "./api";
 import { v } from "./vi";
 
@@ -327,6 +328,7 @@ function Live({ initial, people }: { initial: Meeting; people: Map<string, CellM
           ))}
         </ul>
       </section>
+      {m.status !== "cancelled" && <Motions meetingId={m.id} running={m.status === "scheduled"} />}
       {m.status === "scheduled" && <Close meeting={m} onClosed={setM} />}
     </>
   );

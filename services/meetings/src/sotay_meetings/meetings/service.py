@@ -89,7 +89,7 @@ async def _visible(conn: Connection, who: Principal, meeting_id: UUID) -> asyncp
     return meeting
 
 
-async def _for_action(
+async def for_action(
     conn: Connection, who: Principal, meeting_id: UUID, *, exclusive: bool = False
 ) -> tuple[asyncpg.Record, dict[str, Any] | None, bool]:
     """(meeting locked for the action, the caller's roster row, whether the caller manages it);
@@ -105,14 +105,14 @@ async def _for_action(
     return meeting, mine, manager
 
 
-def _require_manager(manager: bool) -> None:
+def require_manager(manager: bool) -> None:
     if not manager:
         raise Forbidden(
             "Chỉ bí thư, phó bí thư chi bộ, cấp ủy cấp trên hoặc chủ trì được làm việc này"
         )
 
 
-def _require_open(meeting: asyncpg.Record) -> None:
+def require_open(meeting: asyncpg.Record) -> None:
     if meeting["status"] == "closed":
         raise problems.MeetingClosed("Cuộc họp đã kết thúc; không thể thay đổi")
     if meeting["status"] == "cancelled":
@@ -511,9 +511,9 @@ async def update(
     *,
     now: datetime,
 ) -> MeetingOut:
-    meeting, _, manager = await _for_action(conn, who, meeting_id, exclusive=True)
-    _require_manager(manager)
-    _require_open(meeting)
+    meeting, _, manager = await for_action(conn, who, meeting_id, exclusive=True)
+    require_manager(manager)
+    require_open(meeting)
     changes = _plan_changes(meeting, body)
     _check_new_times(meeting, changes, now)
     invitees_changed = await _change_invitees(conn, meeting, changes, body)
@@ -551,9 +551,9 @@ async def update(
 async def cancel(
     conn: Connection, who: Principal, meeting_id: UUID, body: MeetingCancel, *, now: datetime
 ) -> MeetingOut:
-    meeting, _, manager = await _for_action(conn, who, meeting_id, exclusive=True)
-    _require_manager(manager)
-    _require_open(meeting)
+    meeting, _, manager = await for_action(conn, who, meeting_id, exclusive=True)
+    require_manager(manager)
+    require_open(meeting)
     revision = await repository.cancel(
         conn, meeting_id, body.reason_code.value, body.note, who.member_id, now
     )
@@ -578,10 +578,10 @@ async def cancel(
 async def rsvp(
     conn: Connection, who: Principal, meeting_id: UUID, body: RsvpIn, *, now: datetime
 ) -> RsvpOut:
-    meeting, mine, _ = await _for_action(conn, who, meeting_id)
+    meeting, mine, _ = await for_action(conn, who, meeting_id)
     if mine is None:
         raise problems.NotInvited("Bạn không có tên trong danh sách cuộc họp này")
-    _require_open(meeting)
+    require_open(meeting)
     if now >= meeting["starts_at"]:
         raise problems.RsvpClosed("Cuộc họp đã bắt đầu; không thể trả lời nữa")
     same = (mine["rsvp"], mine["rsvp_reason"], mine["rsvp_note"]) == (
@@ -649,9 +649,9 @@ async def checkin_code(
     settings: MeetingsSettings,
     svg: bool = True,
 ) -> CheckinCodeOut:
-    meeting, _, manager = await _for_action(conn, who, meeting_id)
-    _require_manager(manager)
-    _require_open(meeting)
+    meeting, _, manager = await for_action(conn, who, meeting_id)
+    require_manager(manager)
+    require_open(meeting)
     opens, closes = _window(meeting, settings)
     if not opens <= now <= closes:
         raise _outside_window(opens, closes)
@@ -700,10 +700,10 @@ async def check_in(
     now: datetime,
     settings: MeetingsSettings,
 ) -> AttendanceOut:
-    meeting, mine, _ = await _for_action(conn, who, meeting_id)
+    meeting, mine, _ = await for_action(conn, who, meeting_id)
     if mine is None:
         raise problems.NotInvited("Bạn không có tên trong danh sách cuộc họp này")
-    _require_open(meeting)
+    require_open(meeting)
     opens, closes = _window(meeting, settings)
     if not opens <= now <= closes:
         raise _outside_window(opens, closes)
@@ -765,9 +765,9 @@ async def mark(
     now: datetime,
     settings: MeetingsSettings,
 ) -> AttendanceOut:
-    meeting, _, manager = await _for_action(conn, who, meeting_id)
-    _require_manager(manager)
-    _require_open(meeting)
+    meeting, _, manager = await for_action(conn, who, meeting_id)
+    require_manager(manager)
+    require_open(meeting)
     target = await repository.invitee(conn, meeting_id, member_id)
     if target is None:
         raise problems.NotInvited("Người này không có tên trong danh sách cuộc họp")
@@ -821,9 +821,9 @@ async def close(
     now: datetime,
     settings: MeetingsSettings,
 ) -> MeetingOut:
-    meeting, _, manager = await _for_action(conn, who, meeting_id, exclusive=True)
-    _require_manager(manager)
-    _require_open(meeting)
+    meeting, _, manager = await for_action(conn, who, meeting_id, exclusive=True)
+    require_manager(manager)
+    require_open(meeting)
     if now < meeting["starts_at"]:
         raise problems.MeetingNotStarted("Chưa thể kết thúc một cuộc họp chưa bắt đầu")
     rows = await repository.invitees(conn, meeting_id)
@@ -885,7 +885,7 @@ async def close(
 async def label_roster(
     conn: Connection, who: Principal, meeting_id: UUID, body: RosterLabels
 ) -> RosterLabelsOut:
-    meeting, _, _ = await _for_action(conn, who, meeting_id)
+    meeting, _, _ = await for_action(conn, who, meeting_id)
     if not access.edits_minutes(
         who, meeting["org_path"], meeting["chair_id"], meeting["minute_taker_id"]
     ):

@@ -74,8 +74,39 @@ def document_line(document_id: UUID, names: Mapping[UUID, DocumentName]) -> str:
     return f"{known.number} {known.title}" if known.number else known.title
 
 
+@dataclass(frozen=True)
+class Motion:
+    number: int
+    title: str
+    secret: bool
+    closed: bool
+    options: Sequence[tuple[str, int]]  # label, votes + hands
+    present: int | None
+
+
+def motion_lines(motions: Sequence[Motion]) -> list[str]:
+    lines = ["## Biểu quyết", ""]
+    if not motions:
+        return [*lines, "(không có)", ""]
+    for m in motions:
+        how = "bỏ phiếu kín" if m.secret else "biểu quyết công khai"
+        if not m.closed:
+            lines.append(f"{m.number}. {m.title} ({how}): _đang biểu quyết, chưa có kết quả._")
+            continue
+        counts = "; ".join(f"{label}: {n}" for label, n in m.options)
+        cast = sum(n for _, n in m.options)
+        lines.append(
+            f"{m.number}. {m.title} ({how}) — {counts} "
+            f"({cast} phiếu trên {m.present} đảng viên có mặt)."
+        )
+    return [*lines, ""]
+
+
 def draft(
-    meeting: Any, people: Sequence[Person], documents: Mapping[UUID, DocumentName] | None = None
+    meeting: Any,
+    people: Sequence[Person],
+    documents: Mapping[UUID, DocumentName] | None = None,
+    motions: Sequence[Motion] = (),
 ) -> str:
     labels = {p.member_id: p.label for p in people}
     kind_title = KIND_TITLES.get(meeting["kind"], "Sinh hoạt chi bộ")
@@ -144,8 +175,8 @@ def draft(
     lines += ["", "## Tài liệu kèm theo", ""]
     attached = list(meeting["document_ids"])
     lines += [f"- {document_line(d, documents or {})}" for d in attached] or ["(không có)"]
+    lines += ["", *motion_lines(motions)]
     lines += [
-        "",
         "## Diễn biến và kết luận",
         "",
         "_(Thư ký ghi diễn biến, ý kiến phát biểu và kết luận của cuộc họp tại đây.)_",

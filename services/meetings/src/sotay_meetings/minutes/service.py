@@ -32,6 +32,7 @@ from sotay_kit.ids import new_id
 from .. import access, problems
 from ..meetings import repository as meetings_repository
 from ..meetings.service import final_status
+from ..motions import repository as motions_repository
 from ..times import local
 from . import render, repository
 from .schemas import MinutesIn, MinutesOut, MinutesSignIn
@@ -72,7 +73,21 @@ async def generate(conn: Connection, meeting: asyncpg.Record) -> str:
     ]
     names = await meetings_repository.document_names(conn, list(meeting["document_ids"]))
     documents = {k: render.DocumentName(v["number"], v["title"]) for k, v in names.items()}
-    return render.draft(meeting, people, documents)
+    motions = [
+        render.Motion(
+            number=m["number"],
+            title=m["title"],
+            secret=m["secret"],
+            closed=m["status"] == "closed",
+            options=[
+                (label, v + h)
+                for label, v, h in zip(m["options"], m["votes"], m["hands"], strict=True)
+            ],
+            present=m["present"],
+        )
+        for m in await motions_repository.of_meeting(conn, meeting["id"])
+    ]
+    return render.draft(meeting, people, documents, motions)
 
 
 def _out(meeting_id: UUID, row: asyncpg.Record | None, content: str | None = None) -> MinutesOut:
