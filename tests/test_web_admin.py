@@ -13,6 +13,7 @@ import csv
 import io
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import httpx
 import pyotp
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
+from sotay_kit.clock import LOCAL_TZ
 
 from .browser import Browsing, screen, sign_in
 from .conftest import NEW_PASSWORD, NewMember, Platform, all_pages, new_member, wait_until
@@ -318,9 +320,29 @@ async def test_admin_finds_edits_transfers_and_removes_a_member_grants_a_role_an
         await page.get_by_role("button", name="Lưu").click()
         await expect(page.get_by_text("Đã lưu thay đổi.")).to_be_visible()
 
-        await page.get_by_label("Tìm tổ chức theo tên hoặc mã").fill(f"dong hoa {tag}")
-        await page.get_by_role("button", name="Tìm", exact=True).click()
-        await page.get_by_role("button", name=tree["east"]["title"]).click()
+        # A reward decided by the admin's grassroots committee, onto the member's record.
+        record = page.get_by_role("region", name="Khen thưởng, kỷ luật")
+        await record.get_by_label("Hình thức").select_option(label="Giấy khen")
+        await record.get_by_label("Số quyết định").fill("07-QĐ/ĐU")
+        await record.get_by_label("Ngày quyết định").fill(
+            datetime.now(LOCAL_TZ).strftime("%Y-%m-%d")
+        )
+        await record.get_by_role("button", name=tree["committee"]["title"]).click()
+        await record.get_by_label("Nội dung quyết định").fill(
+            "Hoàn thành xuất sắc nhiệm vụ năm 2026"
+        )
+        await record.get_by_role("button", name="Ghi vào hồ sơ").click()
+        await expect(page.get_by_role("dialog")).to_contain_text("Ghi Giấy khen vào hồ sơ")
+        await page.get_by_role("dialog").get_by_role("button", name="Xác nhận").click()
+        await expect(record.get_by_test_id("record-entries")).to_contain_text(
+            "Giấy khen — Quyết định số 07-QĐ/ĐU"
+        )
+        await screen(page, "admin-member-record")
+
+        transfer = page.get_by_role("form", name="Chuyển sinh hoạt")
+        await transfer.get_by_label("Tìm tổ chức theo tên hoặc mã").fill(f"dong hoa {tag}")
+        await transfer.get_by_role("button", name="Tìm", exact=True).click()
+        await transfer.get_by_role("button", name=tree["east"]["title"]).click()
         await page.get_by_role("button", name="Chuyển sinh hoạt").click()
         dialog = page.get_by_role("dialog")
         await expect(dialog).to_contain_text(f"sang {tree['east']['title']}")

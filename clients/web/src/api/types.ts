@@ -8,6 +8,8 @@ export type Me = Identity["schemas"]["Me"];
 export type Membership = Identity["schemas"]["MembershipOut"];
 export type CellMate = Identity["schemas"]["CellMateOut"];
 export type TotpEnrolment = Identity["schemas"]["TotpEnrolment"];
+export type MemberRecord = Identity["schemas"]["MemberRecord"];
+export type Distinction = Identity["schemas"]["DistinctionOut"];
 
 export type MeetingSummary = Meetings["schemas"]["MeetingSummary"];
 export type Meeting = Meetings["schemas"]["MeetingOut"];

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, get } from "../api/client";
-import type { CellMate, Membership, Page } from "../api/types";
+import type { CellMate, Distinction, MemberRecord, Page } from "../api/types";
 import { t } from "../i18n/vi";
 import { cachedGet } from "../offline/store";
 import { me, signOut } from "../session";
@@ -10,12 +10,30 @@ import { TotpEnrolmentForm } from "../ui/totp";
 import { navigate } from "../ui/router";
 import { TEXT_SIZES, setTextSize, setTheme, textSize, theme } from "../ui/settings";
 
+function Distinctions({ id, title, items }: { id: string; title: string; items: Distinction[] }) {
+  return (
+    <section aria-labelledby={id} class="card">
+      <h2 id={id}>{title}</h2>
+      {items.length === 0 ? (
+        <p>{t.profile.none}</p>
+      ) : (
+        <ul class="plain" data-testid={id}>
+          {items.map((d) => (
+            <li key={d.id}>
+              <strong>{t.profile.forms[d.form] ?? d.form}</strong> — {t.profile.decision(d.decision_number, day(d.decided_on), d.decided_by_title)}
+              <br />
+              {d.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 export function Profile() {
   const profile = me.value!;
-  const history = useAsync(
-    () => cachedGet<Page<Membership>>(`/api/v1/members/${profile.id}/memberships`),
-    [profile.id],
-  );
+  const record = useAsync(() => cachedGet<MemberRecord>("/api/v1/me/record"), [profile.id]);
   const cell = useAsync(() => cachedGet<Page<CellMate>>("/api/v1/me/cell/members", { limit: 200 }), []);
 
   async function leave(everywhere: boolean) {
@@ -58,21 +76,31 @@ export function Profile() {
         </Show>
       </section>
 
-      <section aria-labelledby="history" class="card">
-        <h2 id="history">{t.profile.history}</h2>
-        <Show state={history}>
-          {(page) => (
-            <ul class="plain">
-              {page.items.map((m) => (
-                <li key={`${m.cell_id}-${m.started_on}`}>
-                  {m.cell_title} — {t.profile.since(day(m.started_on))}
-                  {m.ended_on ? ` ${t.profile.until(day(m.ended_on))}` : ""}
-                </li>
-              ))}
-            </ul>
-          )}
-        </Show>
-      </section>
+      <Show state={record}>
+        {(r) => (
+          <>
+            <section aria-labelledby="history" class="card">
+              <h2 id="history">{t.profile.history}</h2>
+              <dl class="facts">
+                <dt>{t.profile.admittedOn}</dt>
+                <dd>{r.admitted_on ? day(r.admitted_on) : t.profile.notRecorded}</dd>
+                <dt>{t.profile.officialOn}</dt>
+                <dd>{r.official_on ? day(r.official_on) : t.profile.notRecorded}</dd>
+              </dl>
+              <ul class="plain">
+                {r.history.map((m) => (
+                  <li key={`${m.cell_id}-${m.started_on}`}>
+                    {m.cell_title} — {t.profile.since(day(m.started_on))}
+                    {m.ended_on ? ` ${t.profile.until(day(m.ended_on))}` : ""}
+                  </li>
+                ))}
+              </ul>
+            </section>
+            <Distinctions id="rewards" title={t.profile.rewards} items={r.rewards} />
+            <Distinctions id="discipline" title={t.profile.discipline} items={r.discipline} />
+          </>
+        )}
+      </Show>
 
       <section aria-labelledby="display" class="card">
         <h2 id="display">{t.profile.display}</h2>

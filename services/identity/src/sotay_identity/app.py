@@ -20,6 +20,7 @@ from .grants.routes import router as grants_router
 from .members.routes import router as members_router
 from .orgs.routes import me_router as my_cell_router
 from .orgs.routes import router as orgs_router
+from .records.routes import router as records_router
 from .settings import IdentitySettings
 
 SPEC = ServiceSpec(
@@ -27,7 +28,15 @@ SPEC = ServiceSpec(
     version="0.1.0",
     description="Cây tổ chức, đảng viên, vai trò, đăng nhập và mã truy cập.",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    routers=[auth_router, my_cell_router, orgs_router, members_router, grants_router, audit_router],
+    routers=[
+        auth_router,
+        my_cell_router,
+        orgs_router,
+        records_router,
+        members_router,
+        grants_router,
+        audit_router,
+    ],
 )
 
 

@@ -17,6 +17,7 @@ import {
   type OrgRef,
   type Reissued,
 } from "./api";
+import { RecordCard } from "./Record";
 import { Back, Confirm, OrgPicker, type Pending } from "./ui";
 import { v } from "./vi";
 
@@ -333,6 +334,8 @@ export function MemberDetail({ id }: { id: string }) {
                       {v.members.transfer}
                     </button>
                   </form>
+
+                  <RecordCard memberId={id} name={m.full_name} />
 
                   <div class="stack card">
                     <h2>{v.members.reissue}</h2>

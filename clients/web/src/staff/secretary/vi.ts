@@ -96,7 +96,7 @@ export const v = {
     options: "Các phương án (mỗi dòng một phương án)",
     optionsHint: "Để trống: Tán thành / Không tán thành / Không biểu quyết.",
     open: "Đưa ra biểu quyết",
-    none: "Chưa có nội dung nào được đưa ra biểu quyết.",
+    none: t.meetings.noMotions,
     secretBallot: t.meetings.secretBallot,
     openBallot: t.meetings.openBallot,
     cast: (cast: number, present: number) => `${cast}/${present} đảng viên có mặt đã bỏ phiếu trên điện thoại`,
