@@ -10,8 +10,12 @@ transaction under a transaction-scoped advisory lock (one replica at a time, the
 
 - creates the partitions of this month and of ``ahead`` months beyond it;
 - moves the rows that fell into the default partition (the table was just converted, or the
-  job did not run for months) into partitions of their month;
-- past the table's retention, drops its old partitions — or, for a table whose history is kept
+  job did not run for months) into partitions of their month — except where another table's
+  foreign key references rows of the default partition, which Postgres then refuses to detach:
+  those rows stay in the default partition (reported as ``unmoved``);
+- past the table's retention, drops its old partitions (detached first: Postgres refuses to
+  drop a partition that a foreign key references; list the referencing tables first, so their
+  month is gone when the referenced one is detached) — or, for a table whose history is kept
   (the audit log), detaches them into schema ``archive`` — except a partition still holding a
   row that matches ``keep_while`` (an outbox row not yet published).
 
@@ -31,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 from uuid import UUID
+
+import asyncpg
 
 from .db import Connection
 
@@ -161,6 +167,9 @@ class MaintenanceReport:
     archived: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # past retention but holding rows to keep
     skipped: list[str] = field(default_factory=list)  # another replica held the table's lock
+    # ``<table>_default:YYYYMM``: stray rows left in the default partition, referenced by
+    # another table's rows (the default partition of a referenced table cannot be detached)
+    unmoved: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[str]:  # for logs: what changed, by name
         yield from (f"+{n}" for n in self.created)
@@ -218,7 +227,15 @@ async def _maintain_table(
         if month in existing:
             continue
         if month in stray:
-            report.moved_rows += await _create_moving_rows(conn, spec, month)
+            try:
+                async with conn.transaction():  # a savepoint: a refusal undoes the detach
+                    report.moved_rows += await _create_moving_rows(conn, spec, month)
+            except asyncpg.ForeignKeyViolationError:
+                # Rows of another table reference the default partition's rows (notify's
+                # deliveries → notifications): Postgres refuses to detach it, so its rows of
+                # this month stay there, like ids that are not UUIDv7.
+                report.unmoved.append(f"{spec.table}_default:{month:%Y%m}")
+                continue
         else:
             await conn.execute(create_partition_sql(spec, month))
         existing[month] = partition_name(spec.table, month)
@@ -241,6 +258,9 @@ async def _maintain_table(
             await _archive(conn, spec.table, name)
             report.archived.append(name)
         else:
+            # Detached first: Postgres refuses to drop a partition that a foreign key
+            # references (even with no referencing row left); detaching checks there is none.
+            await conn.execute(f"ALTER TABLE {spec.table} DETACH PARTITION {name}")
             await conn.execute(f"DROP TABLE {name}")
             report.dropped.append(name)
 
