@@ -28,6 +28,7 @@ from .events.consumers import bindings
 from .events.service import Policy
 from .hub import Hub
 from .inbox.routes import router as inbox_router
+from .partitions import NOTIFY_TABLES
 from .preferences.routes import router as preferences_router
 from .push.routes import router as push_router
 from .settings import NotifySettings
@@ -42,6 +43,7 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     routers=[audit.router("notify"), inbox_router, preferences_router, push_router],
     consumers=bindings(Policy()),
+    partitioned=NOTIFY_TABLES,
 )
 
 

@@ -39,17 +39,17 @@ WITH chunk AS (
       AND ($4::uuid IS NULL OR n.member_id > $4) AND n.member_id <= $5
 )
 INSERT INTO deliveries (notification_id, member_id, channel, subscription_id, next_attempt_at,
-                        created_at)
-SELECT c.id, c.member_id, 'webpush', s.id, $6::timestamptz, $6::timestamptz
+                        created_at, cause_id)
+SELECT c.id, c.member_id, 'webpush', s.id, $6::timestamptz, $6::timestamptz, $2::uuid
 FROM chunk c JOIN push_subscriptions s ON s.member_id = c.member_id
 LEFT JOIN preferences p ON p.member_id = c.member_id
 WHERE $7 AND coalesce(p.webpush, true)
 UNION ALL
-SELECT c.id, c.member_id, 'email', NULL::uuid, $6, $6
+SELECT c.id, c.member_id, 'email', NULL::uuid, $6, $6, $2
 FROM chunk c JOIN preferences p ON p.member_id = c.member_id
 WHERE $8 AND p.email AND p.email_address IS NOT NULL
 UNION ALL
-SELECT c.id, c.member_id, 'sms', NULL::uuid, $6, $6
+SELECT c.id, c.member_id, 'sms', NULL::uuid, $6, $6, $2
 FROM chunk c JOIN preferences p ON p.member_id = c.member_id
 WHERE $9 AND p.sms AND p.phone IS NOT NULL
 ON CONFLICT DO NOTHING
@@ -93,17 +93,19 @@ async def advance_job(
     )
 
 
+# deliveries is partitioned by cause_id (sotay_notify.partitions): the due ones are found by
+# the partitions' deliveries_due indexes; the lease names each by (id, cause_id), its key.
 _CLAIM = """
 WITH due AS (
-    SELECT id FROM deliveries
+    SELECT id, cause_id FROM deliveries
     WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
     ORDER BY next_attempt_at, id LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
 UPDATE deliveries d SET lease_until = $1 + make_interval(secs => $3), lease_token = $4,
     attempts = d.attempts + 1
-FROM due WHERE d.id = due.id
-RETURNING d.id
+FROM due WHERE d.id = due.id AND d.cause_id = due.cause_id
+RETURNING d.id, d.cause_id
 """
 
 _DETAILS = """
@@ -114,12 +116,14 @@ SELECT d.id, d.channel, d.attempts, d.member_id, d.subscription_id, d.lease_toke
        p.phone, p.quiet_start, p.quiet_end,
        s.endpoint, s.p256dh, s.auth
 FROM deliveries d
-JOIN notifications n ON n.id = d.notification_id
+JOIN notifications n ON n.id = d.notification_id AND n.cause_id = d.cause_id
 LEFT JOIN preferences p ON p.member_id = d.member_id
 -- the subscription only while it still belongs to the delivery's member (an endpoint
 -- re-subscribed by someone else on a shared device is no longer this member's)
 LEFT JOIN push_subscriptions s ON s.id = d.subscription_id AND s.member_id = d.member_id
-WHERE d.id = ANY($1::bigint[])
+-- the causes let the plan read only their partitions of both tables (an id is unique on its
+-- own)
+WHERE d.id = ANY($1::bigint[]) AND d.cause_id = ANY($2::uuid[]) AND n.cause_id = ANY($2::uuid[])
 ORDER BY d.id
 """
 
@@ -128,15 +132,15 @@ async def claim_due(conn: Connection, now: datetime, limit: int, lease_seconds: 
     """Lease the due deliveries (committed before sending: a crash re-sends after the lease).
     Each claim has its own ``lease_token``: an outcome is recorded only while it still holds
     the lease (see :func:`finish`, :func:`retry_at`, :func:`defer`)."""
-    ids = [r["id"] for r in await conn.fetch(_CLAIM, now, limit, lease_seconds, uuid4())]
-    if not ids:
+    leased = await conn.fetch(_CLAIM, now, limit, lease_seconds, uuid4())
+    if not leased:
         return []
-    return await conn.fetch(_DETAILS, ids)
+    return await conn.fetch(_DETAILS, [r["id"] for r in leased], [r["cause_id"] for r in leased])
 
 
 async def record_attempt(
     conn: Connection,
-    delivery_id: int,
+    lease: Any,
     attempt: int,
     status: str,
     error_code: str | None,
@@ -144,16 +148,18 @@ async def record_attempt(
     now: datetime,
 ) -> None:
     await conn.execute(
-        "INSERT INTO delivery_attempts (delivery_id, attempt, status, error_code, detail, at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, attempt) DO UPDATE SET "
+        "INSERT INTO delivery_attempts (delivery_id, attempt, status, error_code, detail, at, "
+        "cause_id) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (delivery_id, attempt, cause_id) DO UPDATE SET "
         "status = excluded.status, error_code = excluded.error_code, detail = excluded.detail, "
         "at = excluded.at",
-        delivery_id,
+        lease["id"],
         attempt,
         status,
         error_code,
         detail,
         now,
+        lease["cause_id"],
     )
 
 
@@ -171,12 +177,13 @@ async def finish(
         await conn.execute(
             "UPDATE deliveries SET state = $3, last_error = $4, finished_at = $5, "
             "lease_until = NULL, lease_token = NULL "
-            "WHERE id = $1 AND lease_token = $2 AND state = 'pending'",
+            "WHERE id = $1 AND lease_token = $2 AND state = 'pending' AND cause_id = $6",
             lease["id"],
             lease["lease_token"],
             state,
             error,
             now,
+            lease["cause_id"],
         )
     )
 
@@ -186,11 +193,12 @@ async def retry_at(conn: Connection, lease: Any, error: str, when: datetime) -> 
         await conn.execute(
             "UPDATE deliveries SET last_error = $3, next_attempt_at = $4, lease_until = NULL, "
             "lease_token = NULL "
-            "WHERE id = $1 AND lease_token = $2 AND state = 'pending'",
+            "WHERE id = $1 AND lease_token = $2 AND state = 'pending' AND cause_id = $5",
             lease["id"],
             lease["lease_token"],
             error,
             when,
+            lease["cause_id"],
         )
     )
 
@@ -201,10 +209,11 @@ async def defer(conn: Connection, lease: Any, when: datetime) -> bool:
         await conn.execute(
             "UPDATE deliveries SET attempts = attempts - 1, next_attempt_at = $3, "
             "lease_until = NULL, lease_token = NULL "
-            "WHERE id = $1 AND lease_token = $2 AND state = 'pending'",
+            "WHERE id = $1 AND lease_token = $2 AND state = 'pending' AND cause_id = $4",
             lease["id"],
             lease["lease_token"],
             when,
+            lease["cause_id"],
         )
     )
 

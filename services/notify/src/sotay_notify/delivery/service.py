@@ -367,7 +367,7 @@ async def _record(conn: Any, outcome: _Outcome, settings: NotifySettings, now: d
         if not await repo.finish(conn, row, "delivered", None, now):
             _lost(row)
             return
-        await repo.record_attempt(conn, row["id"], attempt, "delivered", None, None, now)
+        await repo.record_attempt(conn, row, attempt, "delivered", None, None, now)
         if row["subscription_id"] is not None:
             await repo.push_succeeded(conn, row["subscription_id"], now)
         await outbox.enqueue(conn, NotificationDelivered(**common))
@@ -391,7 +391,7 @@ async def _record(conn: Any, outcome: _Outcome, settings: NotifySettings, now: d
     if not held:
         _lost(row)
         return
-    await repo.record_attempt(conn, row["id"], attempt, "failed", error.value, result.detail, now)
+    await repo.record_attempt(conn, row, attempt, "failed", error.value, result.detail, now)
     if final and result.gone and row["subscription_id"] is not None:
         await repo.delete_subscription(conn, row["subscription_id"])
         metrics.SUBSCRIPTIONS_REMOVED.inc()
