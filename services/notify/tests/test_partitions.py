@@ -1,5 +1,5 @@
 """The inbox, deliveries and delivery attempts partitioned by month of their cause's UUIDv7 id
-(sotay_notify.partitions, notify_0007): months ahead after the migration, rows kept both ways,
+(sotay_notify.partitioned, notify_0007): months ahead after the migration, rows kept both ways,
 hot queries that read only their cause's month, and retention dropping a month of all three
 tables despite the foreign keys between them."""
 
@@ -19,7 +19,7 @@ from sotay_kit import partitions
 from sotay_kit.migrations import alembic_config, upgrade_async
 from sotay_notify.delivery import repository as delivery_repo
 from sotay_notify.events import repository as events_repo
-from sotay_notify.partitions import NOTIFY_TABLES
+from sotay_notify.partitioned import TABLES as NOTIFY_TABLES
 from sotay_notify.texts import Content
 
 TABLES = ("notifications", "deliveries", "delivery_attempts")

@@ -21,6 +21,7 @@ from py_vapid import Vapid  # type: ignore[import-untyped]
 from sotay_kit import audit
 from sotay_kit.app import BackgroundJob, Resources, ServiceSpec, background, create_service_app
 
+from . import partitioned
 from .delivery.channels import Email, Sms, WebPush, generate_vapid, load_vapid
 from .delivery.service import Channels
 from .deps import NotifyState
@@ -28,7 +29,6 @@ from .events.consumers import bindings
 from .events.service import Policy
 from .hub import Hub
 from .inbox.routes import router as inbox_router
-from .partitions import NOTIFY_TABLES
 from .preferences.routes import router as preferences_router
 from .push.routes import router as push_router
 from .settings import NotifySettings
@@ -43,7 +43,7 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     routers=[audit.router("notify"), inbox_router, preferences_router, push_router],
     consumers=bindings(Policy()),
-    partitioned=NOTIFY_TABLES,
+    partitioned=partitioned.TABLES,
 )
 
 

@@ -93,7 +93,7 @@ async def advance_job(
     )
 
 
-# deliveries is partitioned by cause_id (sotay_notify.partitions): the due ones are found by
+# deliveries is partitioned by cause_id (sotay_notify.partitioned): the due ones are found by
 # the partitions' deliveries_due indexes; the lease names each by (id, cause_id), its key.
 _CLAIM = """
 WITH due AS (

@@ -1,6 +1,6 @@
 """Notify: the inbox (notifications), deliveries and delivery attempts partitioned by month of
 their cause's UUIDv7 id, so that retention drops whole months instead of deleting rows
-(sotay_notify.partitions, docs/scaling.md).
+(sotay_notify.partitioned, docs/scaling.md).
 
 Every unique key of a partitioned table must hold the partition key: the primary keys become
 (id, cause_id); deliveries and attempts get their notification's cause_id, with foreign keys on
@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 
 from alembic import op
 from sotay_kit import partitions
-from sotay_notify.partitions import (
+from sotay_notify.partitioned import (
     DELIVERIES,
     DELIVERY_ATTEMPTS,
     NOTIFICATIONS,

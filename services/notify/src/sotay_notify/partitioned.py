@@ -23,4 +23,4 @@ RETENTION_MONTHS = 12
 DELIVERY_ATTEMPTS = PartitionedTable("delivery_attempts", "cause_id", "uuid7", RETENTION_MONTHS)
 DELIVERIES = PartitionedTable("deliveries", "cause_id", "uuid7", RETENTION_MONTHS)
 NOTIFICATIONS = PartitionedTable("notifications", "cause_id", "uuid7", RETENTION_MONTHS)
-NOTIFY_TABLES = (DELIVERY_ATTEMPTS, DELIVERIES, NOTIFICATIONS)
+TABLES = (DELIVERY_ATTEMPTS, DELIVERIES, NOTIFICATIONS)
