@@ -45,7 +45,9 @@ async def test_the_migration_partitions_outbox_and_inbox_by_month_ahead(kit_dsn:
     conn = await db.connect(kit_dsn)
     try:
         this_month = partitions.month_of(datetime.now(UTC))
-        expected = {f"inbox_p{m:%Y%m}" for m in partitions.window(this_month, 3)}
+        expected = {
+            f"inbox_p{m:%Y%m}" for m in partitions.window(this_month, partitions.MONTHS_AHEAD)
+        }
         assert set(await partition_rows(conn, "inbox")) == expected | {"inbox_default"}
         # A row of this month lands in this month's partition, not the default one.
         await _inbox(conn, datetime.now(UTC))
@@ -92,7 +94,7 @@ async def test_maintenance_creates_ahead_moves_strays_and_keeps_only_what_retent
         outbox = await partition_rows(conn, "outbox")
         assert inbox["inbox_default"] == outbox["outbox_default"] == 0
         assert inbox[name("inbox", 7)] == 2  # stray future rows got their month
-        assert name("inbox", 4) in inbox  # three months ahead of next month
+        assert name("inbox", 1 + partitions.MONTHS_AHEAD) in inbox  # ahead of "today"'s month
         # Inbox: three whole months kept before "today"'s, so the fourth went with its row.
         assert name("inbox", -3) not in inbox
         assert await conn.fetchval("SELECT count(*) FROM inbox") == 2

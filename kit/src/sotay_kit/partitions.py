@@ -44,6 +44,9 @@ log = logging.getLogger("sotay.partitions")
 
 KeyKind = Literal["timestamptz", "uuid7"]
 ARCHIVE_SCHEMA = "archive"
+# Partitions made ahead of this month. One is margin enough for an hourly job, and every
+# partition costs each statement on the table something (measured: docs/performance.md).
+MONTHS_AHEAD = 1
 _LOCK_NAMESPACE = 0x70617274  # with the table's oid: one maintainer per table at a time
 _MONTH_SUFFIX = re.compile(r"_p(\d{4})(\d{2})$")
 
@@ -129,7 +132,7 @@ def partitioned_ddl(
 
 
 def convert_sql(
-    spec: PartitionedTable, partitioned_ddl: str, *, today: date, ahead: int = 3
+    spec: PartitionedTable, partitioned_ddl: str, *, today: date, ahead: int = MONTHS_AHEAD
 ) -> str:
     """For a migration: rebuild ``spec.table`` as the partitioned table ``partitioned_ddl``
     creates (same columns in the same order), with its default partition and the window's, and
@@ -182,7 +185,7 @@ async def maintain(
     tables: Iterable[PartitionedTable],
     *,
     today: date,
-    ahead: int = 3,
+    ahead: int = MONTHS_AHEAD,
     retention: dict[str, int] | None = None,
     lock_timeout: str = "5s",
 ) -> MaintenanceReport:

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .partitions import MONTHS_AHEAD
+
 Environment = Literal["local", "test", "production"]
 
 _UNSAFE_SECRETS = {"", "changeme", "secret", "password", "dev"}
@@ -69,7 +71,7 @@ class ServiceSettings(BaseSettings):
     # overrides the table's own (``PARTITION_RETENTION_MONTHS='{"inbox": 6}'``). Audit logs are
     # archived past retention, never dropped.
     run_partition_maintenance: bool = True
-    partition_months_ahead: int = Field(default=3, ge=1, le=24)
+    partition_months_ahead: int = Field(default=MONTHS_AHEAD, ge=1, le=24)
     partition_check_seconds: float = Field(default=3600.0, ge=1.0)
     partition_retention_months: dict[str, int] = Field(default_factory=dict)
 

@@ -97,7 +97,7 @@ async def test_the_migration_partitions_the_three_tables_with_months_ahead(
         now = this_month()
         for table in TABLES:
             names = set(await _partitions(conn, table))
-            ahead = {name(table, m) for m in partitions.window(now, 3)}
+            ahead = {name(table, m) for m in partitions.window(now, partitions.MONTHS_AHEAD)}
             before = {name(table, partitions.add_months(now, -i)) for i in range(1, 13)}
             assert names == ahead | before | {f"{table}_default"}, table
         keys = await conn.fetch(
@@ -318,7 +318,7 @@ async def test_retention_drops_a_month_of_all_three_tables(notify_dsn: str) -> N
             names = set(await _partitions(conn, table))
             assert not names & {name(table, m) for m in gone}, table
             assert name(table, kept_month) in names
-            assert name(table, partitions.add_months(today, 3)) in names
+            assert name(table, partitions.add_months(today, partitions.MONTHS_AHEAD)) in names
         assert name("notifications", old_month) in report.dropped
         # The default partitions of the referenced tables cannot be detached to move the
         # ancient cause's rows out: they stay (its attempts, unreferenced, went to their month,
