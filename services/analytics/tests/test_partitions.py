@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sotay_analytics import partitioned
-from sotay_analytics.reports.repository import attendance_by_member_sql
+from sotay_analytics.reports.repository import _REACH_COLUMNS, attendance_by_member_sql
 from sotay_kit import partitions
 from sotay_kit.testing.partitions import partition_rows, plan_relations
 
@@ -44,3 +44,45 @@ async def test_moving_facts_into_their_months_changes_no_report(svc: AnalyticsAp
     assert report.moved_rows == waiting and rows["an_attendance_final_default"] == 0
     assert rows["an_attendance_final_p202610"] + rows["an_attendance_final_p202611"] == waiting
     assert await svc.report("attendance", "c1", **params) == before
+
+
+def _join_filters(node: object) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        if "Join Filter" in node:
+            found.append(node["Join Filter"])
+        for value in node.values():
+            found += _join_filters(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _join_filters(item)
+    return found
+
+
+async def test_the_reach_report_looks_each_member_up_by_the_whole_key(svc: AnalyticsApp) -> None:
+    """Right after a province's fan-out the month's partitions have no statistics yet: the
+    reach report must still find each member's notification and reading by the whole primary
+    key, not join on the publication and filter the member (which made a province's report
+    quadratic: 60,000 × 60,000 and a timeout)."""
+    await svc.feed(*month_scenario(svc.world).events)
+    async with svc.pool.acquire() as conn:
+        for table in ("an_audience", "an_notifications", "an_reads"):
+            for (name,) in await conn.fetch(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = $1::regclass",
+                table,
+            ):
+                await conn.execute("DELETE FROM pg_statistic WHERE starelid = $1::regclass", name)
+                await conn.execute("UPDATE pg_class SET reltuples = -1 WHERE relname = $1", name)
+        publication = await conn.fetchval("SELECT publication_id FROM an_publications LIMIT 1")
+        plan = await conn.fetchval(
+            f"EXPLAIN (FORMAT JSON) SELECT {_REACH_COLUMNS} "
+            "AND (a.org_path = $1 OR a.org_path LIKE $1 || '.%')",
+            "1",
+            datetime.now(UTC),
+            None,
+            publication,
+            None,
+            None,
+        )
+    assert not [f for f in _join_filters(plan) if "member_id" in f], plan

@@ -83,10 +83,16 @@ _REACH_COLUMNS = (
     "count(*) FILTER (WHERE p.study_required AND p.study_deadline < $2 "
     "AND r.studied_at IS NULL) AS overdue "
     "FROM an_audience a JOIN an_publications p USING (publication_id) "
-    "LEFT JOIN an_reads r ON r.document_id = p.document_id AND r.version = p.version "
-    "AND r.member_id = a.member_id "
-    "LEFT JOIN an_notifications n ON n.cause_type = 'document_published' "
-    "AND n.cause_id = a.publication_id AND n.member_id = a.member_id "
+    # One row at most each (their primary keys), looked up by the whole key: as plain joins the
+    # planner, misled by the statistics of a partition a fan-out has just filled, joined on the
+    # first columns and filtered the member — a province's publication in quadratic time.
+    # LIMIT 1 keeps each lookup a subquery of its own.
+    "LEFT JOIN LATERAL (SELECT r.member_id, r.studied_at FROM an_reads r "
+    "WHERE r.document_id = p.document_id AND r.version = p.version "
+    "AND r.member_id = a.member_id LIMIT 1) r ON true "
+    "LEFT JOIN LATERAL (SELECT n.delivered_at FROM an_notifications n "
+    "WHERE n.cause_type = 'document_published' AND n.cause_id = a.publication_id "
+    "AND n.member_id = a.member_id LIMIT 1) n ON true "
     "WHERE p.retracted_at IS NULL "
     "AND ($3::uuid IS NULL OR p.document_id = $3) "
     "AND ($4::uuid IS NULL OR p.publication_id = $4) "
@@ -305,8 +311,10 @@ async def lagging(
             "WHERE f.starts_at >= $2 AND f.starts_at < $3 GROUP BY f.member_id), "
             "od AS (SELECT a.member_id, count(*) AS overdue FROM an_audience a "
             "JOIN ms USING (member_id) JOIN an_publications p USING (publication_id) "
-            "LEFT JOIN an_reads r ON r.document_id = p.document_id AND r.version = p.version "
-            "AND r.member_id = a.member_id "
+            # By the whole key, as in the reach report (_REACH_COLUMNS says why).
+            "LEFT JOIN LATERAL (SELECT r.studied_at FROM an_reads r "
+            "WHERE r.document_id = p.document_id AND r.version = p.version "
+            "AND r.member_id = a.member_id LIMIT 1) r ON true "
             "WHERE p.retracted_at IS NULL AND p.study_required AND p.study_deadline < $4 "
             "AND r.studied_at IS NULL GROUP BY a.member_id) "
             "SELECT ms.member_id::text AS key, ms.cell_id, ms.org_path, "
