@@ -1,11 +1,11 @@
 // A member's votes in a meeting they are present at: each open motion to answer once, the
 // results of the closed ones. Sent straight to the server, never queued offline: a vote counts
 // only while its motion is open.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { get, post } from "../api/client";
 import type { Motion } from "../api/types";
 import { t } from "../i18n/vi";
-import { ErrorBox } from "../ui/common";
+import { ErrorBox, useAsync, useInterval } from "../ui/common";
 
 const POLL_MS = 5_000;
 
@@ -64,28 +64,15 @@ function Ballot({ meetingId, motion, onVoted }: { meetingId: string; motion: Mot
 }
 
 export function Votes({ meetingId, running }: { meetingId: string; running: boolean }) {
-  const [motions, setMotions] = useState<Motion[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const load = async () => {
-    try {
-      setMotions(await get<Motion[]>(`/api/v1/meetings/${meetingId}/motions`));
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => {
-    void load();
-    if (!running) return;
-    const timer = window.setInterval(load, POLL_MS);
-    return () => clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [meetingId, running]);
-  const replace = (m: Motion) => setMotions((all) => (all ?? []).map((x) => (x.id === m.id ? m : x)));
+  const list = useAsync(() => get<Motion[]>(`/api/v1/meetings/${meetingId}/motions`), [meetingId]);
+  useInterval(list.reload, POLL_MS, running);
+  const motions = list.data ?? null;
+  const error = list.error;
+  const replace = (m: Motion) => list.set((list.data ?? []).map((x) => (x.id === m.id ? m : x)));
   return (
     <section aria-labelledby="votes" class="card">
       <h2 id="votes">{t.meetings.votes}</h2>
-      {error !== null && <ErrorBox error={error} />}
+      {error !== null && <ErrorBox error={error} onRetry={list.reload} />}
       {motions !== null && motions.length === 0 && <p>{t.meetings.noMotions}</p>}
       <ol class="list motions">
         {(motions ?? []).map((m) => (

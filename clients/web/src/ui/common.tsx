@@ -67,6 +67,16 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   return { data, error, loading, reload, set: setData };
 }
 
+/** Call `tick` every `ms` while `active`: a screen's poll (pass a stable function, e.g.
+ *  `useAsync`'s `reload`). */
+export function useInterval(tick: () => void, ms: number, active: boolean): void {
+  useEffect(() => {
+    if (!active) return;
+    const timer = window.setInterval(tick, ms);
+    return () => clearInterval(timer);
+  }, [tick, ms, active]);
+}
+
 export function Show<T>({ state, children }: { state: Async<T>; children: (data: T) => ComponentChildren }) {
   if (state.data !== undefined) return <>{children(state.data)}</>;
   if (state.error) return <ErrorBox error={state.error} onRetry={state.reload} />;

@@ -1,9 +1,9 @@
 // Votes in the meeting, run by the chair or secretary: put a motion to the vote (open or secret
 // ballot), watch the phones' count, add the show of hands for members without a phone, close.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { get, post, put } from "../../api/client";
 import type { components as Meetings } from "../../api/generated/meetings";
-import { ErrorBox } from "../../ui/common";
+import { ErrorBox, useAsync, useInterval } from "../../ui/common";
 import { v } from "./vi";
 
 type Motion = Meetings["schemas"]["MotionOut"];
@@ -170,32 +170,12 @@ function MotionCard({ meetingId, motion, onChanged }: { meetingId: string; motio
 }
 
 export function Motions({ meetingId, running }: { meetingId: string; running: boolean }) {
-  const [motions, setMotions] = useState<Motion[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const load = async () => {
-    try {
-      setMotions(await get<Motion[]>(`/api/v1/meetings/${meetingId}/motions`));
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  const anyOpen = (motions ?? []).some((m) => m.status === "open");
-  useEffect(() => {
-    void load();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [meetingId]);
-  useEffect(() => {
-    if (!anyOpen) return;
-    const timer = window.setInterval(load, POLL_MS);
-    return () => clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [meetingId, anyOpen]);
+  const list = useAsync(() => get<Motion[]>(`/api/v1/meetings/${meetingId}/motions`), [meetingId]);
+  const motions = list.data ?? null;
+  const error = list.error;
+  useInterval(list.reload, POLL_MS, (motions ?? []).some((m) => m.status === "open"));
   const replace = (m: Motion) =>
-    setMotions((all) => {
-      const rest = (all ?? []).filter((x) => x.id !== m.id);
-      return [...rest, m].sort((a, b) => a.number - b.number);
-    });
+    list.set([...(list.data ?? []).filter((x) => x.id !== m.id), m].sort((a, b) => a.number - b.number));
   return (
     <section class="card" aria-labelledby="motions-title">
       <h2 id="motions-title">{v.motions.title}</h2>
