@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sotay_analytics import partitioned
 from sotay_analytics.reports.repository import _REACH_COLUMNS, attendance_by_member_sql
 from sotay_kit import partitions
-from sotay_kit.testing.partitions import partition_rows, plan_relations
+from sotay_kit.testing.partitions import partition_rows, plan_nodes, plan_relations
 
 from .conftest import AnalyticsApp, month_scenario
 
@@ -46,19 +46,6 @@ async def test_moving_facts_into_their_months_changes_no_report(svc: AnalyticsAp
     assert await svc.report("attendance", "c1", **params) == before
 
 
-def _join_filters(node: object) -> list[str]:
-    found: list[str] = []
-    if isinstance(node, dict):
-        if "Join Filter" in node:
-            found.append(node["Join Filter"])
-        for value in node.values():
-            found += _join_filters(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _join_filters(item)
-    return found
-
-
 async def test_the_reach_report_looks_each_member_up_by_the_whole_key(svc: AnalyticsApp) -> None:
     """Right after a province's fan-out the month's partitions have no statistics yet: the
     reach report must still find each member's notification and reading by the whole primary
@@ -85,4 +72,5 @@ async def test_the_reach_report_looks_each_member_up_by_the_whole_key(svc: Analy
             None,
             None,
         )
-    assert not [f for f in _join_filters(plan) if "member_id" in f], plan
+    filters = [n["Join Filter"] for n in plan_nodes(plan) if "Join Filter" in n]
+    assert not [f for f in filters if "member_id" in f], plan

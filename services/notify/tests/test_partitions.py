@@ -6,7 +6,6 @@ tables despite the foreign keys between them."""
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import uuid
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from alembic import command
 from sotay_contracts.events.notify import NotificationCause
 from sotay_kit import partitions
 from sotay_kit.migrations import alembic_config, upgrade_async
+from sotay_kit.testing.partitions import partition_rows, plan_relations
 from sotay_notify.delivery import repository as delivery_repo
 from sotay_notify.events import repository as events_repo
 from sotay_notify.partitioned import TABLES as NOTIFY_TABLES
@@ -40,19 +40,6 @@ def this_month() -> date:
 
 def name(table: str, month: date) -> str:
     return partitions.partition_name(table, month)
-
-
-async def _partitions(conn: asyncpg.Connection, table: str) -> dict[str, int]:
-    """Each partition of ``table`` with its row count."""
-    names = await conn.fetch(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "WHERE i.inhparent = $1::regclass ORDER BY 1",
-        table,
-    )
-    return {
-        n: await conn.fetchval(f"SELECT count(*) FROM ONLY {n}")  # noqa: S608 - catalog names
-        for (n,) in names
-    }
 
 
 async def _notified(conn: asyncpg.Connection, cause_id: uuid.UUID, *, attempts: int = 1) -> int:
@@ -96,7 +83,7 @@ async def test_the_migration_partitions_the_three_tables_with_months_ahead(
     try:
         now = this_month()
         for table in TABLES:
-            names = set(await _partitions(conn, table))
+            names = set(await partition_rows(conn, table))
             ahead = {name(table, m) for m in partitions.window(now, partitions.MONTHS_AHEAD)}
             before = {name(table, partitions.add_months(now, -i)) for i in range(1, 13)}
             assert names == ahead | before | {f"{table}_default"}, table
@@ -126,7 +113,7 @@ async def test_the_migration_partitions_the_three_tables_with_months_ahead(
         )
         assert version == 7
         for table in TABLES:
-            counts = await _partitions(conn, table)
+            counts = await partition_rows(conn, table)
             assert counts[name(table, now)] == 1 and counts[f"{table}_default"] == 0
     finally:
         await conn.close()
@@ -168,7 +155,7 @@ async def test_the_migration_keeps_rows_and_ids_both_ways(notify_dsn: str) -> No
         month = partitions.add_months(this_month(), -2)
         oldest = partitions.add_months(this_month(), -30)
         for table in TABLES:
-            counts = await _partitions(conn, table)
+            counts = await partition_rows(conn, table)
             assert counts[name(table, month)] == 1
             assert counts[name(table, oldest)] == 1  # a partition for the rows' month
             assert counts[f"{table}_default"] == 1  # the uuid4 cause's
@@ -209,22 +196,8 @@ class Recording:
 
 async def _read(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> set[str]:
     """The partitions of the three tables that ``sql``'s plan reads."""
-    plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            relation = node.get("Relation Name", "")
-            if relation.startswith(TABLES) and relation not in TABLES:
-                found.add(relation)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(plan)
-    return found
+    read = await plan_relations(conn, sql, *args)
+    return {r for r in read if r.startswith(TABLES) and r not in TABLES}
 
 
 async def test_hot_queries_read_only_their_causes_month(notify_dsn: str) -> None:
@@ -288,7 +261,7 @@ async def test_hot_queries_read_only_their_causes_month(notify_dsn: str) -> None
             name("notifications", month),
         }
         assert await _read(conn, *retry) == {name("deliveries", month)}
-        counts = await _partitions(conn, "delivery_attempts")
+        counts = await partition_rows(conn, "delivery_attempts")
         assert counts[name("delivery_attempts", month)] == 1  # upserted once
     finally:
         await conn.close()
@@ -315,7 +288,7 @@ async def test_retention_drops_a_month_of_all_three_tables(notify_dsn: str) -> N
         assert await _rows_of(conn, legacy) == [1, 1, 2]
         gone = [partitions.add_months(now, -i) for i in range(6, 13)]
         for table in TABLES:
-            names = set(await _partitions(conn, table))
+            names = set(await partition_rows(conn, table))
             assert not names & {name(table, m) for m in gone}, table
             assert name(table, kept_month) in names
             assert name(table, partitions.add_months(today, partitions.MONTHS_AHEAD)) in names

@@ -3,8 +3,10 @@ relations a statement's plan reads (partition pruning)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,20 +27,20 @@ async def plan_relations(conn: Connection, sql: str, *args: Any) -> set[str]:
 
     Runs ``EXPLAIN`` only (the statement is not executed)."""
     plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
-    return _relations(plan)
+    if isinstance(plan, str):  # a connection without kit's JSON codec
+        plan = json.loads(plan)
+    return {node["Relation Name"] for node in plan_nodes(plan) if "Relation Name" in node}
 
 
-def _relations(node: object) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if "Relation Name" in node:
-            found.add(node["Relation Name"])
-        for value in node.values():
-            found |= _relations(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _relations(item)
-    return found
+def plan_nodes(plan: object) -> Iterator[dict[str, Any]]:
+    """Every node of an ``EXPLAIN (FORMAT JSON)`` plan, depth first."""
+    if isinstance(plan, dict):
+        yield plan
+        for value in plan.values():
+            yield from plan_nodes(value)
+    elif isinstance(plan, list):
+        for item in plan:
+            yield from plan_nodes(item)
 
 
 async def partition_rows(conn: Connection, table: str) -> dict[str, int]:
