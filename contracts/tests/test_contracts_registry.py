@@ -241,6 +241,16 @@ def sample(model: type[Event]) -> Event:
             "closed_by": _id(),
             "occurred_at": LATER,
         },
+        meetings.ReviewCellGraded: {
+            "period_id": _id(),
+            "year": 2026,
+            "org_id": _id(),
+            "org_path": "1.12.305.7",
+            "counts": {"xuat_sac": 1, "tot": 9, "hoan_thanh": 3, "khong_hoan_thanh": 0},
+            "decided_by_org_id": _id(),
+            "decided_by": _id(),
+            "occurred_at": LATER,
+        },
         notify.NotificationDelivered: delivery,
         notify.NotificationFailed: delivery | {"error_code": "subscription_gone", "final": True},
         notify.NotificationBatchDelivered: {
@@ -265,7 +275,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 29
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 30
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

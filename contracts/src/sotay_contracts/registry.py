@@ -41,6 +41,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     meetings.AttendanceRecorded,
     meetings.MinutesSigned,
     meetings.MotionClosed,
+    meetings.ReviewCellGraded,
     notify.NotificationDelivered,
     notify.NotificationFailed,
     notify.NotificationBatchDelivered,

@@ -29,6 +29,8 @@ __all__ = [
     "MinutesSigned",
     "MotionClosed",
     "Occurrence",
+    "ReviewCellGraded",
+    "ReviewGrade",
     "RsvpRecorded",
     "RsvpResponse",
 ]
@@ -288,4 +290,42 @@ class MotionClosed(Event):
             raise ValueError("counts must not be negative")
         if sum(self.votes) + sum(self.hands) > self.present:
             raise ValueError("more ballots than members present")
+        return self
+
+
+class ReviewGrade(StrEnum):
+    """The four grades of the annual review of party members (xếp loại chất lượng đảng viên)."""
+
+    EXCELLENT = "xuat_sac"  # Hoàn thành xuất sắc nhiệm vụ
+    GOOD = "tot"  # Hoàn thành tốt nhiệm vụ
+    COMPLETE = "hoan_thanh"  # Hoàn thành nhiệm vụ
+    INCOMPLETE = "khong_hoan_thanh"  # Không hoàn thành nhiệm vụ
+
+
+class ReviewCellGraded(Event):
+    """Fires when the competent committee decides the grades of a cell's members in an annual
+    review period (kiểm điểm, đánh giá, xếp loại đảng viên): the cell's graded members counted
+    per grade, all decisions of the period so far (a later event for the same period and cell
+    replaces the earlier counts). Counts only: a member's grade is personal data and stays in
+    the meetings service.
+    """
+
+    SUBJECT: ClassVar[str] = "meetings.review.cell_graded.v1"
+    AGGREGATE: ClassVar[str] = "period_id"
+
+    period_id: uuid.UUID
+    year: int = Field(ge=2000, le=2100)
+    org_id: uuid.UUID = Field(description="The cell whose members were graded.")
+    org_path: OrgPath
+    counts: dict[ReviewGrade, int] = Field(
+        description="Graded members per grade (every grade present, zero included)."
+    )
+    decided_by_org_id: uuid.UUID = Field(description="The committee that decided.")
+    decided_by: uuid.UUID
+    occurred_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _every_grade(self) -> Self:
+        if set(self.counts) != set(ReviewGrade) or min(self.counts.values()) < 0:
+            raise ValueError("counts must hold every grade, none negative")
         return self

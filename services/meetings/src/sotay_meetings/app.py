@@ -14,6 +14,7 @@ from .meetings.consumers import BINDINGS
 from .meetings.routes import router as meetings_router
 from .minutes.routes import router as minutes_router
 from .motions.routes import router as motions_router
+from .reviews.routes import router as reviews_router
 from .settings import MeetingsSettings
 
 SPEC = ServiceSpec(
@@ -30,6 +31,7 @@ SPEC = ServiceSpec(
         history_router,
         minutes_router,
         motions_router,
+        reviews_router,
         meetings_router,
     ],
     consumers=BINDINGS,

@@ -92,3 +92,27 @@ class TooManyBallots(Unprocessable):
 # What an action on one open meeting can meet: the meeting is not there (or not visible), or
 # already closed or cancelled. Shared by the routes that act on a meeting.
 OPEN_MEETING = (MeetingNotFound, MeetingClosed, MeetingCancelled)
+
+
+class MemberNotFound(NotFound):
+    slug, title = "member-not-found", "Không tìm thấy đảng viên"
+
+
+class ReviewPeriodNotFound(NotFound):
+    slug, title = "review-period-not-found", "Không tìm thấy đợt kiểm điểm"
+
+
+class ReviewPeriodExists(Conflict):
+    slug, title = "review-period-exists", "Đã có đợt kiểm điểm năm này"
+
+
+class ReviewClosed(Conflict):
+    slug, title = "review-closed", "Không còn thay đổi được bước này của việc kiểm điểm"
+
+
+class NothingToPropose(Conflict):
+    slug, title = "nothing-to-propose", "Không có kết quả nào để gửi hoặc quyết định"
+
+
+class GradeQuotaExceeded(Unprocessable):
+    slug, title = "grade-quota-exceeded", "Vượt tỷ lệ xếp loại Hoàn thành xuất sắc nhiệm vụ"

@@ -29,6 +29,7 @@ from sotay_kit.ids import new_id
 
 from .. import problems
 from ..meetings.service import for_action, require_manager, require_open
+from ..reviews import tally as review_tally
 from ..settings import MeetingsSettings
 from . import repository
 from .schemas import DEFAULT_OPTIONS, HandsIn, MotionCreate, MotionOut, OptionResult, VoteIn
@@ -173,6 +174,8 @@ async def close(
     # Attendance marked down after hands were counted could leave more ballots than people.
     present = max(present, sum(motion["votes"]) + sum(motion["hands"]))
     await repository.close(conn, motion_id, who.member_id, present, now)
+    totals = [v + h for v, h in zip(motion["votes"], motion["hands"], strict=True)]
+    await review_tally.motion_closed(conn, motion_id, totals, present)
     await outbox.enqueue(
         conn,
         ev.MotionClosed(
