@@ -52,7 +52,7 @@ class ServiceInfo:
 SERVICES: tuple[ServiceInfo, ...] = (
     ServiceInfo("identity", 8101, ("auth", "me", "orgs", "members", "role-grants"), "IDENTITY"),
     ServiceInfo("documents", 8102, ("documents", "handbook", "news"), "DOCUMENTS"),
-    ServiceInfo("meetings", 8103, ("meetings",), "MEETINGS"),
+    ServiceInfo("meetings", 8103, ("meetings", "reviews"), "MEETINGS"),
     ServiceInfo(
         "notify", 8104, ("inbox", "notification-preferences", "push-subscriptions"), "NOTIFY"
     ),

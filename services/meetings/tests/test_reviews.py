@@ -45,7 +45,9 @@ async def _assess(svc: MeetingsApp, who: str, grade: str, expect: int = 200) -> 
         "assessment": f"Bản tự kiểm điểm của {who}: hoàn thành nhiệm vụ được giao.",
         "grade": grade,
     }
-    return await _call(svc, "PUT", who, f"/api/v1/me/reviews/{svc.period}", body, expect)
+    return await _call(
+        svc, "PUT", who, f"/api/v1/reviews/{svc.period}/self-assessment", body, expect
+    )
 
 
 async def _grading_vote(svc: MeetingsApp, mid: str, member: str, ballots: dict[str, int]) -> None:
@@ -59,7 +61,12 @@ async def _grading_vote(svc: MeetingsApp, mid: str, member: str, ballots: dict[s
         201,
     )
     assert motion["secret"] is True
-    assert [o["label"] for o in motion["options"]][0] == "Hoàn thành xuất sắc nhiệm vụ"
+    assert [o["label"] for o in motion["options"]] == [
+        "Hoàn thành xuất sắc nhiệm vụ",
+        "Hoàn thành tốt nhiệm vụ",
+        "Hoàn thành nhiệm vụ",
+        "Không hoàn thành nhiệm vụ",
+    ]
     base = f"/api/v1/meetings/{mid}/motions/{motion['id']}"
     for voter, choice in ballots.items():
         await _call(svc, "POST", voter, f"{base}/votes", {"choice": choice})
@@ -72,9 +79,9 @@ async def test_a_cell_review_from_self_assessment_to_the_members_record(svc: Mee
     cell_path = f"/api/v1/reviews/{svc.period}/cells/{cell}"  # type: ignore[attr-defined]
 
     # Members of the commune's subtree see the period; another district's do not.
-    mine = await _call(svc, "GET", "b1", "/api/v1/me/reviews")
+    mine = await _call(svc, "GET", "b1", "/api/v1/reviews/mine")
     assert [m["period"]["year"] for m in mine] == [2026] and mine[0]["editable"] is True
-    assert await _call(svc, "GET", "c1", "/api/v1/me/reviews") == []
+    assert await _call(svc, "GET", "c1", "/api/v1/reviews/mine") == []
     await _assess(svc, "c1", "tot", 404)
     bad = await _assess(svc, "m1", "gioi", 422)
     assert bad["errors"][0]["loc"][-1] == "grade" and "danh sách" in json.dumps(
@@ -144,14 +151,14 @@ async def test_a_cell_review_from_self_assessment_to_the_members_record(svc: Mee
     assert decided["final"] == {"excellent": 0, "good": 3, "allowed_excellent": 1}
 
     # The grade is on the member's record, seen by the member and the committee over the cell.
-    grades = await _call(svc, "GET", "m1", "/api/v1/me/grades")
+    grades = await _call(svc, "GET", "m1", "/api/v1/reviews/grades")
     assert [(g["year"], g["grade"], g["reason"]) for g in grades] == [
         (2026, "tot", "Chưa có thành tích nổi bật")
     ]
     assert grades[0]["grade_title"] == "Hoàn thành tốt nhiệm vụ"
-    assert len(await _call(svc, "GET", "com1", f"/api/v1/members/{m1_id}/grades")) == 1
-    await _call(svc, "GET", "b1", f"/api/v1/members/{m1_id}/grades", expect=404)
-    mine = await _call(svc, "GET", "m1", "/api/v1/me/reviews")
+    assert len(await _call(svc, "GET", "com1", f"/api/v1/reviews/grades?member_id={m1_id}")) == 1
+    await _call(svc, "GET", "b1", f"/api/v1/reviews/grades?member_id={m1_id}", expect=404)
+    mine = await _call(svc, "GET", "m1", "/api/v1/reviews/mine")
     assert (mine[0]["cell_grade"], mine[0]["final_grade"]) == ("xuat_sac", "tot")
 
     events = [e for _, e in await svc.outbox() if isinstance(e, mev.ReviewCellGraded)]
@@ -174,7 +181,7 @@ async def test_self_assessments_close_at_the_deadline(svc: MeetingsApp) -> None:
     svc.clock.set(datetime.fromisoformat("2026-12-21T08:00:00+07:00"))
     closed = await _assess(svc, "m3", "xuat_sac", 409)
     assert "hết hạn" in closed["detail"]
-    mine = await _call(svc, "GET", "m3", "/api/v1/me/reviews")
+    mine = await _call(svc, "GET", "m3", "/api/v1/reviews/mine")
     assert (mine[0]["self_grade"], mine[0]["editable"]) == ("tot", False)
     past = {
         "org_id": str(svc.world.orgs["cell_b"]),

@@ -1,12 +1,14 @@
 """HTTP routes of the annual review: ``/api/v1/reviews`` (periods, cells, grading motions, the
-cell's proposal, the committee's decision), ``/api/v1/me/reviews`` (self-assessment) and the
-grades on a member's record (``/api/v1/me/grades``, ``/api/v1/members/{id}/grades``)."""
+cell's proposal, the committee's decision), ``/api/v1/reviews/mine`` and
+``…/{period}/self-assessment`` (the member's own) and the grades on a member's record
+(``/api/v1/reviews/grades``). All under ``/api/v1/reviews``: the gateway routes by prefix."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sotay_kit.app import DbConnection, SourceAddress
 from sotay_kit.auth import CurrentPrincipal
 from sotay_kit.errors import Forbidden, Unprocessable, problem_responses
@@ -144,14 +146,14 @@ async def decide(
     return await service.decide(conn, who, period_id, cell_id, body, now=now, source=source)
 
 
-@router.get("/api/v1/me/reviews", response_model=list[MyReview])
+@router.get("/api/v1/reviews/mine", response_model=list[MyReview])
 async def my_reviews(who: CurrentPrincipal, conn: DbConnection, now: Now) -> list[MyReview]:
     """Các đợt kiểm điểm của tôi và bản tự kiểm điểm đã nộp."""
     return await service.my_reviews(conn, who, now=now)
 
 
 @router.put(
-    "/api/v1/me/reviews/{period_id}",
+    "/api/v1/reviews/{period_id}/self-assessment",
     response_model=MyReview,
     responses=problem_responses(ReviewPeriodNotFound, ReviewClosed),
 )
@@ -162,19 +164,19 @@ async def submit_self_assessment(
     return await service.submit_self_assessment(conn, who, period_id, body, now=now)
 
 
-@router.get("/api/v1/me/grades", response_model=list[GradeOut])
-async def my_grades(who: CurrentPrincipal, conn: DbConnection) -> list[GradeOut]:
-    """Kết quả xếp loại chất lượng các năm của tôi."""
-    return await service.my_grades(conn, who)
-
-
 @router.get(
-    "/api/v1/members/{member_id}/grades",
+    "/api/v1/reviews/grades",
     response_model=list[GradeOut],
     responses=problem_responses(MemberNotFound),
 )
-async def member_grades(
-    member_id: UUID, who: CurrentPrincipal, conn: DbConnection
+async def grades(
+    who: CurrentPrincipal,
+    conn: DbConnection,
+    member_id: Annotated[
+        UUID | None, Query(description="A member in your reach; by default yourself.")
+    ] = None,
 ) -> list[GradeOut]:
-    """Kết quả xếp loại các năm của một đảng viên (cấp ủy, chi bộ của đảng viên)."""
+    """Kết quả xếp loại chất lượng các năm (của tôi, hoặc của đảng viên trong phạm vi)."""
+    if member_id is None or member_id == who.member_id:
+        return await service.my_grades(conn, who)
     return await service.member_grades(conn, who, member_id)

@@ -11,7 +11,7 @@
   graded xuất sắc at most ``excellent_share`` of those graded tốt, per cell) is checked;
 - the decision: a committee member or org admin above the cell approves the proposal or sets
   another grade with a reason; the quota is checked again; the final grade lands on the
-  member's record (``/api/v1/me/grades``, ``/api/v1/members/{id}/grades``) and
+  member's record (``/api/v1/reviews/grades``) and
   ``meetings.review.cell_graded.v1`` carries the cell's counts (no member, no grade of anyone).
 
 Who wrote what in a self-assessment and which grade a member got are personal data: they never
