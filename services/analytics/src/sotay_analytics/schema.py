@@ -147,6 +147,24 @@ CREATE TABLE an_document_names (
 """
 )
 
+# Annual review grades (analytics_0007): per review period and cell, the members graded per
+# grade by the competent committee (meetings.review.cell_graded.v1, counts only).
+GRADES_DDL = """
+CREATE TABLE an_grades (
+    period_id    uuid NOT NULL,
+    org_id       uuid NOT NULL,            -- the cell
+    org_path     text NOT NULL,
+    year         integer NOT NULL,
+    excellent    integer NOT NULL,
+    good         integer NOT NULL,
+    complete     integer NOT NULL,
+    incomplete   integer NOT NULL,
+    decided_at   timestamptz NOT NULL,
+    PRIMARY KEY (period_id, org_id)
+);
+CREATE INDEX an_grades_path ON an_grades (org_path text_pattern_ops, year);
+"""
+
 # Tables a rebuild replaces (projection state plus the consumers' inbox).
 PROJECTION_TABLES: tuple[str, ...] = (
     "idp_orgs",
@@ -165,10 +183,11 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "an_org_activity",
     "idp_member_names",
     "an_document_names",
+    "an_grades",
     "inbox",
 )
 
 # analytics_0001's tables (a released migration: never changed; later ones add their own DDL).
 ALL_DDL = IDENTITY_PROJECTION_DDL + ANALYTICS_DDL
 # Every projection table as of the newest migration (a rebuild, the benchmark).
-CURRENT_DDL = ALL_DDL + DIRECTORY_DDL
+CURRENT_DDL = ALL_DDL + DIRECTORY_DDL + GRADES_DDL

@@ -227,6 +227,28 @@ async def _closed(conn: Connection, d: Delivery) -> None:
     await repo.touch_orgs(conn, [e.org_id], [e.starts_at])
 
 
+async def _graded(conn: Connection, d: Delivery) -> None:
+    _check_times([d])
+    e = d.event
+    assert isinstance(e, mev.ReviewCellGraded)
+    await _check_orgs(conn, [e.org_id])
+    g = mev.ReviewGrade
+    await repo.cell_graded(
+        conn,
+        period_id=e.period_id,
+        org_id=e.org_id,
+        org_path=e.org_path,
+        year=e.year,
+        counts=(
+            e.counts[g.EXCELLENT],
+            e.counts[g.GOOD],
+            e.counts[g.COMPLETE],
+            e.counts[g.INCOMPLETE],
+        ),
+        decided_at=e.occurred_at,
+    )
+
+
 async def _rsvp(conn: Connection, d: Delivery) -> None:
     _check_times([d])
     e = d.event
@@ -341,8 +363,9 @@ BINDINGS: tuple[ConsumerBinding, ...] = (
                 mev.MeetingClosed.SUBJECT,
                 mev.RsvpRecorded.SUBJECT,
                 mev.AttendanceRecorded.SUBJECT,
+                mev.ReviewCellGraded.SUBJECT,
             ),
-            "meetings with invitees and final attendance",
+            "meetings with invitees and final attendance, the annual review's grades",
         ),
         handlers={
             mev.MeetingScheduled.ce_type(): _plan_handler("scheduled"),
@@ -350,6 +373,7 @@ BINDINGS: tuple[ConsumerBinding, ...] = (
             mev.MeetingCancelled.ce_type(): _plan_handler("cancelled"),
             mev.MeetingClosed.ce_type(): _closed,
             mev.RsvpRecorded.ce_type(): _rsvp,
+            mev.ReviewCellGraded.ce_type(): _graded,
         },
         batch_handlers={mev.AttendanceRecorded.ce_type(): _attendance},
     ),

@@ -378,7 +378,7 @@ async def attendance(
 
 async def rewrite_paths(conn: Connection, old_path: str, new_path: str) -> None:
     """An org moved with its subtree: the paths this projection stores follow it."""
-    for table in ("an_audience", "an_reads", "an_meetings", "an_attendance_final"):
+    for table in ("an_audience", "an_reads", "an_meetings", "an_attendance_final", "an_grades"):
         await rewrite_path_column(conn, table, "org_path", old_path, new_path)
     await rewrite_path_array(conn, "an_publications", "audience_paths", old_path, new_path)
 
@@ -403,4 +403,34 @@ async def describe_document(
         number,
         title,
         classification,
+    )
+
+
+# -- annual review ---------------------------------------------------------------------------
+
+
+async def cell_graded(
+    conn: Connection,
+    *,
+    period_id: UUID,
+    org_id: UUID,
+    org_path: str,
+    year: int,
+    counts: tuple[int, int, int, int],
+    decided_at: datetime,
+) -> None:
+    """The cell's graded members per grade in a period: the latest decision's counts win."""
+    await conn.execute(
+        "INSERT INTO an_grades (period_id, org_id, org_path, year, excellent, good, complete, "
+        "incomplete, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "ON CONFLICT (period_id, org_id) DO UPDATE SET org_path = excluded.org_path, "
+        "excellent = excluded.excellent, good = excluded.good, complete = excluded.complete, "
+        "incomplete = excluded.incomplete, decided_at = excluded.decided_at "
+        "WHERE an_grades.decided_at <= excluded.decided_at",
+        period_id,
+        org_id,
+        org_path,
+        year,
+        *counts,
+        decided_at,
     )

@@ -348,3 +348,17 @@ async def document_name(
         publication_id,
     )
     return row
+
+
+async def grades_by_org(conn: Connection, root: str, year: int) -> list[asyncpg.Record]:
+    """Graded members per grade in ``year``, per child of ``root`` (the cell itself at a cell)."""
+    return list(
+        await conn.fetch(
+            f"SELECT {child_key('org_path')} AS key, count(*) AS cells, "  # noqa: S608
+            "sum(excellent) AS excellent, sum(good) AS good, sum(complete) AS complete, "
+            "sum(incomplete) AS incomplete FROM an_grades "
+            f"WHERE {in_subtree('org_path', '$1')} AND year = $2 GROUP BY 1 ORDER BY 1",
+            root,
+            year,
+        )
+    )

@@ -195,3 +195,21 @@ async def lagging(
         max_rows=asked.settings.report_max_rows,
     )
     return await asked.answer(report)
+
+
+@router.get(
+    "/grades",
+    response_model=ReportOut,
+    responses=_RESPONSES,
+    summary="Kết quả xếp loại chất lượng đảng viên theo tổ chức và năm",
+)
+async def grades(
+    asked: Asked,
+    year: Annotated[
+        int | None, Query(ge=2000, le=2100, description="Năm (mặc định: năm nay)")
+    ] = None,
+) -> ReportOut | Response:
+    report = await service.grades(
+        asked.conn, asked.who, org_id=asked.org_id, year=year, now=asked.now
+    )
+    return await asked.answer(report)

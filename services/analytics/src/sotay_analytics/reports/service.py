@@ -707,6 +707,57 @@ async def adoption(
     )
 
 
+# == annual review grades ==================================================================
+
+GRADE_COUNTS = ["cells", "graded", "excellent", "good", "complete", "incomplete"]
+GRADE_COLUMNS = [
+    Column("cells", "Chi bộ đã có quyết định"),
+    Column("graded", "Đảng viên được xếp loại"),
+    Column("excellent", "Hoàn thành xuất sắc nhiệm vụ"),
+    Column("excellent_ratio", "Tỷ lệ xuất sắc", "ratio"),
+    Column("good", "Hoàn thành tốt nhiệm vụ"),
+    Column("good_ratio", "Tỷ lệ tốt", "ratio"),
+    Column("complete", "Hoàn thành nhiệm vụ"),
+    Column("complete_ratio", "Tỷ lệ hoàn thành", "ratio"),
+    Column("incomplete", "Không hoàn thành nhiệm vụ"),
+    Column("incomplete_ratio", "Tỷ lệ không hoàn thành", "ratio"),
+]
+GRADE_RATIOS: dict[str, tuple[str, str | Callable[[Mapping[str, Any]], int]]] = {
+    f"{k}_ratio": (k, "graded") for k in ("excellent", "good", "complete", "incomplete")
+}
+
+
+async def grades(
+    conn: Connection, who: Principal, *, org_id: UUID | None, year: int | None, now: datetime
+) -> Report:
+    """The annual review's final grades by org subtree and year (counts, no member)."""
+    scope = await resolve_scope(conn, who, org_id)
+    if scope.org is None:
+        raise NotFound("Báo cáo xếp loại dành cho cấp ủy và chi bộ trong phạm vi của mình")
+    year = year or now.astimezone(LOCAL_TZ).year
+    data: dict[str, dict[str, Any]] = {}
+    for r in await repo.grades_by_org(conn, scope.org["path"], year):
+        row = {k: int(r[k]) for k in GRADE_COUNTS if k != "graded"}
+        row["graded"] = sum(row[k] for k in ("excellent", "good", "complete", "incomplete"))
+        data[r["key"]] = row
+    zero = dict.fromkeys(GRADE_COUNTS, 0)
+    rows = [
+        _with_ratios({**zero, **r}, GRADE_RATIOS) for r in await _org_rows(conn, scope, data, zero)
+    ]
+    return Report(
+        report="grades",
+        title=f"Kết quả xếp loại chất lượng đảng viên năm {year}",
+        scope="org",
+        level="org",
+        org=_org_info(scope.org),
+        parameters={"year": year},
+        columns=ORG_COLUMNS + GRADE_COLUMNS,
+        rows=rows,
+        total=_with_ratios(_sum(rows, GRADE_COUNTS), GRADE_RATIOS),
+        generated_at=now,
+    )
+
+
 # == members lagging ========================================================================
 
 LAGGING_COLUMNS = [
