@@ -8,6 +8,7 @@ import { Inbox } from "./screens/Inbox";
 import { MeetingDetail, Meetings } from "./screens/Meetings";
 import { Profile } from "./screens/Profile";
 import { Handbook, HandbookArticle, NewsItem, NewsList } from "./screens/Reading";
+import { Review } from "./screens/Review";
 import { SignIn } from "./screens/SignIn";
 import { isStaff } from "./staff/roles";
 import { Loading, Screen } from "./ui/common";
@@ -51,6 +52,7 @@ function screenFor(path: string) {
   if ((p = match("/news/:id", path))) return <NewsItem id={p.id} />;
   if (match("/inbox", path)) return <Inbox />;
   if (match("/profile", path)) return <Profile />;
+  if (match("/reviews", path)) return <Review />;
   return <NotFound />;
 }
 

@@ -16,6 +16,12 @@ export type Meeting = Meetings["schemas"]["MeetingOut"];
 export type RsvpIn = Meetings["schemas"]["RsvpIn"];
 export type Attendance = Meetings["schemas"]["AttendanceOut"];
 export type Motion = Meetings["schemas"]["MotionOut"];
+export type Grade = Meetings["schemas"]["ReviewGrade"];
+export type MyReview = Meetings["schemas"]["MyReview"];
+export type GradeOut = Meetings["schemas"]["GradeOut"];
+export type ReviewPeriod = Meetings["schemas"]["PeriodOut"];
+export type CellReview = Meetings["schemas"]["CellReview"];
+export type CellProgress = Meetings["schemas"]["CellProgress"];
 
 export type DocumentSummary = Documents["schemas"]["DocumentSummary"];
 export type DocumentDetail = Documents["schemas"]["DocumentOut"];

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, get } from "../api/client";
-import type { CellMate, Distinction, MemberRecord, Page } from "../api/types";
+import type { CellMate, Distinction, GradeOut, MemberRecord, Page } from "../api/types";
 import { t } from "../i18n/vi";
 import { cachedGet } from "../offline/store";
 import { me, signOut } from "../session";
@@ -34,6 +34,7 @@ function Distinctions({ id, title, items }: { id: string; title: string; items: 
 export function Profile() {
   const profile = me.value!;
   const record = useAsync(() => cachedGet<MemberRecord>("/api/v1/me/record"), [profile.id]);
+  const grades = useAsync(() => cachedGet<GradeOut[]>("/api/v1/reviews/grades"), [profile.id]);
   const cell = useAsync(() => cachedGet<Page<CellMate>>("/api/v1/me/cell/members", { limit: 200 }), []);
 
   async function leave(everywhere: boolean) {
@@ -101,6 +102,29 @@ export function Profile() {
           </>
         )}
       </Show>
+
+      <section aria-labelledby="grades" class="card">
+        <h2 id="grades">{t.profile.grades}</h2>
+        <Show state={grades}>
+          {(list) =>
+            list.length === 0 ? (
+              <p>{t.profile.none}</p>
+            ) : (
+              <ul class="plain">
+                {list.map((g) => (
+                  <li key={g.period_id}>
+                    {t.profile.gradeOfYear(g.year, g.grade_title)}
+                    {g.reason ? ` (${g.reason})` : ""}
+                  </li>
+                ))}
+              </ul>
+            )
+          }
+        </Show>
+        <p>
+          <a href="/reviews">{t.profile.reviewLink}</a>
+        </p>
+      </section>
 
       <section aria-labelledby="display" class="card">
         <h2 id="display">{t.profile.display}</h2>

@@ -24,13 +24,14 @@ import {
 } from "./api";
 import { v } from "./vi";
 
-export type Dashboard = "reach" | "attendance" | "adoption" | "lagging";
+export type Dashboard = "reach" | "attendance" | "adoption" | "lagging" | "grades";
 
 const REPORT: Record<Dashboard, ReportName> = {
   reach: "document-reach",
   attendance: "attendance",
   adoption: "adoption",
   lagging: "lagging",
+  grades: "grades",
 };
 
 // Columns that only locate a row for the API (kept in the exports, not shown).
@@ -400,6 +401,7 @@ export function ReportScreen({ dashboard }: { dashboard: Dashboard }) {
     params.to = q.get("to") ?? undefined;
   }
   if (dashboard === "lagging") params.min_unexcused = q.get("min_unexcused") ?? undefined;
+  if (dashboard === "grades") params.year = q.get("year") ?? undefined;
   if (dashboard === "reach") {
     params.document_id = q.get("document_id") ?? undefined;
     params.publication_id = q.get("publication_id") ?? undefined;

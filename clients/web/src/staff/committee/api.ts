@@ -15,7 +15,7 @@ export type Publication = Documents["schemas"]["PublicationOut"];
 export type DocumentSummary = Documents["schemas"]["DocumentSummary"];
 export type NewsOut = Documents["schemas"]["NewsOut"];
 
-export type ReportName = "document-reach" | "attendance" | "adoption" | "lagging";
+export type ReportName = "document-reach" | "attendance" | "adoption" | "lagging" | "grades";
 export type Params = Record<string, string | undefined>;
 
 export function report(name: ReportName, params: Params): Promise<Report> {

@@ -6,11 +6,12 @@ import { match, useLocation } from "../../ui/router";
 import { myOrgs } from "./OrgNav";
 import { DocumentsScreen, NewsScreen, PublishScreen } from "./Publish";
 import { Frame, ReportScreen, currentOrg, type Dashboard } from "./Reports";
+import { CellDecisionScreen, PeriodScreen, ReviewsScreen } from "./Reviews";
 import { v } from "./vi";
 import "./committee.css";
 
-const DASHBOARDS: Dashboard[] = ["reach", "attendance", "adoption", "lagging"];
-const ACTIONS = ["publish", "documents", "news"] as const;
+const DASHBOARDS: Dashboard[] = ["reach", "attendance", "adoption", "lagging", "grades"];
+const ACTIONS = ["publish", "documents", "news", "reviews"] as const;
 
 function Home() {
   useLocation(); // `?org=` may change while the path stays
@@ -50,6 +51,10 @@ function Home() {
 
 export function screenFor(path: string): JSX.Element | null {
   if (match("/manage/committee", path)) return <Home />;
+  const cell = match("/manage/committee/reviews/:id/:cell", path);
+  if (cell) return <CellDecisionScreen key={`${cell.id}/${cell.cell}`} id={cell.id} cell={cell.cell} />;
+  const period = match("/manage/committee/reviews/:id", path);
+  if (period) return <PeriodScreen key={period.id} id={period.id} />;
   const p = match("/manage/committee/:screen", path);
   if (!p) return null;
   if ((DASHBOARDS as string[]).includes(p.screen)) {
@@ -59,5 +64,6 @@ export function screenFor(path: string): JSX.Element | null {
   if (p.screen === "publish") return <PublishScreen />;
   if (p.screen === "documents") return <DocumentsScreen />;
   if (p.screen === "news") return <NewsScreen />;
+  if (p.screen === "reviews") return <ReviewsScreen />;
   return null;
 }

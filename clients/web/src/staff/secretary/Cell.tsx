@@ -118,6 +118,9 @@ function CellOverview({ cellId, title }: { cellId: string; title: string }) {
               <p>
                 <a class="button" href={`/manage/cell/meetings/new?org=${cellId}`}>
                   {v.schedule}
+                </a>{" "}
+                <a class="button secondary" href={`/manage/cell/reviews?org=${cellId}`}>
+                  {v.review.link}
                 </a>
               </p>
               {o.meetings.length ? (

@@ -4,6 +4,7 @@ import { match } from "../../ui/router";
 import { CellHome } from "./Cell";
 import { ManageMeeting } from "./Meeting";
 import { MinutesScreen } from "./Minutes";
+import { ReviewScreen } from "./Review";
 import { RunMeeting } from "./Run";
 import { EditMeeting, NewMeeting } from "./Schedule";
 import { StudyScreen } from "./Study";
@@ -12,6 +13,7 @@ import "./secretary.css";
 export function screenFor(path: string): JSX.Element | null {
   if (match("/manage/cell", path)) return <CellHome />;
   if (match("/manage/cell/meetings/new", path)) return <NewMeeting />;
+  if (match("/manage/cell/reviews", path)) return <ReviewScreen />;
   let p = match("/manage/cell/meetings/:id/run", path);
   if (p) return <RunMeeting key={p.id} id={p.id} />;
   p = match("/manage/cell/meetings/:id/minutes", path);

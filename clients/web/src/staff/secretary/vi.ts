@@ -9,6 +9,21 @@ export const v = {
   noCell: "Tài khoản chưa được phân công bí thư hoặc phó bí thư chi bộ nào.",
   back: "Quay lại",
 
+  review: {
+    title: "Kiểm điểm, xếp loại đảng viên",
+    link: "Kiểm điểm, xếp loại cuối năm",
+    deadline: (d: string) => `Hạn tự kiểm điểm: ${d}`,
+    meeting: "Cuộc họp kiểm điểm",
+    noMeeting: "Chưa có cuộc họp nào trong tháng để biểu quyết xếp loại; hãy lên lịch họp kiểm điểm.",
+    runMeeting: "Điều hành cuộc họp (đóng biểu quyết)",
+    vote: "Biểu quyết",
+    voteAgain: "Biểu quyết lại",
+    voteFor: (name: string) => `Biểu quyết xếp loại đồng chí ${name}`,
+    voteOpened: (name: string) => `Đã mở biểu quyết kín xếp loại đồng chí ${name}. Đảng viên có mặt bỏ phiếu trên điện thoại; đóng biểu quyết ở màn hình điều hành cuộc họp.`,
+    propose: "Gửi đề nghị xếp loại lên cấp ủy",
+    proposed: "Đã gửi đề nghị xếp loại lên cấp ủy cấp trên.",
+  },
+
   meetings: "Lịch sinh hoạt",
   schedule: "Lên lịch họp",
   noMeetings: "Chưa có buổi họp nào trong hai tháng tới.",
