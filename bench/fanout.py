@@ -120,14 +120,18 @@ async def _publish(
 
 async def _notified(
     client: httpx.AsyncClient, auth: dict[str, str], org_id: str, publication_id: str
-) -> tuple[int, int]:
+) -> tuple[int, int, bool]:
+    """(audience, notified, whether the audience is complete: a large one is projected in
+    chunks, and until then its numbers are partial)."""
     r = await client.get(
         "/api/v1/reports/document-reach",
         params={"org_id": org_id, "publication_id": publication_id},
         headers=auth,
     )
-    total = _ok(r, "reach report")["total"]
-    return int(total.get("audience") or 0), int(total.get("notified") or 0)
+    report = _ok(r, "reach report")
+    total = report["total"]
+    complete = not report.get("projecting")
+    return int(total.get("audience") or 0), int(total.get("notified") or 0), complete
 
 
 async def _until_notified(
@@ -142,10 +146,10 @@ async def _until_notified(
     notified (None if not within ``limit_s``), with the last audience and notified counts."""
     audience = notified = 0
     while time.perf_counter() - published_at < limit_s:
-        audience, notified = await _notified(client, auth, org_id, publication_id)
+        audience, notified, complete = await _notified(client, auth, org_id, publication_id)
         if audience and publication_id not in AUDIENCE_SEEN:
             AUDIENCE_SEEN[publication_id] = time.perf_counter() - published_at
-        if audience and notified >= audience:
+        if audience and complete and notified >= audience:
             return time.perf_counter() - published_at, audience, notified
         await asyncio.sleep(0.1)
     return None, audience, notified

@@ -204,6 +204,7 @@ export const t = {
     title: "Kiểm điểm cuối năm",
     none: "Chưa có đợt kiểm điểm nào của chi bộ đồng chí.",
     period: (year: number, org: string) => `Kiểm điểm, xếp loại năm ${year} — ${org}`,
+    deadlineLabel: "Hạn nộp bản tự kiểm điểm",
     deadline: (d: string) => `Hạn nộp bản tự kiểm điểm: ${d}`,
     assessment: "Bản tự kiểm điểm",
     assessmentHint: "Ưu điểm, hạn chế, nguyên nhân và hướng khắc phục; việc thực hiện nhiệm vụ được giao.",

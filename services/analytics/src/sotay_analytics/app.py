@@ -12,6 +12,7 @@ from sotay_kit import audit
 from sotay_kit.app import BackgroundJob, Resources, ServiceSpec, background, create_service_app
 
 from . import metrics, partitioned
+from .projection import audiences
 from .projection.consumers import BINDINGS
 from .reports.routes import router as reports_router
 from .settings import AnalyticsSettings
@@ -29,7 +30,8 @@ SPEC = ServiceSpec(
 
 @asynccontextmanager
 async def lifespan(app: FastAPI, core: Resources) -> AsyncIterator[Resources]:
-    """Refresh the business gauges in the background (when configured)."""
+    """Refresh the business gauges in the background (when configured); project large
+    publications' audiences in chunks (where the consumers run)."""
     settings = core.settings
     assert isinstance(settings, AnalyticsSettings)
     jobs: dict[str, BackgroundJob] = {}
@@ -37,6 +39,8 @@ async def lifespan(app: FastAPI, core: Resources) -> AsyncIterator[Resources]:
         jobs["business-gauges"] = functools.partial(
             metrics.refresh_loop, core.pool, settings.gauge_refresh_seconds
         )
+    if settings.run_consumers:
+        jobs["audience-projection"] = functools.partial(audiences.run, core.pool)
     async with background(jobs, grace=5):
         yield core
 

@@ -41,6 +41,7 @@ from sotay_kit.partitions import INBOX
 from sotay_kit.schema import INBOX_PARTITIONED_DDL, KIT_TABLES_DDL
 
 from . import partitioned
+from .projection import audiences
 from .projection.consumers import BINDINGS
 from .reports import repository as report_repo
 from .reports import service as reports
@@ -159,6 +160,8 @@ async def replay(
                 await js.delete_consumer(spec.stream, name)
         applied[spec.stream] = consumer.applied
         dead += consumer.dead_lettered
+    # Large audiences the replay queued, written now: the rebuilt tables are compared whole.
+    await audiences.drain(pool)
     return applied, last, dead
 
 

@@ -165,6 +165,18 @@ CREATE TABLE an_grades (
 CREATE INDEX an_grades_path ON an_grades (org_path text_pattern_ops, year);
 """
 
+# Large audiences projected in the background (analytics_0008): a publication over the inline
+# limit is queued here and its an_audience rows are written in chunks, in member id order
+# (``after_member`` = the last member written), so a small publication behind it waits for
+# no one.
+AUDIENCE_JOBS_DDL = """
+CREATE TABLE an_audience_jobs (
+    publication_id uuid PRIMARY KEY,
+    after_member   uuid,
+    queued_at      timestamptz NOT NULL
+);
+"""
+
 # Tables a rebuild replaces (projection state plus the consumers' inbox).
 PROJECTION_TABLES: tuple[str, ...] = (
     "idp_orgs",
@@ -184,10 +196,11 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "idp_member_names",
     "an_document_names",
     "an_grades",
+    "an_audience_jobs",
     "inbox",
 )
 
 # analytics_0001's tables (a released migration: never changed; later ones add their own DDL).
 ALL_DDL = IDENTITY_PROJECTION_DDL + ANALYTICS_DDL
 # Every projection table as of the newest migration (a rebuild, the benchmark).
-CURRENT_DDL = ALL_DDL + DIRECTORY_DDL + GRADES_DDL
+CURRENT_DDL = ALL_DDL + DIRECTORY_DDL + GRADES_DDL + AUDIENCE_JOBS_DDL

@@ -430,6 +430,7 @@ export function ReportScreen({ dashboard }: { dashboard: Dashboard }) {
             <p class="muted">
               {v.report.generated} {formatValue(r.generated_at, "datetime")} · {v.report.rows(r.rows.length)}
             </p>
+            {dashboard === "reach" && (r.projecting ?? 0) > 0 && <p role="status">{v.report.projecting(r.projecting ?? 0)}</p>}
             {dashboard === "reach" && <ReachChart r={r} />}
             {dashboard === "attendance" && <AttendanceChart r={r} />}
             {dashboard === "adoption" && <AdoptionChart r={r} />}

@@ -5,7 +5,11 @@ import type { components as Analytics } from "../../api/generated/analytics";
 import type { components as Documents } from "../../api/generated/documents";
 import type { components as Identity } from "../../api/generated/identity";
 
-export type Report = Analytics["schemas"]["ReportOut"] & { targets?: Record<string, number> };
+export type Report = Analytics["schemas"]["ReportOut"] & {
+  targets?: Record<string, number>;
+  // Document reach: publications whose audience is still being written (numbers partial).
+  projecting?: number;
+};
 export type Column = Analytics["schemas"]["ColumnOut"];
 export type Row = Report["rows"][number];
 export type Org = Identity["schemas"]["OrgOut"];

@@ -17,7 +17,7 @@ export const v = {
     title: "Kiểm điểm, xếp loại đảng viên",
     open: "Mở đợt kiểm điểm cho tổ chức đang xem",
     year: "Năm kiểm điểm",
-    deadline: "Hạn nộp bản tự kiểm điểm",
+    deadline: t.review.deadlineLabel,
     deadlineOn: (d: string) => `Hạn tự kiểm điểm: ${d}`,
     share: "Tỷ lệ tối đa xuất sắc so với số tốt (%)",
     openButton: "Mở đợt kiểm điểm",
@@ -35,7 +35,7 @@ export const v = {
     publish: { title: "Ban hành văn bản", hint: "Tải lên và phát hành xuống tổ chức trực thuộc" },
     documents: { title: "Văn bản đã phát hành", hint: "Xem đợt phát hành, thu hồi" },
     news: { title: "Đăng tin", hint: "Tin tức cho đảng viên trong phạm vi" },
-    reviews: { title: "Kiểm điểm, xếp loại", hint: "Mở đợt kiểm điểm, duyệt đề nghị xếp loại của chi bộ" },
+    reviews: { title: "Kiểm điểm, xếp loại đảng viên", hint: "Mở đợt kiểm điểm, duyệt đề nghị xếp loại của chi bộ" },
   },
   nav: {
     label: "Cây tổ chức",
@@ -61,6 +61,7 @@ export const v = {
     cell: "Chi bộ",
   } as Record<string, string>,
   report: {
+    projecting: (n: number) => `Đang tổng hợp danh sách người nhận của ${n} đợt phát hành: số liệu chưa đầy đủ, hãy xem lại sau ít phút.`,
     period: "Khoảng thời gian",
     from: "Từ tháng",
     to: "Đến tháng",

@@ -28,6 +28,7 @@ from sotay_kit.messaging import ConsumerSpec
 from sotay_kit.projections import identity as idp
 
 from .. import metrics
+from . import audiences
 from . import repository as repo
 
 SERVICE = "analytics"
@@ -160,7 +161,10 @@ async def _published(conn: Connection, d: Delivery) -> None:
         published_by=e.published_by,
         published_at=e.occurred_at,
     )
-    await repo.materialise_audiences(conn, [e.publication_id])
+    if e.audience_size > audiences.INLINE_MAX:
+        await repo.queue_audience(conn, e.publication_id, e.occurred_at)
+    else:
+        await repo.materialise_audiences(conn, [e.publication_id])
     await repo.touch_members(conn, [e.published_by], [e.occurred_at])
     await repo.touch_orgs(conn, [e.publisher_org_id], [e.occurred_at])
 

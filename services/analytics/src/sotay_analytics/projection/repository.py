@@ -166,10 +166,21 @@ async def insert_publication(
     )
 
 
+# A publication queued in an_audience_jobs is the background job's, not the inline path's.
+_NOT_QUEUED = (
+    "NOT EXISTS (SELECT 1 FROM an_audience_jobs j WHERE j.publication_id = p.publication_id)"
+)
+
+
 async def materialise_audiences(conn: Connection, publication_ids: Sequence[UUID] | None) -> None:
-    """Fill the audience of publications (``None``: every one still incomplete) from the
-    membership history: who belonged to a cell inside a target subtree when it was published."""
-    where = "NOT p.audience_complete" if publication_ids is None else "p.publication_id = ANY($1)"
+    """Fill the audience of publications (``None``: every one still incomplete that no
+    background job holds) from the membership history: who belonged to a cell inside a target
+    subtree when it was published."""
+    where = (
+        f"NOT p.audience_complete AND {_NOT_QUEUED}"
+        if publication_ids is None
+        else "p.publication_id = ANY($1)"
+    )
     args: list[object] = [] if publication_ids is None else [list(publication_ids)]
     await conn.execute(
         "INSERT INTO an_audience (publication_id, member_id, cell_id, org_path) "  # noqa: S608
@@ -184,6 +195,10 @@ async def materialise_audiences(conn: Connection, publication_ids: Sequence[UUID
         "ON CONFLICT DO NOTHING",
         *args,
     )
+    await _mark_complete(conn, where, args)
+
+
+async def _mark_complete(conn: Connection, where: str, args: Sequence[object]) -> None:
     await conn.execute(
         "UPDATE an_publications p SET audience_complete = "  # noqa: S608
         "(SELECT count(*) FROM an_audience a WHERE a.publication_id = p.publication_id) "
@@ -194,9 +209,72 @@ async def materialise_audiences(conn: Connection, publication_ids: Sequence[UUID
 
 async def has_incomplete_audiences(conn: Connection) -> bool:
     found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM an_publications WHERE NOT audience_complete)"
+        "SELECT EXISTS (SELECT 1 FROM an_publications p "  # noqa: S608
+        f"WHERE NOT p.audience_complete AND {_NOT_QUEUED})"
     )
     return found
+
+
+async def queue_audience(conn: Connection, publication_id: UUID, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO an_audience_jobs (publication_id, queued_at) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING",
+        publication_id,
+        at,
+    )
+
+
+async def audience_chunk(conn: Connection, size: int) -> bool:
+    """Write the next ``size`` members of the oldest queued audience no one else is writing
+    (in the caller's transaction); the job ends, and the publication's completeness is set,
+    when a chunk comes back short. False when there was nothing to do."""
+    job = await conn.fetchrow(
+        "SELECT j.publication_id, j.after_member, p.published_at, p.audience_paths "
+        "FROM an_audience_jobs j JOIN an_publications p USING (publication_id) "
+        "ORDER BY j.queued_at, j.publication_id LIMIT 1 FOR UPDATE OF j SKIP LOCKED"
+    )
+    if job is None:
+        return False
+    # Members in id order from the cursor (idp_memberships_member), each with the membership
+    # that was open when the document was published; the index walk stops at the chunk's end.
+    done = await conn.fetchrow(
+        "WITH chunk AS (SELECT DISTINCT ON (m.member_id) m.member_id, m.cell_id, m.org_path "  # noqa: S608
+        "FROM idp_memberships m WHERE ($2::uuid IS NULL OR m.member_id > $2) "
+        "AND m.started_at <= $3 AND (m.ended_at IS NULL OR m.ended_at > $3) "
+        f"AND EXISTS (SELECT 1 FROM unnest($4::text[]) AS a WHERE {in_subtree('m.org_path', 'a')}) "
+        "ORDER BY m.member_id, m.started_at DESC LIMIT $5), "
+        "ins AS (INSERT INTO an_audience (publication_id, member_id, cell_id, org_path) "
+        "SELECT $1, member_id, cell_id, org_path FROM chunk ON CONFLICT DO NOTHING) "
+        "SELECT count(*) AS n, (SELECT member_id FROM chunk ORDER BY member_id DESC LIMIT 1) "
+        "AS last FROM chunk",
+        job["publication_id"],
+        job["after_member"],
+        job["published_at"],
+        list(job["audience_paths"]),
+        size,
+    )
+    assert done is not None
+    if done["n"] < size:
+        await conn.execute(
+            "DELETE FROM an_audience_jobs WHERE publication_id = $1", job["publication_id"]
+        )
+        await _mark_complete(conn, "p.publication_id = $1", [job["publication_id"]])
+    else:
+        await conn.execute(
+            "UPDATE an_audience_jobs SET after_member = $2 WHERE publication_id = $1",
+            job["publication_id"],
+            done["last"],
+        )
+    return True
+
+
+async def incomplete_publications(conn: Connection, publication_ids: Sequence[UUID]) -> int:
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM an_publications WHERE publication_id = ANY($1::uuid[]) "
+        "AND NOT audience_complete",
+        list(publication_ids),
+    )
+    return n
 
 
 async def retract(

@@ -362,3 +362,32 @@ async def grades_by_org(conn: Connection, root: str, year: int) -> list[asyncpg.
             year,
         )
     )
+
+
+async def projecting(
+    conn: Connection,
+    *,
+    path: str | None,
+    document_id: UUID | None,
+    publication_id: UUID | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> int:
+    """Publications a reach report covers whose audience is still being projected (their
+    audience and what follows from it are partial until it completes)."""
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM an_publications p WHERE NOT p.audience_complete "
+        "AND p.retracted_at IS NULL "
+        "AND ($2::uuid IS NULL OR p.document_id = $2) "
+        "AND ($3::uuid IS NULL OR p.publication_id = $3) "
+        "AND ($4::timestamptz IS NULL OR p.published_at >= $4) "
+        "AND ($5::timestamptz IS NULL OR p.published_at < $5) "
+        "AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM unnest(p.audience_paths) AS a "
+        "WHERE a = $1 OR $1 LIKE a || '.%' OR a LIKE $1 || '.%'))",
+        path,
+        document_id,
+        publication_id,
+        since,
+        until,
+    )
+    return n

@@ -324,6 +324,14 @@ async def document_reach(
         total.update({k: totals[0][k] for k in REACH_COUNTS})
     total = _with_ratios(total, REACH_RATIOS)
     named = await _document_named(conn, who, scope, document_id, publication_id, total)
+    projecting = await repo.projecting(
+        conn,
+        path=args["root"] if scope.org is not None else who.org_path,
+        document_id=document_id,
+        publication_id=publication_id,
+        since=args["since"],
+        until=args["until"],
+    )
     return Report(
         report="document-reach",
         title="Mức độ tiếp cận văn bản",
@@ -342,6 +350,9 @@ async def document_reach(
         rows=rows,
         total=total,
         generated_at=now,
+        # Publications whose audience is still being written (a large one, in chunks): their
+        # numbers are partial until it is 0.
+        extra={"projecting": projecting},
     )
 
 
