@@ -362,6 +362,10 @@ async def test_bad_input_is_refused_and_changes_nothing(
         "tương lai"
         in _problem(await env.client.post(BASE, json=past, headers=admin), 422)["detail"]
     )
+    far = good | {"deadline": "9999-12-31T23:59:59-14:00"}
+    assert (
+        "một năm" in _problem(await env.client.post(BASE, json=far, headers=admin), 422)["detail"]
+    )
     naive = good | {"deadline": "2027-01-01T08:00:00"}
     _problem(await env.client.post(BASE, json=naive, headers=admin), 422)
     _problem(await env.client.post(BASE, json=good | {"title": " "}, headers=admin), 422)
@@ -393,3 +397,17 @@ async def test_outside_the_subtree_a_consultation_does_not_exist(
     _problem(await env.client.get(f"{BASE}/{cid}/comments", headers=secretary), 404)
     _problem(await env.client.post(f"{BASE}/{cid}/close", headers=secretary), 404)
     assert await env.pool.fetchval("SELECT count(*) FROM consultation_comments") == 1
+
+
+async def test_a_comment_that_looks_like_a_formula_stays_text_in_the_spreadsheet(
+    env: Env, pdf: Any, clock: TestClock
+) -> None:
+    cid = (await _open(env, pdf, clock))["id"]
+    formula = '=HYPERLINK("http://example.com","Bấm vào")'
+    assert (await _comment(env, "member_a1b", cid, formula)).status_code == 201
+    xlsx = await env.client.get(f"{BASE}/{cid}/export", headers=env.auth("admin"))
+    assert xlsx.status_code == 200, xlsx.text
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    [cell] = [c for row in sheet.iter_rows() for c in row if c.value == formula]
+    assert cell.data_type == "s"  # a string, never evaluated

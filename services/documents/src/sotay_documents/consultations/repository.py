@@ -221,18 +221,22 @@ async def all_comments(
     section: str | None = None,
     whole: bool = False,
     cell_id: uuid.UUID | None = None,
+    comment_id: uuid.UUID | None = None,
 ) -> list[Row]:
-    """Every comment with its author's display name and cell title (the committee's view)."""
+    """Every comment (or the one ``comment_id``) with its author's display name and cell title
+    (the committee's view)."""
     return await conn.fetch(
         "SELECT k.*, n.full_name, n.card_number, o.title AS cell_title "
         "FROM consultation_comments k LEFT JOIN idp_member_names n ON n.member_id = k.member_id "
         "LEFT JOIN idp_orgs o ON o.org_id = k.cell_id WHERE k.consultation_id = $1 "
         "AND ($2::text IS NULL OR k.section = $2) AND (NOT $3 OR k.section IS NULL) "
-        "AND ($4::uuid IS NULL OR k.cell_id = $4) ORDER BY k.created_at, k.id",
+        "AND ($4::uuid IS NULL OR k.cell_id = $4) AND ($5::uuid IS NULL OR k.id = $5) "
+        "ORDER BY k.created_at, k.id",
         consultation_id,
         section,
         whole,
         cell_id,
+        comment_id,
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sotay_contracts.events.documents import ConsultationClosed, ConsultationOpened
@@ -57,6 +57,7 @@ log = logging.getLogger("sotay.documents")
 NOT_FOUND = "Không tìm thấy đợt lấy ý kiến"
 COMMENT_NOT_FOUND = "Không tìm thấy góp ý"
 LIST_LIMIT = 200
+MAX_OPEN = timedelta(days=366)  # a deadline further away is a typo (year 2206)
 
 
 def _not_found() -> NotFound:
@@ -170,6 +171,8 @@ async def open_consultation(
         raise NotFound("Không tìm thấy phiên bản này của văn bản")
     if body.deadline <= now:
         raise Unprocessable("Hạn góp ý phải ở tương lai")
+    if body.deadline > now + MAX_OPEN:
+        raise Unprocessable("Hạn góp ý không được quá một năm kể từ hôm nay")
     to = await library.addressees(
         conn, who, [body.org_id], separately="chọn một tổ chức trong phạm vi của bạn"
     )
@@ -529,7 +532,7 @@ async def respond(
         by=who.member_id,
         at=now,
     )
-    [k] = [k for k in await repo.all_comments(conn, consultation_id) if k["id"] == comment_id]
+    [k] = await repo.all_comments(conn, consultation_id, comment_id=comment_id)
     return comment_out(k, _section_titles(row))
 
 
