@@ -203,6 +203,14 @@ async def test_a_committee_runs_a_consultation_and_members_comment_on_a_phone(
             await expect(mine).to_contain_text("Đã tiếp thu")
             await expect(page.get_by_role("button", name="Góp ý mục này")).to_have_count(0)
             await screen(page, "member-consultation-replied")
+            # The drafts consulted on, open or not, are listed from the documents screen.
+            await page.get_by_role("link", name="Văn bản").click()
+            await page.get_by_role("link", name=re.compile("^Góp ý dự thảo")).click()
+            await expect(page.get_by_role("heading", level=1)).to_have_text("Góp ý dự thảo")
+            row = page.get_by_role("link", name=re.compile(title))
+            await expect(row).to_contain_text("Đã kết thúc")
+            await expect(row).to_contain_text("Bạn đã góp 2 ý kiến")
+            await screen(page, "member-consultations")
         finally:
             await phone.close()
 

@@ -72,7 +72,8 @@ export const t = {
   consult: {
     title: "Góp ý dự thảo",
     intro: "Các dự thảo cấp ủy đang lấy ý kiến đảng viên. Chỉ cấp ủy lấy ý kiến thấy tên người góp ý.",
-    none: "Hiện không có dự thảo nào đang lấy ý kiến.",
+    none: "Chưa có dự thảo nào được gửi lấy ý kiến.",
+    allLink: "Góp ý dự thảo: các dự thảo đang và đã lấy ý kiến",
     deadline: (d: string) => `Hạn góp ý: ${d}`,
     status: { open: "Đang lấy ý kiến", ended: "Đã hết hạn", closed: "Đã kết thúc" } as Record<string, string>,
     myCount: (n: number) => (n ? `Bạn đã góp ${n} ý kiến` : "Bạn chưa góp ý"),
