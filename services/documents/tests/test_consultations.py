@@ -411,3 +411,65 @@ async def test_a_comment_that_looks_like_a_formula_stays_text_in_the_spreadsheet
     assert sheet is not None
     [cell] = [c for row in sheet.iter_rows() for c in row if c.value == formula]
     assert cell.data_type == "s"  # a string, never evaluated
+
+
+async def _publish(env: Env, event: Any) -> None:
+    ce = new_cloud_event(event)
+    await env.nc.jetstream().publish(ce.nats_subject, ce.data, headers=ce.to_nats_headers())
+
+
+async def test_a_deactivated_member_can_no_longer_comment(
+    env: Env, pdf: Any, clock: TestClock
+) -> None:
+    cid = (await _open(env, pdf, clock))["id"]
+    await _publish(
+        env,
+        ev.MemberDeactivated(
+            member_id=env.member_ids["member_a1a_2"], cell_id=env.org_ids["cell_a1a"],
+            org_path=env.path("cell_a1a"), reason_code=ev.DeactivationReason.DECEASED,
+            effective_on=clock.now.date(), revision=2, occurred_at=clock.now,
+        ),
+    )  # fmt: skip
+
+    async def deactivated() -> bool:
+        status = await env.pool.fetchval(
+            "SELECT status FROM idp_members WHERE member_id = $1", env.member_ids["member_a1a_2"]
+        )
+        return bool(status != "active")
+
+    await wait_until(deactivated, "the deactivation in the projection")
+    # A token issued before the deactivation still reads, but a comment is refused.
+    _problem(await _comment(env, "member_a1a_2", cid, "Góp ý"), 403)
+    assert await env.pool.fetchval("SELECT count(*) FROM consultation_comments") == 0
+
+
+async def test_an_org_move_carries_the_consultation_and_its_comments(
+    env: Env, pdf: Any, clock: TestClock
+) -> None:
+    cid = (await _open(env, pdf, clock))["id"]
+    assert (await _comment(env, "member_a1a_1", cid, "Trước khi chuyển")).status_code == 201
+    await _publish(
+        env,
+        ev.OrgMoved(
+            org_id=env.org_ids["commune_a1"], old_parent_id=env.org_ids["district_a"],
+            new_parent_id=env.org_ids["district_b"], old_path="1.2.3", new_path="1.6.3",
+            revision=2, occurred_at=clock.now,
+        ),
+    )  # fmt: skip
+
+    async def moved() -> bool:
+        row = await env.pool.fetchrow(
+            "SELECT c.org_path, k.cell_path FROM consultations c "
+            "JOIN consultation_comments k ON k.consultation_id = c.id"
+        )
+        return bool(row["org_path"] == "1.6.3" and row["cell_path"] == "1.6.3.4")
+
+    await wait_until(moved, "the consultation's paths to move")
+    # The member, now under district_b, still sees and comments on it.
+    moved_member = env.auth("member_a1a_1", org_path="1.6.3.4")
+    r = await env.client.post(
+        f"{BASE}/{cid}/comments", json={"text": "Sau khi chuyển"}, headers=moved_member
+    )
+    assert r.status_code == 201, r.text
+    mine = await env.client.get(f"{BASE}/{cid}/comments/mine", headers=moved_member)
+    assert [k["text"] for k in mine.json()] == ["Trước khi chuyển", "Sau khi chuyển"]
