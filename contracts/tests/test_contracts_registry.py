@@ -251,6 +251,32 @@ def sample(model: type[Event]) -> Event:
             "decided_by": _id(),
             "occurred_at": LATER,
         },
+        documents.ConsultationOpened: {
+            "consultation_id": _id(),
+            "document_id": _id(),
+            "version": 2,
+            "org_id": _id(),
+            "org_path": "1.12",
+            "committee_org_path": "1.12",
+            "deadline": LATER,
+            "section_count": 5,
+            "audience_size": 812,
+            "opened_by": _id(),
+            "occurred_at": NOW,
+        },
+        documents.ConsultationClosed: {
+            "consultation_id": _id(),
+            "document_id": _id(),
+            "org_path": "1.12",
+            "contributions": 14,
+            "contributors": 9,
+            "cells": 3,
+            "accepted": 6,
+            "rejected": 2,
+            "pending": 6,
+            "closed_by": _id(),
+            "occurred_at": LATER,
+        },
         notify.NotificationDelivered: delivery,
         notify.NotificationFailed: delivery | {"error_code": "subscription_gone", "final": True},
         notify.NotificationBatchDelivered: {
@@ -275,7 +301,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 30
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 32
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 
@@ -400,6 +426,7 @@ def test_models_are_frozen() -> None:
         (meetings.MotionClosed, {"present": 12}, "more ballots than members present"),
         (meetings.MotionClosed, {"hands": [0, 0]}, "one count per option"),
         (meetings.MotionClosed, {"votes": [9, -1, 0]}, "must not be negative"),
+        (documents.ConsultationClosed, {"accepted": 7}, "dispositions must add up"),
         (notify.NotificationFailed, {"attempt": 0}, "greater than or equal to 1"),
     ],
 )

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { t } from "./i18n/vi";
 import { observe, type SyncState } from "./offline/store";
 import { booting, me } from "./session";
+import { ConsultationDetail, Consultations } from "./screens/Consultations";
 import { Documents, DocumentReader } from "./screens/Documents";
 import { Home } from "./screens/Home";
 import { Inbox } from "./screens/Inbox";
@@ -46,6 +47,8 @@ function screenFor(path: string) {
   if ((p = match("/meetings/:id", path))) return <MeetingDetail id={p.id} />;
   if (match("/documents", path)) return <Documents />;
   if ((p = match("/documents/:id", path))) return <DocumentReader id={p.id} />;
+  if (match("/consultations", path)) return <Consultations />;
+  if ((p = match("/consultations/:id", path))) return <ConsultationDetail id={p.id} />;
   if (match("/handbook", path)) return <Handbook />;
   if ((p = match("/handbook/:slug", path))) return <HandbookArticle slug={p.slug} />;
   if (match("/news", path)) return <NewsList />;
@@ -57,6 +60,7 @@ function screenFor(path: string) {
 }
 
 function current(path: string, href: string): boolean {
+  if (href === "/documents" && (path === "/consultations" || path.startsWith("/consultations/"))) return true;
   return href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
 }
 

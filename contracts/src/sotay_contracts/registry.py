@@ -33,6 +33,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     documents.DocumentRetracted,
     documents.DocumentDescribed,
     documents.StudyReminderRequested,
+    documents.ConsultationOpened,
+    documents.ConsultationClosed,
     meetings.MeetingScheduled,
     meetings.MeetingUpdated,
     meetings.MeetingCancelled,

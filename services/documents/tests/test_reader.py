@@ -86,8 +86,16 @@ async def test_a_member_reads_a_published_pdf(env: Any, pdf: Any) -> None:
     assert body["blocks"][0] == {
         "kind": "heading",
         "text": "NGHỊ QUYẾT VỀ TĂNG CƯỜNG CÔNG TÁC XÂY DỰNG ĐẢNG",
+        "anchor": "s1",
     }
-    assert body["blocks"][-1] == {"kind": "paragraph", "text": "2. Các chi bộ cơ sở"}
+    # Each heading opens a section with a stable anchor (s1, s2, … in reading order), the one
+    # comments on a draft attach to.
+    assert [b["anchor"] for b in body["blocks"]] == ["s1", "s2", None, None, "s3", None, None]
+    assert body["blocks"][-1] == {
+        "kind": "paragraph",
+        "text": "2. Các chi bộ cơ sở",
+        "anchor": None,
+    }
     assert len(body["blocks"]) == 7
     assert body["characters"] == sum(len(b["text"]) for b in body["blocks"])
 
@@ -111,11 +119,11 @@ async def test_versions_and_docx(env: Any, pdf: Any) -> None:
     current = (await env.client.get(url, headers=env.auth("member_a1a_2"))).json()
     assert current["version"] == 2
     assert current["blocks"] == [
-        {"kind": "heading", "text": "HƯỚNG DẪN"},
-        {"kind": "paragraph", "text": "Nội dung mới"},
+        {"kind": "heading", "text": "HƯỚNG DẪN", "anchor": "s1"},
+        {"kind": "paragraph", "text": "Nội dung mới", "anchor": None},
     ]
     old = (await env.client.get(f"{url}?version=1", headers=env.auth("member_a1a_2"))).json()
-    assert old["blocks"] == [{"kind": "paragraph", "text": "Bản cũ."}]
+    assert old["blocks"] == [{"kind": "paragraph", "text": "Bản cũ.", "anchor": None}]
 
 
 async def test_text_of_a_file_stored_before_texts_were_kept(env: Any, pdf: Any) -> None:
@@ -125,7 +133,9 @@ async def test_text_of_a_file_stored_before_texts_were_kept(env: Any, pdf: Any) 
         await conn.execute("UPDATE blobs SET text = NULL")
     url = f"/api/v1/documents/{doc['id']}/text"
     body = (await env.client.get(url, headers=env.auth("member_b1"))).json()
-    assert body["blocks"] == [{"kind": "paragraph", "text": "Văn bản lưu từ trước."}]
+    assert body["blocks"] == [
+        {"kind": "paragraph", "text": "Văn bản lưu từ trước.", "anchor": None}
+    ]
     async with env.pool.acquire() as conn:
         assert (await conn.fetchval("SELECT text FROM blobs")).strip() == "Văn bản lưu từ trước."
 

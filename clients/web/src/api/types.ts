@@ -33,6 +33,8 @@ export type Article = Documents["schemas"]["ArticleOut"];
 export type ArticleSummary = Documents["schemas"]["ArticleSummary"];
 export type Category = Documents["schemas"]["CategoryOut"];
 export type News = Documents["schemas"]["NewsOut"];
+export type Consultation = Documents["schemas"]["ConsultationOut"];
+export type MyComment = Documents["schemas"]["MyCommentOut"];
 
 export type Notification = Notify["schemas"]["NotificationOut"];
 export type InboxPage = Notify["schemas"]["InboxPage"];

@@ -147,6 +147,9 @@ export function Documents() {
           )
         }
       </Show>
+      <p>
+        <a href="/consultations">{t.consult.allLink}</a>
+      </p>
     </Screen>
   );
 }

@@ -5,6 +5,7 @@ import { cachedGet, keepAhead } from "../offline/store";
 import { me } from "../session";
 import { Screen, Show, useAsync } from "../ui/common";
 import { when } from "../ui/format";
+import { ConsultationRows, useMyConsultations } from "./Consultations";
 import { StudyItem } from "./Documents";
 import { MeetingCard } from "./Meetings";
 import { NewsRows } from "./Reading";
@@ -21,6 +22,8 @@ export function Home() {
   }, [study.data]);
   const inbox = useAsync(() => cachedGet<InboxPage>("/api/v1/inbox", { unread: true, limit: 5 }), []);
   const news = useAsync(() => cachedGet<Page<News>>("/api/v1/news", { limit: 3 }), []);
+  const consultations = useMyConsultations();
+  const openToMe = (consultations.data ?? []).filter((c) => c.status === "open");
   return (
     <Screen title={t.home.greeting(me.value?.full_name ?? "")}>
       <section aria-labelledby="next-meeting" class="card">
@@ -47,6 +50,12 @@ export function Home() {
           }
         </Show>
       </section>
+      {openToMe.length > 0 && (
+        <section aria-labelledby="consultations" class="card">
+          <h2 id="consultations">{t.home.consultations}</h2>
+          <ConsultationRows items={openToMe} />
+        </section>
+      )}
       <section aria-labelledby="unread" class="card">
         <h2 id="unread">{t.home.unread}</h2>
         <Show state={inbox}>

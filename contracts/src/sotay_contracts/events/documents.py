@@ -22,6 +22,8 @@ from sotay_contracts.events._common import AwareDatetime, OrgPath
 
 __all__ = [
     "Classification",
+    "ConsultationClosed",
+    "ConsultationOpened",
     "DocumentDescribed",
     "DocumentKind",
     "DocumentPublished",
@@ -209,3 +211,53 @@ class StudyReminderRequested(Event):
     day: date = Field(description="Vietnam's date of the request (one request per day).")
     requested_by: uuid.UUID = Field(description="Member id of the secretary who asked.")
     occurred_at: AwareDatetime
+
+
+class ConsultationOpened(Event):
+    """Fires when a committee opens a document version for comments (lấy ý kiến góp ý dự thảo)
+    by the members of one org subtree until a deadline. Ids, paths, the deadline and counts only:
+    no title, no comment, no name. An internal subject, never sourced into ``PUBLIC``.
+    """
+
+    SUBJECT: ClassVar[str] = "documents.consultation.opened.v1"
+    AGGREGATE: ClassVar[str] = "consultation_id"
+
+    consultation_id: uuid.UUID
+    document_id: uuid.UUID
+    version: int = Field(ge=1, description="The draft version consulted on.")
+    org_id: uuid.UUID = Field(description="Root of the consulted subtree.")
+    org_path: OrgPath = Field(description="Members whose cell lies in this subtree may comment.")
+    committee_org_path: OrgPath = Field(description="The committee that runs the consultation.")
+    deadline: AwareDatetime
+    section_count: int = Field(ge=0, description="Sections of the draft that take comments.")
+    audience_size: int = Field(ge=0, description="Active members of the subtree at opening.")
+    opened_by: uuid.UUID
+    occurred_at: AwareDatetime
+
+
+class ConsultationClosed(Event):
+    """Fires when a committee closes a consultation: how many contributions it received, from
+    how many members and cells, and how they were dealt with. Counts only."""
+
+    SUBJECT: ClassVar[str] = "documents.consultation.closed.v1"
+    AGGREGATE: ClassVar[str] = "consultation_id"
+
+    consultation_id: uuid.UUID
+    document_id: uuid.UUID
+    org_path: OrgPath
+    contributions: int = Field(ge=0, description="Contributions not withdrawn.")
+    contributors: int = Field(ge=0, description="Distinct members who contributed.")
+    cells: int = Field(ge=0, description="Distinct cells contributions came from.")
+    accepted: int = Field(ge=0, description="Taken into account (tiếp thu).")
+    rejected: int = Field(ge=0, description="Not taken into account.")
+    pending: int = Field(ge=0, description="Not yet dealt with.")
+    closed_by: uuid.UUID
+    occurred_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _counts_add_up(self) -> Self:
+        if self.accepted + self.rejected + self.pending != self.contributions:
+            raise ValueError("dispositions must add up to the contributions")
+        if self.contributors > self.contributions or self.cells > self.contributors:
+            raise ValueError("more contributors or cells than contributions")
+        return self

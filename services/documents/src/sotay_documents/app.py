@@ -14,6 +14,7 @@ from sotay_kit import audit
 from sotay_kit.app import Resources, ServiceSpec, create_service_app
 
 from . import partitioned
+from .consultations.routes import router as consultations_router
 from .consumers import identity_binding
 from .deps import DocumentsState
 from .handbook import loader as handbook_loader
@@ -35,11 +36,12 @@ SPEC = ServiceSpec(
     ),
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     # Static paths before /documents/{id}, which would take them: the audit log
-    # (/documents/audit) and study (/documents/to-study) first.
+    # (/documents/audit), study (/documents/to-study) and consultations first.
     routers=[
         audit.router("documents"),
         study_router,
         reminders_router,
+        consultations_router,
         library_router,
         handbook_router,
         news_router,

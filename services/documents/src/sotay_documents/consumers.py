@@ -21,6 +21,9 @@ async def rewrite_paths(conn: Connection, old_path: str, new_path: str) -> None:
         ("publication_targets", "org_path"),
         ("publications", "publisher_org_path"),
         ("news", "publisher_org_path"),
+        ("consultations", "org_path"),
+        ("consultations", "committee_org_path"),
+        ("consultation_comments", "cell_path"),
     ):
         await rewrite_path_column(conn, table, column, old_path, new_path)
     for table, column in (

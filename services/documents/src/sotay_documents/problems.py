@@ -54,3 +54,15 @@ UPLOAD = (
     EmptyFile,
     StorageUnavailable,
 )
+
+
+class ConsultationEnded(Problem):
+    """A comment (or its edit or withdrawal) after the deadline or once the committee closed
+    the consultation."""
+
+    status, slug, title = 409, "consultation-ended", "Đợt lấy ý kiến đã hết hạn góp ý"
+
+
+class UnknownSection(Unprocessable):
+    slug: ClassVar[str] = "unknown-section"
+    title: ClassVar[str] = "Mục được góp ý không có trong dự thảo"

@@ -28,7 +28,7 @@ interface ExistingDocument {
 }
 
 /** The org chosen in the navigator and its direct children: where something can be sent. */
-function useTargets(org: string) {
+export function useTargets(org: string) {
   return useAsync(async () => {
     if (!org) return [] as Org[];
     const [self, kids] = await Promise.all([
@@ -73,7 +73,7 @@ function TargetChoice({ orgs, chosen, setChosen }: { orgs: Org[]; chosen: Set<st
 }
 
 /** A deadline typed as Vietnam's local time (the form's datetime-local) with its offset. */
-function vietnamTime(local: string): string {
+export function vietnamTime(local: string): string {
   return `${local.length === 16 ? `${local}:00` : local}+07:00`;
 }
 

@@ -18,6 +18,9 @@ export type DocumentOut = Documents["schemas"]["DocumentOut"];
 export type Publication = Documents["schemas"]["PublicationOut"];
 export type DocumentSummary = Documents["schemas"]["DocumentSummary"];
 export type NewsOut = Documents["schemas"]["NewsOut"];
+export type Consultation = Documents["schemas"]["ConsultationOut"];
+export type ConsultationComment = Documents["schemas"]["CommentOut"];
+export type ConsultationSummary = Documents["schemas"]["SummaryOut"];
 
 export type ReportName = "document-reach" | "attendance" | "adoption" | "lagging" | "grades";
 export type Params = Record<string, string | undefined>;
@@ -30,7 +33,11 @@ export function report(name: ReportName, params: Params): Promise<Report> {
 export async function downloadReport(name: ReportName, params: Params, format: "csv" | "xlsx"): Promise<void> {
   const query = new URLSearchParams();
   for (const [k, val] of Object.entries({ ...params, format })) if (val) query.set(k, val);
-  const url = `/api/v1/reports/${name}?${query}`;
+  await downloadFile(`/api/v1/reports/${name}?${query}`, `${name}.${format}`);
+}
+
+/** A file the API answers (authenticated), saved under the name its Content-Disposition gives. */
+export async function downloadFile(url: string, fallback: string): Promise<void> {
   const attempt = () =>
     fetch(url, { headers: bearer() ? { Authorization: `Bearer ${bearer()}` } : {} }).catch(() => {
       throw new NetworkError();
@@ -49,7 +56,7 @@ export async function downloadReport(name: ReportName, params: Params, format: "
   const blob = await r.blob();
   const disposition = r.headers.get("content-disposition") ?? "";
   const named = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  const filename = named ? decodeURIComponent(named[1]) : `${name}.${format}`;
+  const filename = named ? decodeURIComponent(named[1]) : fallback;
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = filename;

@@ -1,8 +1,9 @@
 // The committee screens under /manage/committee (a chunk of their own, with the chart library):
 // the org tree navigator beside every screen, the dashboards from the analytics reports, and
-// publishing documents and news down the committee's subtree.
+// publishing documents and news down the committee's subtree, and consultations on drafts.
 import type { JSX } from "preact";
 import { match, useLocation } from "../../ui/router";
+import { ConsultationBoard, ConsultationsScreen } from "./Consultations";
 import { myOrgs } from "./OrgNav";
 import { DocumentsScreen, NewsScreen, PublishScreen } from "./Publish";
 import { Frame, ReportScreen, currentOrg, type Dashboard } from "./Reports";
@@ -11,7 +12,7 @@ import { v } from "./vi";
 import "./committee.css";
 
 const DASHBOARDS: Dashboard[] = ["reach", "attendance", "adoption", "lagging", "grades"];
-const ACTIONS = ["publish", "documents", "news", "reviews"] as const;
+const ACTIONS = ["publish", "documents", "news", "consultations", "reviews"] as const;
 
 function Home() {
   useLocation(); // `?org=` may change while the path stays
@@ -55,6 +56,8 @@ export function screenFor(path: string): JSX.Element | null {
   if (cell) return <CellDecisionScreen key={`${cell.id}/${cell.cell}`} id={cell.id} cell={cell.cell} />;
   const period = match("/manage/committee/reviews/:id", path);
   if (period) return <PeriodScreen key={period.id} id={period.id} />;
+  const board = match("/manage/committee/consultations/:id", path);
+  if (board) return <ConsultationBoard key={board.id} id={board.id} />;
   const p = match("/manage/committee/:screen", path);
   if (!p) return null;
   if ((DASHBOARDS as string[]).includes(p.screen)) {
@@ -65,5 +68,6 @@ export function screenFor(path: string): JSX.Element | null {
   if (p.screen === "documents") return <DocumentsScreen />;
   if (p.screen === "news") return <NewsScreen />;
   if (p.screen === "reviews") return <ReviewsScreen />;
+  if (p.screen === "consultations") return <ConsultationsScreen />;
   return null;
 }

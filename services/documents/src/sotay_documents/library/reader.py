@@ -82,3 +82,33 @@ def blocks(text: str, content_type: str) -> list[Block]:
     else:
         paragraphs = _paragraphs_of_pdf(lines)
     return [Block("heading" if _is_heading(p) else "paragraph", p) for p in paragraphs]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the reader view that takes comments in a consultation: one per heading."""
+
+    anchor: str
+    title: str
+
+
+def anchors(cut: list[Block]) -> list[str | None]:
+    """Each heading's section anchor (``s1``, ``s2``, … in reading order), None for paragraphs.
+    A version's text never changes, so its anchors are stable."""
+    out: list[str | None] = []
+    n = 0
+    for block in cut:
+        if block.kind == "heading":
+            n += 1
+            out.append(f"s{n}")
+        else:
+            out.append(None)
+    return out
+
+
+def sections(cut: list[Block]) -> list[Section]:
+    return [
+        Section(anchor, block.text)
+        for block, anchor in zip(cut, anchors(cut), strict=True)
+        if anchor is not None
+    ]

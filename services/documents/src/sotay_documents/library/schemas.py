@@ -179,6 +179,10 @@ class DownloadOut(BaseModel):
 class TextBlockOut(BaseModel):
     kind: Literal["heading", "paragraph"]
     text: str = Field(description="Văn bản thuần (không phải HTML)")
+    anchor: str | None = Field(
+        default=None,
+        description="Mốc của mục (tiêu đề): s1, s2, … theo thứ tự; góp ý dự thảo gắn vào mốc này",
+    )
 
 
 class DocumentTextOut(BaseModel):

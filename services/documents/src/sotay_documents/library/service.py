@@ -461,18 +461,30 @@ async def read_text(
 ) -> DocumentTextOut:
     """Visible exactly to those who may open the document (and audited like its download)."""
     doc, v = await _opened_version(conn, who, document_id, version, "documents.text_read", source)
-    number = v["version"]
     text = await _extracted_text(conn, storage, v)
+    return text_out(doc, v, text)
+
+
+def text_out(doc: Any, v: Any, text: str) -> DocumentTextOut:
+    """The reader view of a version's extracted text, headings carrying their section anchors."""
     cut = reader.blocks(text, v["content_type"])
     return DocumentTextOut(
-        document_id=document_id,
-        version=number,
+        document_id=doc["id"],
+        version=v["version"],
         title=doc["title"],
         number=doc["number"],
         content_type=v["content_type"],
-        blocks=[TextBlockOut(kind=b.kind, text=b.text) for b in cut],
+        blocks=[
+            TextBlockOut(kind=b.kind, text=b.text, anchor=a)
+            for b, a in zip(cut, reader.anchors(cut), strict=True)
+        ],
         characters=sum(len(b.text) for b in cut),
     )
+
+
+async def version_text(conn: Connection, storage: Storage, version: Any) -> str:
+    """A version's extracted text (for the reader view of a consultation's draft)."""
+    return await _extracted_text(conn, storage, version)
 
 
 # -- download -------------------------------------------------------------------------------
