@@ -33,6 +33,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     documents.DocumentRetracted,
     documents.DocumentDescribed,
     documents.StudyReminderRequested,
+    documents.QuizPassed,
     meetings.MeetingScheduled,
     meetings.MeetingUpdated,
     meetings.MeetingCancelled,
