@@ -54,3 +54,23 @@ UPLOAD = (
     EmptyFile,
     StorageUnavailable,
 )
+
+
+class InvalidQuizFile(Unprocessable):
+    """A quiz CSV with bad rows: ``errors`` lists each as ``{"line": n, "message": "..."}``
+    (line 1 is the header), so the author fixes them all in one go."""
+
+    slug: ClassVar[str] = "invalid-quiz-file"
+    title: ClassVar[str] = "Tệp câu hỏi không hợp lệ"
+
+
+class QuizLocked(Problem):
+    """The quiz has been attempted: it can no longer be replaced (results would mean nothing)."""
+
+    status, slug, title = 409, "quiz-locked", "Bài kiểm tra đã có người làm"
+
+
+class DocumentNotOpened(Problem):
+    """A member submits a quiz attempt before opening the document version."""
+
+    status, slug, title = 409, "document-not-opened", "Chưa mở văn bản"
