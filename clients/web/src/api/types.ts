@@ -27,6 +27,9 @@ export type Article = Documents["schemas"]["ArticleOut"];
 export type ArticleSummary = Documents["schemas"]["ArticleSummary"];
 export type Category = Documents["schemas"]["CategoryOut"];
 export type News = Documents["schemas"]["NewsOut"];
+export type Quiz = Documents["schemas"]["QuizOut"];
+export type QuizAttemptIn = Documents["schemas"]["AttemptIn"];
+export type QuizAttempt = Documents["schemas"]["AttemptOut"];
 
 export type Notification = Notify["schemas"]["NotificationOut"];
 export type InboxPage = Notify["schemas"]["InboxPage"];

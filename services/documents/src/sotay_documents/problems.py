@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from sotay_kit.errors import (
     BadRequest,
+    NotFound,
     PayloadTooLarge,
     Problem,
     Unprocessable,
@@ -62,6 +63,13 @@ class InvalidQuizFile(Unprocessable):
 
     slug: ClassVar[str] = "invalid-quiz-file"
     title: ClassVar[str] = "Tệp câu hỏi không hợp lệ"
+
+
+class QuizNotFound(NotFound):
+    """The document version has no quiz (told apart from a document one cannot see)."""
+
+    slug: ClassVar[str] = "quiz-not-found"
+    title: ClassVar[str] = "Chưa có bài kiểm tra"
 
 
 class QuizLocked(Problem):

@@ -14,6 +14,8 @@ export type DocumentOut = Documents["schemas"]["DocumentOut"];
 export type Publication = Documents["schemas"]["PublicationOut"];
 export type DocumentSummary = Documents["schemas"]["DocumentSummary"];
 export type NewsOut = Documents["schemas"]["NewsOut"];
+export type QuizKey = Documents["schemas"]["QuizKeyOut"];
+export type StudyReport = Documents["schemas"]["StudyReport"];
 
 export type ReportName = "document-reach" | "attendance" | "adoption" | "lagging";
 export type Params = Record<string, string | undefined>;
@@ -57,12 +59,17 @@ export function searchOrgs(q: string): Promise<OrgFound[]> {
   return get<OrgFound[]>("/api/v1/orgs/search", { q, limit: 30 });
 }
 
-/** POST multipart with upload progress (0–100) reported as the bytes leave. */
-export function uploadWithProgress<T>(path: string, form: FormData, onProgress: (pct: number) => void): Promise<T> {
+/** POST (or PUT) multipart with upload progress (0–100) reported as the bytes leave. */
+export function uploadWithProgress<T>(
+  path: string,
+  form: FormData,
+  onProgress: (pct: number) => void,
+  method: "POST" | "PUT" = "POST",
+): Promise<T> {
   const once = () =>
     new Promise<{ status: number; body: unknown }>((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", path);
+      xhr.open(method, path);
       xhr.setRequestHeader("Accept", "application/json");
       const token = bearer();
       if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);

@@ -5,6 +5,7 @@ import type { JSX } from "preact";
 import { match, useLocation } from "../../ui/router";
 import { myOrgs } from "./OrgNav";
 import { DocumentsScreen, NewsScreen, PublishScreen } from "./Publish";
+import { QuizScreen } from "./Quiz";
 import { Frame, ReportScreen, currentOrg, type Dashboard } from "./Reports";
 import { v } from "./vi";
 import "./committee.css";
@@ -59,5 +60,6 @@ export function screenFor(path: string): JSX.Element | null {
   if (p.screen === "publish") return <PublishScreen />;
   if (p.screen === "documents") return <DocumentsScreen />;
   if (p.screen === "news") return <NewsScreen />;
+  if (p.screen === "quiz") return <QuizScreen />;
   return null;
 }

@@ -19,7 +19,7 @@ from sotay_kit.errors import (
 )
 
 from ..deps import Now, SourceAddress, State
-from ..problems import DocumentNotOpened, EmptyFile, InvalidQuizFile, QuizLocked
+from ..problems import DocumentNotOpened, EmptyFile, InvalidQuizFile, QuizLocked, QuizNotFound
 from ..uploads import parse_fields, receive_form
 from . import service
 from .schemas import AttemptIn, AttemptOut, QuizCsvFields, QuizIn, QuizKeyOut, QuizOut
@@ -29,7 +29,11 @@ router = APIRouter(prefix="/api/v1/documents", tags=["quizzes"])
 Version = Annotated[int | None, Query(ge=1, le=100_000, description="Mặc định: phiên bản mới nhất")]
 
 
-@router.get("/{document_id}/quiz", response_model=QuizOut, responses=problem_responses(NotFound))
+@router.get(
+    "/{document_id}/quiz",
+    response_model=QuizOut,
+    responses=problem_responses(NotFound, QuizNotFound),
+)
 async def get_quiz(
     document_id: UUID, who: CurrentPrincipal, conn: DbConnection, version: Version = None
 ) -> QuizOut:
@@ -40,7 +44,7 @@ async def get_quiz(
 @router.post(
     "/{document_id}/quiz/attempts",
     response_model=AttemptOut,
-    responses=problem_responses(NotFound, DocumentNotOpened, Unprocessable),
+    responses=problem_responses(NotFound, QuizNotFound, DocumentNotOpened, Unprocessable),
 )
 async def attempt(
     document_id: UUID, body: AttemptIn, who: CurrentPrincipal, conn: DbConnection, now: Now
@@ -108,7 +112,7 @@ async def put_quiz_csv(
 @router.get(
     "/{document_id}/quiz/key",
     response_model=QuizKeyOut,
-    responses=problem_responses(NotFound, Forbidden),
+    responses=problem_responses(NotFound, QuizNotFound, Forbidden),
 )
 async def answer_key(
     document_id: UUID, who: CurrentPrincipal, conn: DbConnection, version: Version = None

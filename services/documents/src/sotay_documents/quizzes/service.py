@@ -25,7 +25,7 @@ from sotay_kit.text import fold, has_control, nfc
 from ..access import PUBLISHER_ROLES, Scope
 from ..library import repository as library_repo
 from ..library.service import visible_or_404
-from ..problems import DocumentNotOpened, InvalidQuizFile, QuizLocked
+from ..problems import DocumentNotOpened, InvalidQuizFile, QuizLocked, QuizNotFound
 from ..study import repository as study_repo
 from . import repository as repo
 from .schemas import (
@@ -148,7 +148,7 @@ async def answer_key(
     number = await _authored_version(conn, who, document_id, version)
     row = await repo.quiz(conn, document_id, number)
     if row is None:
-        raise NotFound(QUIZ_NOT_FOUND)
+        raise QuizNotFound(QUIZ_NOT_FOUND)
     return _key_out(row)
 
 
@@ -297,7 +297,7 @@ async def get_quiz(
     number = target["version"]
     row = await repo.quiz(conn, document_id, number)
     if row is None:
-        raise NotFound(QUIZ_NOT_FOUND)
+        raise QuizNotFound(QUIZ_NOT_FOUND)
     return QuizOut(
         document_id=document_id,
         version=number,
@@ -323,7 +323,7 @@ async def attempt(
     # FOR SHARE: a replacement of the quiz waits for this attempt, then sees it and refuses.
     row = await repo.quiz(conn, document_id, number, lock="FOR SHARE")
     if row is None:
-        raise NotFound(QUIZ_NOT_FOUND)
+        raise QuizNotFound(QUIZ_NOT_FOUND)
     if not await repo.opened(conn, document_id, number, who.member_id):
         raise DocumentNotOpened("Hãy mở và đọc văn bản trước khi làm bài kiểm tra")
     questions = repo.questions(row)
