@@ -138,7 +138,7 @@ export const v = {
       `Thu hồi đợt phát hành văn bản “${title}”? Đảng viên sẽ không còn thấy văn bản này qua đợt phát hành đó.`,
     retractedOk: "Đã thu hồi đợt phát hành.",
     reach: "Xem mức độ tiếp cận",
-    quiz: "Bài kiểm tra",
+    quiz: t.quiz.title,
   },
   quiz: {
     title: "Bài kiểm tra học tập",
@@ -167,7 +167,7 @@ export const v = {
     attempted: "Đã làm bài",
     passed: "Đã đạt",
     member: "Đảng viên",
-    best: "Điểm cao nhất",
+    best: "Điểm cao nhất (%)",
     attempts: "Số lần làm",
     passedAt: "Đạt lúc",
     noAttempts: "Chưa có đảng viên nào làm bài.",
