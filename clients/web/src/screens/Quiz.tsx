@@ -1,18 +1,27 @@
 // The study quiz under a document's text: questions as radio groups, the result with right or
 // wrong per question (never the right choice: a retry stays a test), retry, the best score.
-// Online only: offline (or when the version has no quiz) the reading screen shows the text alone.
+// Online only: offline the reading screen shows the text, and a note where the version has a quiz.
 import { useState } from "preact/hooks";
 import { ApiError, NetworkError, get, post } from "../api/client";
 import type { ProgressIn, Quiz, QuizAttempt, QuizAttemptIn } from "../api/types";
 import { t } from "../i18n/vi";
+import { recall, remember } from "../offline/store";
 import { ErrorBox, useAsync } from "../ui/common";
 
+/** The quiz (null: the version has none). Offline, "offline" when this member last saw that
+ *  the version has one (only that fact is kept on the device, never the questions). */
 async function loadQuiz(documentId: string, version: number): Promise<Quiz | null | "offline"> {
+  const known = `quiz ${documentId} ${version}`;
   try {
-    return await get<Quiz>(`/api/v1/documents/${documentId}/quiz`, { version });
+    const quiz = await get<Quiz>(`/api/v1/documents/${documentId}/quiz`, { version });
+    void remember(known, true);
+    return quiz;
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) return null;
-    if (e instanceof NetworkError) return "offline";
+    if (e instanceof ApiError && e.status === 404) {
+      void remember(known, false);
+      return null;
+    }
+    if (e instanceof NetworkError) return (await recall<boolean>(known)) ? "offline" : null;
     throw e;
   }
 }
