@@ -4,6 +4,7 @@ one documents.quiz.passed.v1, and the study report's passed stage."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import unicodedata
 from typing import Any
@@ -302,6 +303,21 @@ async def test_a_member_takes_the_quiz_after_opening_retries_and_the_best_score_
         "score_percent",
         "occurred_at",
     }
+
+
+async def test_concurrent_passing_attempts_fire_one_event(env: Any, resolution: bytes) -> None:
+    doc = await _published(env, resolution)
+    assert (await _put(env, doc)).status_code == 200
+    await _open(env, doc, "member_a1a_1")
+    answers = await asyncio.gather(*(_attempt(env, doc, "member_a1a_1", RIGHT) for _ in range(4)))
+    assert all(a["passed"] for a in answers)
+    assert sorted(a["mine"]["attempts"] for a in answers) == [1, 2, 3, 4]
+    assert (
+        await env.pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE subject = 'documents.quiz.passed.v1'"
+        )
+        == 1
+    )
 
 
 async def test_a_quiz_is_replaced_until_the_first_attempt(env: Any, resolution: bytes) -> None:

@@ -105,7 +105,9 @@ async def put_quiz(
     """Set (or replace, until the first attempt) the quiz of a version; audited."""
     version = await _authored_version(conn, who, document_id, body.version)
     existing = await repo.quiz(conn, document_id, version, lock="FOR UPDATE")
-    if existing is not None and existing["attempted"]:
+    # Asked again once the row is locked: a statement that waited for the lock still sees the
+    # snapshot it started with, and so might miss an attempt committed meanwhile.
+    if existing is not None and await repo.attempted(conn, document_id, version):
         raise QuizLocked(
             "Đã có đảng viên làm bài kiểm tra này nên không thể thay thế; "
             "hãy tải lên phiên bản mới của văn bản nếu cần bài kiểm tra khác"
