@@ -21,7 +21,7 @@ from typing import Any
 
 from nats.js.api import PubAck
 from sotay_analytics.projection.consumers import BINDINGS
-from sotay_analytics.schema import CURRENT_DDL
+from sotay_analytics.schema import CURRENT_DDL, LATER_DDL
 from sotay_contracts.events.documents import DocumentRead, ReadState
 from sotay_kit import db, messaging, outbox
 from sotay_kit.consumer import EventConsumer
@@ -39,7 +39,7 @@ async def _seed(dsn: str, rng: random.Random) -> list[tuple[uuid.UUID, uuid.UUID
     """The analytics tables, an org tree and members; returns (member, cell, cell path)."""
     conn = await db.connect(dsn)
     try:
-        await conn.execute(CURRENT_DDL)
+        await conn.execute(CURRENT_DDL + LATER_DDL)
         cells = [
             (uuid.UUID(int=rng.getrandbits(128), version=4), f"1.2.{i + 3}") for i in range(CELLS)
         ]

@@ -179,6 +179,16 @@ def sample(model: type[Event]) -> Event:
             "requested_by": _id(),
             "occurred_at": NOW,
         },
+        documents.QuizPassed: {
+            "document_id": _id(),
+            "version": 1,
+            "publication_id": _id(),
+            "member_id": _id(),
+            "cell_id": _id(),
+            "org_path": "1.12.305.7",
+            "score_percent": 80,
+            "occurred_at": NOW,
+        },
         meetings.MeetingScheduled: _plan() | {"scheduled_by": None},
         meetings.MeetingUpdated: _plan()
         | {"changed_fields": ["starts_at", "ends_at"], "updated_by": _id(), "revision": 2},
@@ -301,7 +311,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 32
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 33
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

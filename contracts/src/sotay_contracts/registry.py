@@ -35,6 +35,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     documents.StudyReminderRequested,
     documents.ConsultationOpened,
     documents.ConsultationClosed,
+    documents.QuizPassed,
     meetings.MeetingScheduled,
     meetings.MeetingUpdated,
     meetings.MeetingCancelled,

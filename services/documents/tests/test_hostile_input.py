@@ -27,6 +27,8 @@ FAR_FUTURE = "9999-12-31T23:59:59-14:00"
         *[(("list", param), 422) for param in ("issuer", "tag", "q")],
         (("handbook", "category"), 422),
         *[(("int4", path), 422) for path in ("publish", "reads")],
+        *[(("quiz_int4", path), 422) for path in ("quiz", "quiz/attempts")],
+        *[(("quiz_text", field), 422) for field in ("text", "choices")],
         *[(("documents_cursor", when), 400) for when in (FAR_PAST, FAR_FUTURE)],
         (("ranked_cursor", None), 400),
         *[(("news_cursor", when), 400) for when in (FAR_PAST, FAR_FUTURE)],
@@ -62,6 +64,20 @@ async def test_hostile_input_is_a_clean_4xx(
         if arg == "publish":
             body["org_ids"] = [str(env.org_ids["cell_a1a"])]
         r = await env.client.post(f"/api/v1/documents/{doc['id']}/{arg}", json=body, headers=me)
+    elif kind in ("quiz_int4", "quiz_text"):
+        doc = await env.upload("admin", resolution)
+        await env.publish("admin", doc["id"], "cell_a1a")
+        questions = [
+            {"text": f"Câu {i}?", "choices": ["Có", "Không"], "correct": 0} for i in "12345"
+        ]
+        if kind == "quiz_text":
+            questions[2][arg] = NUL if arg == "text" else ["Có", NUL]
+        url = f"/api/v1/documents/{doc['id']}/{'quiz' if kind == 'quiz_text' else arg}"
+        version = {"version": 2**31} if kind == "quiz_int4" else {}
+        if arg == "quiz/attempts":
+            r = await env.client.post(url, json={**version, "answers": [0] * 5}, headers=me)
+        else:
+            r = await env.client.put(url, json={**version, "questions": questions}, headers=me)
     elif kind == "documents_cursor":
         cursor = encode_cursor([arg, str(uuid.uuid4()), False])
         r = await env.client.get("/api/v1/documents", params={"cursor": cursor}, headers=me)
@@ -82,4 +98,5 @@ async def test_hostile_input_is_a_clean_4xx(
     if expect == 422:
         # A clear answer naming the field, not the generic "refused by the database" one.
         [error] = r.json()["errors"]
-        assert error["type"] == ("less_than_equal" if kind == "int4" else "control_characters")
+        int4 = kind in ("int4", "quiz_int4")
+        assert error["type"] == ("less_than_equal" if int4 else "control_characters")

@@ -205,6 +205,7 @@ async def test_to_study_list_and_who_studied_report(env: Any, resolution: bytes)
         "opened": 1,
         "studied": 1,
         "overdue": 0,
+        "passed": 0,
     }
     # Outside the secretary's subtree, and for a plain member: 404.
     assert (await report("secretary_a1a", "commune_a1")).status_code == 404
@@ -219,6 +220,7 @@ async def test_to_study_list_and_who_studied_report(env: Any, resolution: bytes)
         "opened": 0,
         "studied": 1,
         "overdue": 4,
+        "passed": 0,
     }
     seen = [i["member_id"] for i in body["items"]]
     while body["next_cursor"]:

@@ -35,6 +35,9 @@ export type Category = Documents["schemas"]["CategoryOut"];
 export type News = Documents["schemas"]["NewsOut"];
 export type Consultation = Documents["schemas"]["ConsultationOut"];
 export type MyComment = Documents["schemas"]["MyCommentOut"];
+export type Quiz = Documents["schemas"]["QuizOut"];
+export type QuizAttemptIn = Documents["schemas"]["AttemptIn"];
+export type QuizAttempt = Documents["schemas"]["AttemptOut"];
 
 export type Notification = Notify["schemas"]["NotificationOut"];
 export type InboxPage = Notify["schemas"]["InboxPage"];

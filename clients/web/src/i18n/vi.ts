@@ -204,6 +204,24 @@ export const t = {
     savedOffline: "Đã lưu để đọc khi không có mạng",
   },
 
+  quiz: {
+    title: "Bài kiểm tra",
+    intro: (n: number, pass: number) => `${n} câu hỏi trắc nghiệm. Đạt khi trả lời đúng từ ${pass}% trở lên. Được làm lại nhiều lần, điểm cao nhất được tính.`,
+    question: (i: number, text: string) => `Câu ${i}. ${text}`,
+    submit: "Nộp bài",
+    sending: "Đang chấm…",
+    answerAll: (left: number) => `Còn ${left} câu chưa trả lời.`,
+    result: (score: number) => `Kết quả lần này: ${score}%`,
+    passedNow: "Chúc mừng, bạn đã đạt.",
+    notPassed: (pass: number) => `Chưa đạt (cần ${pass}%). Hãy đọc lại văn bản và làm lại.`,
+    right: "Đúng",
+    wrong: "Sai",
+    retry: "Làm lại",
+    best: (score: number, attempts: number) => `Điểm cao nhất: ${score}% sau ${attempts} lần làm.`,
+    passed: "Bạn đã đạt bài kiểm tra này.",
+    offline: "Bài kiểm tra cần kết nối mạng. Khi có mạng, hãy mở lại văn bản để làm bài.",
+  },
+
   handbook: {
     title: "Sổ tay nghiệp vụ",
     search: "Tìm trong sổ tay",

@@ -14,6 +14,7 @@ import { ErrorBox, Screen, Show, useAsync } from "../ui/common";
 import { day } from "../ui/format";
 import { navigate, useLocation } from "../ui/router";
 import { textSize, setTextSize } from "../ui/settings";
+import { QuizSection } from "./Quiz";
 
 export function StudyItem({ item }: { item: ToStudy }) {
   return (
@@ -281,6 +282,7 @@ export function DocumentReader({ id }: { id: string }) {
               )
             }
           </Show>
+          <QuizSection documentId={id} version={d.current_version} />
         </Screen>
       )}
     </Show>

@@ -29,6 +29,7 @@ __all__ = [
     "DocumentPublished",
     "DocumentRead",
     "DocumentRetracted",
+    "QuizPassed",
     "ReadState",
     "RetractionReason",
     "StudyReminderRequested",
@@ -139,6 +140,30 @@ class DocumentRead(Event):
     org_path: OrgPath = Field(description="Org path of the member's cell when reading.")
     state: ReadState
     progress_percent: int = Field(ge=0, le=100)
+    occurred_at: AwareDatetime
+
+
+class QuizPassed(Event):
+    """Fires once per member and document version: the first time the member's attempt at the
+    version's study quiz reaches its pass mark (later, better attempts fire nothing). The last
+    stage of a publication's reach: sent → opened → studied → passed. Carries the score, never
+    the answers; an internal subject, not sourced into ``PUBLIC``.
+    """
+
+    SUBJECT: ClassVar[str] = "documents.quiz.passed.v1"
+    AGGREGATE: ClassVar[str] = "document_id"
+
+    document_id: uuid.UUID
+    version: int = Field(ge=1)
+    publication_id: uuid.UUID | None = Field(
+        default=None,
+        description="Publication that addressed the document to this member (as on "
+        "documents.document.read.v1).",
+    )
+    member_id: uuid.UUID
+    cell_id: uuid.UUID
+    org_path: OrgPath = Field(description="Org path of the member's cell when passing.")
+    score_percent: int = Field(ge=0, le=100, description="Score of the passing attempt.")
     occurred_at: AwareDatetime
 
 

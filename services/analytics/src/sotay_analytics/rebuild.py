@@ -45,7 +45,7 @@ from .projection import audiences
 from .projection.consumers import BINDINGS
 from .reports import repository as report_repo
 from .reports import service as reports
-from .schema import CURRENT_DDL, PROJECTION_TABLES
+from .schema import CURRENT_DDL, LATER_DDL, PROJECTION_TABLES
 
 REBUILD_SCHEMA = "analytics_rebuild"
 PREVIOUS_SCHEMA = "analytics_previous"
@@ -89,6 +89,7 @@ async def _prepare_schema(dsn: str) -> None:
             await conn.execute(partitions.convert_sql(INBOX, INBOX_PARTITIONED_DDL, today=today))
             await conn.execute(CURRENT_DDL)
             await conn.execute(partitioned.partition_sql(today))
+            await conn.execute(LATER_DDL)
     finally:
         await conn.close()
 

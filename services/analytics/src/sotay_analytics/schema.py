@@ -204,3 +204,10 @@ PROJECTION_TABLES: tuple[str, ...] = (
 ALL_DDL = IDENTITY_PROJECTION_DDL + ANALYTICS_DDL
 # Every projection table as of the newest migration (a rebuild, the benchmark).
 CURRENT_DDL = ALL_DDL + DIRECTORY_DDL + GRADES_DDL + AUDIENCE_JOBS_DDL
+
+# The quiz stage of reach (analytics_0006): when the member first passed the version's quiz
+# (documents.quiz.passed.v1).
+QUIZ_DDL = "ALTER TABLE an_reads ADD COLUMN passed_at timestamptz;\n"
+# Columns added to fact tables after they were partitioned (analytics_0005 rebuilds them from
+# ANALYTICS_DDL): run after CURRENT_DDL and, where they are partitioned, after that.
+LATER_DDL = QUIZ_DDL

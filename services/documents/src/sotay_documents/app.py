@@ -21,6 +21,7 @@ from .handbook import loader as handbook_loader
 from .handbook.routes import router as handbook_router
 from .library.routes import router as library_router
 from .news.routes import router as news_router
+from .quizzes.routes import router as quizzes_router
 from .reminders.routes import router as reminders_router
 from .settings import DocumentsSettings
 from .storage import Storage
@@ -42,6 +43,7 @@ SPEC = ServiceSpec(
         study_router,
         reminders_router,
         consultations_router,
+        quizzes_router,
         library_router,
         handbook_router,
         news_router,

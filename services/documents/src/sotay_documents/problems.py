@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from sotay_kit.errors import (
     BadRequest,
+    NotFound,
     PayloadTooLarge,
     Problem,
     Unprocessable,
@@ -66,3 +67,30 @@ class ConsultationEnded(Problem):
 class UnknownSection(Unprocessable):
     slug: ClassVar[str] = "unknown-section"
     title: ClassVar[str] = "Mục được góp ý không có trong dự thảo"
+
+
+class InvalidQuizFile(Unprocessable):
+    """A quiz CSV with bad rows: ``errors`` lists each as ``{"line": n, "message": "..."}``
+    (line 1 is the header), so the author fixes them all in one go."""
+
+    slug: ClassVar[str] = "invalid-quiz-file"
+    title: ClassVar[str] = "Tệp câu hỏi không hợp lệ"
+
+
+class QuizNotFound(NotFound):
+    """The document version has no quiz (told apart from a document one cannot see)."""
+
+    slug: ClassVar[str] = "quiz-not-found"
+    title: ClassVar[str] = "Chưa có bài kiểm tra"
+
+
+class QuizLocked(Problem):
+    """The quiz has been attempted: it can no longer be replaced (results would mean nothing)."""
+
+    status, slug, title = 409, "quiz-locked", "Bài kiểm tra đã có người làm"
+
+
+class DocumentNotOpened(Problem):
+    """A member submits a quiz attempt before opening the document version."""
+
+    status, slug, title = 409, "document-not-opened", "Chưa mở văn bản"

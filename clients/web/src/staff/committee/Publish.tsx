@@ -284,6 +284,11 @@ function Publications({ id, title }: { id: string; title: string }) {
                     <a class="button secondary" href={`/manage/committee/reach?document_id=${id}&publication_id=${p.id}`}>
                       {v.documents.reach}
                     </a>
+                    {p.study_required && (
+                      <a class="button secondary" href={`/manage/committee/quiz?document_id=${id}&version=${p.version}`}>
+                        {v.documents.quiz}
+                      </a>
+                    )}
                     <button type="button" class="button secondary" onClick={() => void retract(p)}>
                       {v.documents.retract}
                     </button>

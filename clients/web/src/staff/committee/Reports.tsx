@@ -274,13 +274,13 @@ function title(row: Row): string {
 function ReachChart({ r }: { r: Report }) {
   const t = r.total ?? {};
   const series: ChartSeries[] = [
-    { label: v.report.members, values: [num(t.audience), num(t.opened), num(t.studied)] },
+    { label: v.report.members, values: [num(t.audience), num(t.opened), num(t.studied), num(t.passed)] },
   ];
   return (
     <>
       <BarChart
-        label={`${r.title}: ${v.series.audience} ${num(t.audience)}, ${v.series.opened} ${num(t.opened)}, ${v.series.studied} ${num(t.studied)}`}
-        categories={[v.series.audience, v.series.opened, v.series.studied]}
+        label={`${r.title}: ${v.series.audience} ${num(t.audience)}, ${v.series.opened} ${num(t.opened)}, ${v.series.studied} ${num(t.studied)}, ${v.series.passed} ${num(t.passed)}`}
+        categories={[v.series.audience, v.series.opened, v.series.studied, v.series.passed]}
         series={series}
         height={220}
       />

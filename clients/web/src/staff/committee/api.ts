@@ -21,6 +21,8 @@ export type NewsOut = Documents["schemas"]["NewsOut"];
 export type Consultation = Documents["schemas"]["ConsultationOut"];
 export type ConsultationComment = Documents["schemas"]["CommentOut"];
 export type ConsultationSummary = Documents["schemas"]["SummaryOut"];
+export type QuizKey = Documents["schemas"]["QuizKeyOut"];
+export type StudyReport = Documents["schemas"]["StudyReport"];
 
 export type ReportName = "document-reach" | "attendance" | "adoption" | "lagging" | "grades";
 export type Params = Record<string, string | undefined>;
@@ -68,12 +70,17 @@ export function searchOrgs(q: string): Promise<OrgFound[]> {
   return get<OrgFound[]>("/api/v1/orgs/search", { q, limit: 30 });
 }
 
-/** POST multipart with upload progress (0–100) reported as the bytes leave. */
-export function uploadWithProgress<T>(path: string, form: FormData, onProgress: (pct: number) => void): Promise<T> {
+/** POST (or PUT) multipart with upload progress (0–100) reported as the bytes leave. */
+export function uploadWithProgress<T>(
+  path: string,
+  form: FormData,
+  onProgress: (pct: number) => void,
+  method: "POST" | "PUT" = "POST",
+): Promise<T> {
   const once = () =>
     new Promise<{ status: number; body: unknown }>((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", path);
+      xhr.open(method, path);
       xhr.setRequestHeader("Accept", "application/json");
       const token = bearer();
       if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);

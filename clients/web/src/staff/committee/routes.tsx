@@ -6,6 +6,7 @@ import { match, useLocation } from "../../ui/router";
 import { ConsultationBoard, ConsultationsScreen } from "./Consultations";
 import { myOrgs } from "./OrgNav";
 import { DocumentsScreen, NewsScreen, PublishScreen } from "./Publish";
+import { QuizScreen } from "./Quiz";
 import { Frame, ReportScreen, currentOrg, type Dashboard } from "./Reports";
 import { CellDecisionScreen, PeriodScreen, ReviewsScreen } from "./Reviews";
 import { v } from "./vi";
@@ -69,5 +70,6 @@ export function screenFor(path: string): JSX.Element | null {
   if (p.screen === "news") return <NewsScreen />;
   if (p.screen === "reviews") return <ReviewsScreen />;
   if (p.screen === "consultations") return <ConsultationsScreen />;
+  if (p.screen === "quiz") return <QuizScreen />;
   return null;
 }

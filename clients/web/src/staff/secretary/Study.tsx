@@ -15,12 +15,12 @@ export function StudyScreen({ id }: { id: string }) {
     const rows: MemberStudy[] = first.next_cursor
       ? await allPages<MemberStudy>(`/api/v1/documents/${id}/reads`, { org_id: cell!.id })
       : first.items;
-    return { doc, people, totals: first.totals, rows };
+    return { doc, people, totals: first.totals, quiz: first.quiz ?? false, rows };
   }, [id, cell?.id]);
   if (!cell) return <ErrorBox error={new Error(v.noCell)} />;
   return (
     <Show state={data}>
-      {({ doc, people, totals, rows }) => {
+      {({ doc, people, totals, quiz, rows }) => {
         const studied = rows.filter((r) => r.status === "studied");
         const notYet = rows.filter((r) => r.status !== "studied");
         // The active required publication that reaches this cell (to it or to an org above it).
@@ -56,8 +56,15 @@ export function StudyScreen({ id }: { id: string }) {
                 <dd>{totals.not_opened}</dd>
                 <dt>{v.studyScreen.statuses.overdue}</dt>
                 <dd>{totals.overdue}</dd>
+                {quiz && (
+                  <>
+                    <dt>{v.studyScreen.passed}</dt>
+                    <dd data-testid="study-passed">{totals.passed ?? 0}</dd>
+                  </>
+                )}
               </dl>
             </section>
+            {quiz && <QuizScores rows={rows} people={people} />}
             <section class="card" aria-labelledby="not-yet">
               <h2 id="not-yet">
                 {v.studyScreen.notStudied} ({notYet.length})
@@ -95,6 +102,30 @@ export function StudyScreen({ id }: { id: string }) {
         );
       }}
     </Show>
+  );
+}
+
+/** The quiz's results in the cell: each member who took it, best score first. */
+function QuizScores({ rows, people }: { rows: MemberStudy[]; people: Parameters<typeof nameOf>[0] }) {
+  const tried = rows.filter((r) => (r.quiz_attempts ?? 0) > 0).sort((a, b) => (b.quiz_best_score ?? 0) - (a.quiz_best_score ?? 0));
+  return (
+    <section class="card" aria-labelledby="quiz-scores">
+      <h2 id="quiz-scores">
+        {v.studyScreen.quiz} ({tried.length})
+      </h2>
+      {tried.length ? (
+        <ul class="plain" data-testid="quiz-scores">
+          {tried.map((r) => (
+            <li key={r.member_id}>
+              {nameOf(people, r.member_id)} — {v.studyScreen.best(r.quiz_best_score ?? 0, r.quiz_attempts ?? 0)}
+              {r.quiz_passed_at ? ` · ${v.studyScreen.passedMark}` : ""}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>{v.studyScreen.noAttempts}</p>
+      )}
+    </section>
   );
 }
 

@@ -214,5 +214,10 @@ export const v = {
     reminded: (n: number) => `Đã gửi lời nhắc tới ${n} đồng chí.`,
     alreadyReminded: "Hôm nay chi bộ đã được nhắc học tài liệu này.",
     nobody: "Mọi đồng chí đã học xong.",
+    passed: "Đạt bài kiểm tra",
+    quiz: "Kết quả bài kiểm tra",
+    best: (score: number, attempts: number) => `cao nhất ${score}% (${attempts} lần làm)`,
+    passedMark: "đã đạt",
+    noAttempts: "Chưa đồng chí nào làm bài kiểm tra.",
   },
 };

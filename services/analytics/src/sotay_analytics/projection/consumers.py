@@ -141,6 +141,19 @@ async def _reads(conn: Connection, batch: Sequence[Delivery]) -> None:
     )
 
 
+async def _passes(conn: Connection, batch: Sequence[Delivery]) -> None:
+    _check_times(batch)
+    events = _events(batch, dev.QuizPassed)
+    await _check_orgs(conn, [e.cell_id for e in events])
+    await repo.apply_passes(
+        conn,
+        [
+            (e.document_id, e.version, e.member_id, e.cell_id, e.org_path, e.occurred_at)
+            for e in events
+        ],
+    )
+
+
 async def _published(conn: Connection, d: Delivery) -> None:
     _check_times([d])
     e = d.event
@@ -347,15 +360,20 @@ BINDINGS: tuple[ConsumerBinding, ...] = (
                 dev.DocumentRead.SUBJECT,
                 dev.DocumentRetracted.SUBJECT,
                 dev.DocumentDescribed.SUBJECT,
+                dev.QuizPassed.SUBJECT,
             ),
-            "publications with their audience, read state, documents' numbers and titles",
+            "publications with their audience, read state and quiz passes, documents' numbers "
+            "and titles",
         ),
         handlers={
             dev.DocumentDescribed.ce_type(): _described,
             dev.DocumentPublished.ce_type(): _published,
             dev.DocumentRetracted.ce_type(): _retracted,
         },
-        batch_handlers={dev.DocumentRead.ce_type(): _reads},
+        batch_handlers={
+            dev.DocumentRead.ce_type(): _reads,
+            dev.QuizPassed.ce_type(): _passes,
+        },
     ),
     ConsumerBinding(
         spec=_spec(

@@ -129,6 +129,40 @@ async def apply_reads(
     )
 
 
+async def apply_passes(
+    conn: Connection, rows: Sequence[tuple[UUID, int, UUID, UUID, str, datetime]]
+) -> None:
+    """(document, version, member, cell, org_path, occurred_at): when the member first passed
+    the version's quiz. A pass implies the version was opened (documents refuses an attempt
+    before), so a pass seen before its read (another batch) opens the row; the earliest pass
+    is kept. The member's and cell's activity move like a read's."""
+    await conn.execute(
+        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[], "
+        "$5::text[], $6::timestamptz[]) AS x(d, v, m, c, p, t)), "
+        "r AS (INSERT INTO an_reads (document_id, version, member_id, cell_id, org_path, "
+        "first_opened_at, progress, studied_at, passed_at) "
+        "SELECT d, v, m, (array_agg(c))[1], (array_agg(p))[1], min(t), 0, NULL, min(t) "
+        "FROM x GROUP BY d, v, m "
+        "ON CONFLICT (document_id, version, member_id) DO UPDATE SET "
+        "passed_at = LEAST(an_reads.passed_at, excluded.passed_at)), "
+        "ma AS (INSERT INTO an_member_activity (member_id, activated_at, first_active_at, "
+        "last_active_at) SELECT m, min(t), min(t), max(t) FROM x GROUP BY m "
+        "ON CONFLICT (member_id) DO UPDATE SET "
+        "activated_at = LEAST(an_member_activity.activated_at, excluded.activated_at), "
+        "first_active_at = LEAST(an_member_activity.first_active_at, excluded.first_active_at), "
+        "last_active_at = GREATEST(an_member_activity.last_active_at, excluded.last_active_at)) "
+        "INSERT INTO an_org_activity (org_id, last_active_at) SELECT c, max(t) FROM x GROUP BY c "
+        "ON CONFLICT (org_id) DO UPDATE SET "
+        "last_active_at = GREATEST(an_org_activity.last_active_at, excluded.last_active_at)",
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        [r[4] for r in rows],
+        [r[5] for r in rows],
+    )
+
+
 async def insert_publication(
     conn: Connection,
     *,

@@ -79,7 +79,7 @@ async def roots(conn: Connection) -> list[asyncpg.Record]:
 _REACH_COLUMNS = (
     "count(DISTINCT a.publication_id) AS publications, count(*) AS audience, "
     "count(n.delivered_at) AS notified, count(r.member_id) AS opened, "
-    "count(r.studied_at) AS studied, "
+    "count(r.studied_at) AS studied, count(r.passed_at) AS passed, "
     "count(*) FILTER (WHERE p.study_required AND p.study_deadline < $2 "
     "AND r.studied_at IS NULL) AS overdue "
     "FROM an_audience a JOIN an_publications p USING (publication_id) "
@@ -87,7 +87,7 @@ _REACH_COLUMNS = (
     # planner, misled by the statistics of a partition a fan-out has just filled, joined on the
     # first columns and filtered the member — a province's publication in quadratic time.
     # LIMIT 1 keeps each lookup a subquery of its own.
-    "LEFT JOIN LATERAL (SELECT r.member_id, r.studied_at FROM an_reads r "
+    "LEFT JOIN LATERAL (SELECT r.member_id, r.studied_at, r.passed_at FROM an_reads r "
     "WHERE r.document_id = p.document_id AND r.version = p.version "
     "AND r.member_id = a.member_id LIMIT 1) r ON true "
     "LEFT JOIN LATERAL (SELECT n.delivered_at FROM an_notifications n "

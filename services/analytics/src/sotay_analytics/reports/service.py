@@ -268,7 +268,15 @@ def _with_ratios(
 
 # == document reach =========================================================================
 
-REACH_COUNTS = ["publications", "audience", "notified", "opened", "studied", "overdue"]
+REACH_COUNTS = [
+    "publications",
+    "audience",
+    "notified",
+    "opened",
+    "studied",
+    "overdue",
+    "passed",
+]
 REACH_COLUMNS = [
     Column("publications", "Số lượt phát hành"),
     Column("audience", "Số đảng viên được gửi"),
@@ -278,8 +286,16 @@ REACH_COLUMNS = [
     Column("overdue", "Quá hạn chưa học"),
     Column("opened_ratio", "Tỷ lệ đã mở", "ratio"),
     Column("studied_ratio", "Tỷ lệ đã học tập", "ratio"),
+    # The last stage of the funnel (sent → opened → studied → passed): members who passed the
+    # version's quiz; 0 where a publication's version has no quiz.
+    Column("passed", "Đã đạt bài kiểm tra"),
+    Column("passed_ratio", "Tỷ lệ đạt bài kiểm tra", "ratio"),
 ]
-REACH_RATIOS = {"opened_ratio": ("opened", "audience"), "studied_ratio": ("studied", "audience")}
+REACH_RATIOS = {
+    "opened_ratio": ("opened", "audience"),
+    "studied_ratio": ("studied", "audience"),
+    "passed_ratio": ("passed", "audience"),
+}
 
 
 async def document_reach(

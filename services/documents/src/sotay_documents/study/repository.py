@@ -132,9 +132,13 @@ WITH s AS (
              WHERE p.document_id = $2 AND p.version = $3 AND p.study_required
                AND (m.org_path = t.org_path OR m.org_path LIKE t.org_path || '.%'))
                AS study_deadline,
-           r.member_id IS NOT NULL AS opened
+           r.member_id IS NOT NULL AS opened,
+           q.best_score AS quiz_best_score, coalesce(q.attempts, 0) AS quiz_attempts,
+           q.passed_at AS quiz_passed_at
       FROM idp_members m
       LEFT JOIN reads r ON r.document_id = $2 AND r.version = $3 AND r.member_id = m.member_id
+      LEFT JOIN quiz_results q
+        ON q.document_id = $2 AND q.version = $3 AND q.member_id = m.member_id
      WHERE (m.org_path = $1 OR m.org_path LIKE $1 || '.%') AND m.status = ANY($4::text[])
 ), st AS (
     SELECT s.*, CASE WHEN studied_at IS NOT NULL THEN 'studied'
@@ -179,7 +183,9 @@ async def report_totals(
         "count(*) FILTER (WHERE status = 'not_opened') AS not_opened, "
         "count(*) FILTER (WHERE status = 'opened') AS opened, "
         "count(*) FILTER (WHERE status = 'studied') AS studied, "
-        "count(*) FILTER (WHERE status = 'overdue') AS overdue FROM st",
+        "count(*) FILTER (WHERE status = 'overdue') AS overdue, "
+        "count(*) FILTER (WHERE quiz_passed_at IS NOT NULL) AS passed, "
+        "EXISTS (SELECT FROM quizzes WHERE document_id = $2 AND version = $3) AS quiz FROM st",
         org_path,
         document_id,
         version,

@@ -56,6 +56,11 @@ class MemberStudy(BaseModel):
     last_read_at: datetime | None
     studied_at: datetime | None
     study_deadline: datetime | None
+    quiz_attempts: int = Field(default=0, description="Số lần làm bài kiểm tra")
+    quiz_best_score: int | None = Field(
+        default=None, description="Điểm bài kiểm tra cao nhất (phần trăm); null khi chưa làm"
+    )
+    quiz_passed_at: datetime | None = Field(default=None, description="Lần đầu đạt bài kiểm tra")
 
 
 class StudyTotals(BaseModel):
@@ -64,6 +69,7 @@ class StudyTotals(BaseModel):
     opened: int
     studied: int
     overdue: int
+    passed: int = Field(default=0, description="Đã đạt bài kiểm tra (khi phiên bản có bài)")
 
 
 class StudyReport(BaseModel):
@@ -71,6 +77,7 @@ class StudyReport(BaseModel):
     version: int
     org_id: uuid.UUID
     org_path: str
+    quiz: bool = Field(default=False, description="Phiên bản này có bài kiểm tra")
     totals: StudyTotals
     items: list[MemberStudy]
     next_cursor: str | None = None

@@ -185,7 +185,8 @@ async def report(
         version=number,
         org_id=org_id,
         org_path=org["path"],
-        totals=StudyTotals(**dict(totals)),
+        quiz=totals["quiz"],
+        totals=StudyTotals(**{k: v for k, v in totals.items() if k != "quiz"}),
         items=items,
         next_cursor=encode_cursor(str(rows[limit - 1]["member_id"])) if len(rows) > limit else None,
     )

@@ -2,7 +2,7 @@
 grades report by org subtree and year.
 
 Revision ID: analytics_0007
-Revises: analytics_0005
+Revises: analytics_0006
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sotay_analytics.schema import GRADES_DDL
 
 revision = "analytics_0007"
-down_revision = "analytics_0005"
+down_revision = "analytics_0006"
 branch_labels = None
 depends_on = None
 
