@@ -132,7 +132,7 @@ async def test_a_cells_annual_review_from_self_assessment_to_the_record_and_repo
             "Kiểm điểm, xếp loại đảng viên"
         )
         await expect(sec_page.get_by_label("Cuộc họp kiểm điểm")).to_have_value(meeting_id)
-        for person, choice in ((assessing, 1), (changed, 0)):
+        for person, choice in ((assessing, 1), (changed, 0), (secretary, 1)):
             await sec_page.get_by_role(
                 "button", name=f"Biểu quyết xếp loại đồng chí {person.full_name}"
             ).click()
@@ -177,7 +177,7 @@ async def test_a_cells_annual_review_from_self_assessment_to_the_record_and_repo
                     headers=committee_auth,
                 )
                 assert r.status_code == 200, r.text
-                return bool(r.json()["total"]["graded"] == 2)
+                return bool(r.json()["total"]["graded"] == 3)
 
         await wait_until(reported, "the cell's grades in the analytics report")
         await page.goto(f"/manage/committee/grades?org={cell_id}&year={YEAR}")

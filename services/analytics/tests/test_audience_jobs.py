@@ -9,6 +9,7 @@ import asyncio
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sotay_analytics.projection import audiences
@@ -76,7 +77,9 @@ async def test_a_large_audience_is_written_in_chunks_behind_a_small_one(
 
     with pytest.raises(Killed):
         async with svc.pool.acquire() as conn, conn.transaction():
-            assert await repo.audience_chunk(conn, 5)
+            job = await repo.claim_audience_job(conn)
+            assert job is not None
+            await repo.audience_chunk(conn, job, 5)
             raise Killed
     assert await _audience(svc, large.publication_id) == set()
 
@@ -119,3 +122,29 @@ async def test_the_service_loop_finishes_queued_audiences_and_stops(
     assert len(await _audience(svc, large.publication_id)) == 10
     stop.set()
     await asyncio.wait_for(loop, 5)
+
+
+async def test_a_failing_job_goes_behind_the_others(
+    svc: AnalyticsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audiences, "INLINE_MAX", 3)
+    broken = _published(svc, "district", 10, 0)
+    other = _published(svc, "province", 12, 1)
+    await svc.feed(broken, other)
+    write = repo.audience_chunk
+
+    async def failing(conn: Any, job: Any, size: int) -> None:
+        if job["publication_id"] == broken.publication_id:
+            raise RuntimeError("disk full")
+        await write(conn, job, size)
+
+    monkeypatch.setattr(repo, "audience_chunk", failing)
+    assert await audiences.step(svc.pool)  # the broken one, oldest: fails, counted
+    await audiences.step(svc.pool)  # the other one now comes first, and completes
+    assert len(await _audience(svc, other.publication_id)) == 12
+    assert await _audience(svc, broken.publication_id) == set()
+    async with svc.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT failures FROM an_audience_jobs") == 1
+    monkeypatch.setattr(repo, "audience_chunk", write)
+    await audiences.drain(svc.pool)
+    assert len(await _audience(svc, broken.publication_id)) == 10

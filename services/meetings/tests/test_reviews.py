@@ -5,13 +5,15 @@ lands on the member's record and the cell's counts, only counts, go out as an ev
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
 
+from sotay_contracts.events import identity as iev
 from sotay_contracts.events import meetings as mev
 
-from .conftest import MeetingsApp, schedule
+from .conftest import NOW, MeetingsApp, schedule
 
 
 async def _call(
@@ -120,11 +122,16 @@ async def test_a_cell_review_from_self_assessment_to_the_members_record(svc: Mee
     assert m1["voted_grade"] == "xuat_sac"
     assert by_name[str(svc.world.members["sec"])]["voted_grade"] is None  # no majority
 
+    # The cell proposes for all its active members at once (ex1, exempt, is not graded here).
+    missing = await _call(svc, "POST", "sec", f"{cell_path}/proposal", expect=409)
+    assert missing["type"].endswith("/not-all-voted") and "Còn 4 đảng viên" in missing["detail"]
+    for member in ("dep", "m3", "m4", "sec"):
+        await _grading_vote(svc, mid, member, {"sec": 2, "dep": 2, "m1": 2})
     # One xuất sắc needs two tốt at a 50 % quota: refused with the numbers, nothing proposed.
     refused = await _call(svc, "POST", "sec", f"{cell_path}/proposal", expect=422)
     assert refused["type"].endswith("/grade-quota-exceeded")
     assert "tối đa 0" in refused["detail"]
-    await _grading_vote(svc, mid, "dep", {"sec": 1, "m1": 1, "m2": 1})
+    await _grading_vote(svc, mid, "m3", {"sec": 1, "m1": 1, "m2": 1})  # voted again: tốt
     await _call(svc, "POST", "m1", f"{cell_path}/proposal", expect=404)  # not the cell's staff
     proposed = await _call(svc, "POST", "sec", f"{cell_path}/proposal")
     assert proposed["proposed"] == {"excellent": 1, "good": 2, "allowed_excellent": 1}
@@ -166,11 +173,11 @@ async def test_a_cell_review_from_self_assessment_to_the_members_record(svc: Mee
     assert events[0].counts == {
         mev.ReviewGrade.EXCELLENT: 0,
         mev.ReviewGrade.GOOD: 3,
-        mev.ReviewGrade.COMPLETE: 0,
+        mev.ReviewGrade.COMPLETE: 3,
         mev.ReviewGrade.INCOMPLETE: 0,
     }
     wire = events[0].model_dump_json()
-    for name in ("m1", "m2", "dep", "sec"):
+    for name in ("m1", "m2", "m3", "m4", "dep", "sec"):
         assert str(svc.world.members[name]) not in wire
     assert "Chưa có thành tích" not in wire
 
@@ -189,3 +196,77 @@ async def test_self_assessments_close_at_the_deadline(svc: MeetingsApp) -> None:
         "self_deadline": "2026-01-01T00:00:00+07:00",
     }
     await _call(svc, "POST", "com1", "/api/v1/reviews", past, 422)
+
+
+async def test_two_clicks_at_once_open_one_grading_ballot(svc: MeetingsApp) -> None:
+    svc.period = await _open_period(svc)  # type: ignore[attr-defined]
+    meeting = await schedule(svc)
+    svc.clock.set(datetime.fromisoformat("2026-12-04T19:35:00+07:00"))
+    path = f"/api/v1/reviews/{svc.period}/cells/{svc.world.orgs['cell_a']}/motions"  # type: ignore[attr-defined]
+    body = {"meeting_id": str(meeting["id"]), "member_id": str(svc.world.members["m4"])}
+    answers = await asyncio.gather(
+        *(svc.client.post(path, json=body, headers=svc.auth("sec")) for _ in range(3))
+    )
+    assert sorted(r.status_code for r in answers) == [201, 409, 409], [r.text for r in answers]
+    motions = await _call(svc, "GET", "sec", f"/api/v1/meetings/{meeting['id']}/motions")
+    assert len(motions) == 1
+
+
+async def test_periods_of_one_year_on_one_line_cannot_both_open(svc: MeetingsApp) -> None:
+    w = svc.world
+    await svc.publish_identity(w.grant("com1", "committee_member", "cell_a"))
+    bodies = [
+        {"org_id": str(w.orgs[org]), "year": 2027, "self_deadline": "2026-12-20T23:59:00+07:00"}
+        for org in ("commune", "cell_a")
+    ]
+    answers = await asyncio.gather(
+        *(svc.client.post("/api/v1/reviews", json=b, headers=svc.auth("com1")) for b in bodies)
+    )
+    assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+
+
+async def test_an_assessment_too_long_once_normalised_is_refused(svc: MeetingsApp) -> None:
+    svc.period = await _open_period(svc)  # type: ignore[attr-defined]
+    # U+0958 is 1 character as sent and 2 in NFC: 8,000 of them pass the first length check.
+    body = {"assessment": "\u0958" * 8000, "grade": "tot"}
+    r = await svc.client.put(
+        f"/api/v1/reviews/{svc.period}/self-assessment",  # type: ignore[attr-defined]
+        json=body,
+        headers=svc.auth("m1"),
+    )
+    assert r.status_code == 422, r.text
+    assert (await _call(svc, "GET", "m1", "/api/v1/reviews/mine"))[0]["submitted_at"] is None
+
+
+async def test_a_moved_commune_takes_its_review_period_along(svc: MeetingsApp) -> None:
+    w = svc.world
+    await svc.publish_identity(w.member("new_com", "cell_c"))
+    await svc.publish_identity(w.grant("new_com", "committee_member", "district2"))
+    svc.period = await _open_period(svc)  # type: ignore[attr-defined]
+    await _assess(svc, "m3", "tot")
+    await svc.publish_identity(
+        iev.OrgMoved(
+            org_id=w.orgs["commune"],
+            old_parent_id=w.orgs["district"],
+            new_parent_id=w.orgs["district2"],
+            old_path="1.2.3",
+            new_path="1.6.3",
+            revision=2,
+            occurred_at=NOW,
+        )
+    )
+    w.paths.update({"commune": "1.6.3", "cell_a": "1.6.3.4", "cell_b": "1.6.3.5"})
+    # The members under the moved commune keep their period; the new district's committee
+    # sees it and its cells.
+    await _assess(svc, "m3", "hoan_thanh")
+    periods = await _call(svc, "GET", "new_com", "/api/v1/reviews")
+    assert [p["org_path"] for p in periods] == ["1.6.3"]
+    cells = await _call(svc, "GET", "new_com", f"/api/v1/reviews/{svc.period}/cells")  # type: ignore[attr-defined]
+    assert {c["cell_path"] for c in cells} == {"1.6.3.4", "1.6.3.5"}
+    cell = await _call(
+        svc,
+        "GET",
+        "new_com",
+        f"/api/v1/reviews/{svc.period}/cells/{w.orgs['cell_a']}",  # type: ignore[attr-defined]
+    )
+    assert any(m["self_grade"] == "hoan_thanh" for m in cell["members"])

@@ -303,11 +303,11 @@ class ReviewGrade(StrEnum):
 
 
 class ReviewCellGraded(Event):
-    """Fires when the competent committee decides the grades of a cell's members in an annual
-    review period (kiểm điểm, đánh giá, xếp loại đảng viên): the cell's graded members counted
-    per grade, all decisions of the period so far (a later event for the same period and cell
-    replaces the earlier counts). Counts only: a member's grade is personal data and stays in
-    the meetings service.
+    """Fires when the competent committee's decision completes the grades of a cell's active
+    members in an annual review period (kiểm điểm, đánh giá, xếp loại đảng viên): the cell's
+    graded members counted per grade (a later event for the same period and cell, after a late
+    member's grade, replaces the counts). Counts only: a member's grade is personal data and
+    stays in the meetings service.
     """
 
     SUBJECT: ClassVar[str] = "meetings.review.cell_graded.v1"

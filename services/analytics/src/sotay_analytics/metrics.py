@@ -83,6 +83,10 @@ QUORUM_MET_RATIO = Gauge(
     _LABELS,
     multiprocess_mode=_MODE,
 )
+AUDIENCE_CHUNK_FAILURES = Counter(
+    "sotay_analytics_audience_chunk_failures",
+    "Chunks of a large publication's audience that failed (rolled back, retried last).",
+)
 EVENTS_REFUSED = Counter(
     "sotay_analytics_events_refused",
     "Events the projections refused (each attempt), by reason (future, unknown_org).",
@@ -106,6 +110,7 @@ BUSINESS = (
     MEETINGS_HELD,
     QUORUM_MET_RATIO,
     EVENTS_REFUSED,
+    AUDIENCE_CHUNK_FAILURES,
     GAUGES_REFRESHED,
 )
 # What dashboards and alert rules may query beyond sotay_kit.metrics.EXPORTED_METRICS.

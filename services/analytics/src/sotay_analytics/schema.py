@@ -173,7 +173,8 @@ AUDIENCE_JOBS_DDL = """
 CREATE TABLE an_audience_jobs (
     publication_id uuid PRIMARY KEY,
     after_member   uuid,
-    queued_at      timestamptz NOT NULL
+    queued_at      timestamptz NOT NULL,
+    failures       integer NOT NULL DEFAULT 0   -- chunks that failed: such a job goes last
 );
 """
 

@@ -116,3 +116,7 @@ class NothingToPropose(Conflict):
 
 class GradeQuotaExceeded(Unprocessable):
     slug, title = "grade-quota-exceeded", "Vượt tỷ lệ xếp loại Hoàn thành xuất sắc nhiệm vụ"
+
+
+class NotAllVoted(Conflict):
+    slug, title = "not-all-voted", "Chưa biểu quyết xếp loại xong cho mọi đảng viên"

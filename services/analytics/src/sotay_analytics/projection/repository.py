@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 from sotay_kit.db import Connection
 from sotay_kit.projections.identity import in_subtree, rewrite_path_array, rewrite_path_column
 
@@ -258,17 +259,19 @@ async def queue_audience(conn: Connection, publication_id: UUID, at: datetime) -
     )
 
 
-async def audience_chunk(conn: Connection, size: int) -> bool:
-    """Write the next ``size`` members of the oldest queued audience no one else is writing
-    (in the caller's transaction); the job ends, and the publication's completeness is set,
-    when a chunk comes back short. False when there was nothing to do."""
-    job = await conn.fetchrow(
+async def claim_audience_job(conn: Connection) -> asyncpg.Record | None:
+    """The next queued audience no one else is writing, locked for the caller's transaction:
+    the oldest of those that failed least (a job that keeps failing does not hold the others)."""
+    return await conn.fetchrow(
         "SELECT j.publication_id, j.after_member, p.published_at, p.audience_paths "
         "FROM an_audience_jobs j JOIN an_publications p USING (publication_id) "
-        "ORDER BY j.queued_at, j.publication_id LIMIT 1 FOR UPDATE OF j SKIP LOCKED"
+        "ORDER BY j.failures, j.queued_at, j.publication_id LIMIT 1 FOR UPDATE OF j SKIP LOCKED"
     )
-    if job is None:
-        return False
+
+
+async def audience_chunk(conn: Connection, job: asyncpg.Record, size: int) -> None:
+    """Write the job's next ``size`` members and move its cursor; the job ends, and the
+    publication's completeness is set, when a chunk comes back short."""
     # Members in id order from the cursor (idp_memberships_member), each with the membership
     # that was open when the document was published; the index walk stops at the chunk's end.
     done = await conn.fetchrow(
@@ -299,7 +302,15 @@ async def audience_chunk(conn: Connection, size: int) -> bool:
             job["publication_id"],
             done["last"],
         )
-    return True
+
+
+async def audience_job_failed(conn: Connection, publication_id: UUID) -> int:
+    failures: int = await conn.fetchval(
+        "UPDATE an_audience_jobs SET failures = failures + 1 WHERE publication_id = $1 "
+        "RETURNING failures",
+        publication_id,
+    )
+    return failures
 
 
 async def incomplete_publications(conn: Connection, publication_ids: Sequence[UUID]) -> int:

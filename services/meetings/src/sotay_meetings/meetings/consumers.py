@@ -4,10 +4,11 @@ durable consumer named ``meetings``. Meetings never calls identity: the roster s
 scheduling reads this projection. A second ``meetings`` durable, on ``DOCUMENTS``, keeps each
 document's number and title (``documents.directory.described.v1``) for the minutes draft.
 
-When an org subtree moves (``identity.org.moved.v1``), the org paths meetings stores (meetings
-and monthly series) are rewritten in the same transaction as the projection's own rewrite, and
-only when the projection applied the move (its revision advanced): every access check reads
-``meetings.org_path``, so a stale path would leave the meeting with its old committee.
+When an org subtree moves (``identity.org.moved.v1``), the org paths meetings stores (meetings,
+monthly series, review periods and members' reviews) are rewritten in the same transaction as
+the projection's own rewrite, and only when the projection applied the move (its revision
+advanced): every access check reads these paths, so a stale one would leave a meeting or a
+review period with its old committee.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from sotay_kit.projections.identity import rewrite_path_column
 
 async def rewrite_paths(conn: Connection, old_path: str, new_path: str) -> None:
     """Move every stored org path under ``old_path`` to ``new_path``."""
-    for table in ("meetings", "meeting_series"):
+    for table in ("meetings", "meeting_series", "review_periods"):
         await rewrite_path_column(conn, table, "org_path", old_path, new_path)
+    await rewrite_path_column(conn, "member_reviews", "cell_path", old_path, new_path)
 
 
 async def _document_described(conn: Connection, d: Delivery) -> None:

@@ -38,6 +38,12 @@ async def member_path(conn: Connection, member_id: UUID) -> str | None:
     return path
 
 
+async def lock_year(conn: Connection, year: int) -> None:
+    """Serialise the opening of periods of one year: two committees on one line of the tree
+    checking for overlap at once would both find none."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('review_periods'), $1)", year)
+
+
 async def overlapping(conn: Connection, org_path: str, year: int) -> bool:
     """A period of ``year`` on an ancestor, a descendant or the org itself."""
     found: bool = await conn.fetchval(
@@ -109,12 +115,30 @@ async def review(
     conn: Connection, period_id: UUID, member_id: UUID, *, lock: bool = False
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT r.*, m.status AS motion_status FROM member_reviews r "  # noqa: S608 - fixed
-        "LEFT JOIN motions m ON m.id = r.motion_id WHERE r.period_id = $1 AND r.member_id = $2"
-        + (" FOR UPDATE OF r" if lock else ""),
+        "SELECT * FROM member_reviews WHERE period_id = $1 AND member_id = $2"  # noqa: S608
+        + (" FOR UPDATE" if lock else ""),
         period_id,
         member_id,
     )
+
+
+async def ensure_review(
+    conn: Connection, *, period_id: UUID, member_id: UUID, cell_id: UUID, cell_path: str
+) -> None:
+    """The member's review row, so that it can be locked before anything is decided on it."""
+    await conn.execute(
+        "INSERT INTO member_reviews (period_id, member_id, cell_id, cell_path) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        period_id,
+        member_id,
+        cell_id,
+        cell_path,
+    )
+
+
+async def motion_status(conn: Connection, motion_id: UUID) -> str | None:
+    status: str | None = await conn.fetchval("SELECT status FROM motions WHERE id = $1", motion_id)
+    return status
 
 
 async def save_self_assessment(
@@ -164,19 +188,14 @@ async def attach_motion(
     *,
     period_id: UUID,
     member_id: UUID,
-    cell_id: UUID,
-    cell_path: str,
     motion_id: UUID,
 ) -> None:
     """The member's grading motion: a new vote replaces the result of an earlier one."""
     await conn.execute(
-        "INSERT INTO member_reviews (period_id, member_id, cell_id, cell_path, motion_id) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (period_id, member_id) DO UPDATE SET "
-        "motion_id = excluded.motion_id, vote_totals = NULL, voted_grade = NULL",
+        "UPDATE member_reviews SET motion_id = $3, vote_totals = NULL, voted_grade = NULL "
+        "WHERE period_id = $1 AND member_id = $2",
         period_id,
         member_id,
-        cell_id,
-        cell_path,
         motion_id,
     )
 

@@ -20,6 +20,7 @@ from ..problems import (
     GradeQuotaExceeded,
     MeetingNotStarted,
     MemberNotFound,
+    NotAllVoted,
     NothingToPropose,
     OrgNotFound,
     ReviewClosed,
@@ -102,17 +103,20 @@ async def open_grading_motion(
     conn: DbConnection,
     now: Now,
     settings: Settings,
+    source: SourceAddress,
 ) -> MotionOut:
     """Biểu quyết (bỏ phiếu kín) mức xếp loại một đảng viên trong cuộc họp kiểm điểm."""
     return await service.open_grading_motion(
-        conn, who, period_id, cell_id, body, now=now, settings=settings
+        conn, who, period_id, cell_id, body, now=now, settings=settings, source=source
     )
 
 
 @router.post(
     "/api/v1/reviews/{period_id}/cells/{cell_id}/proposal",
     response_model=CellReview,
-    responses=problem_responses(*_CELL, Forbidden, NothingToPropose, GradeQuotaExceeded),
+    responses=problem_responses(
+        *_CELL, Forbidden, NothingToPropose, NotAllVoted, GradeQuotaExceeded
+    ),
 )
 async def propose(
     period_id: UUID,

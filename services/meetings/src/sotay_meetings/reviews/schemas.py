@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -22,17 +23,27 @@ GRADE_TITLES: dict[ReviewGrade, str] = {
 GRADE_ORDER: tuple[ReviewGrade, ...] = tuple(GRADE_TITLES)
 
 
-def _text(value: str) -> str:
-    value = unicodedata.normalize("NFC", value).strip()
-    if not value:
-        raise PydanticCustomError("string_too_short", "Nội dung không được để trống")
-    if has_control(value, allowed="\n\t"):
-        raise PydanticCustomError("control_characters", "Nội dung chứa ký tự điều khiển")
-    return value
+def _text(limit: int) -> Callable[[str], str]:
+    """NFC, trimmed, not empty, no control characters, and at most ``limit`` characters once
+    normalised (NFC can lengthen a text the length check before it let through)."""
+
+    def check(value: str) -> str:
+        value = unicodedata.normalize("NFC", value).strip()
+        if not value:
+            raise PydanticCustomError("string_too_short", "Nội dung không được để trống")
+        if len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long", "Nội dung dài quá {limit} ký tự", {"limit": limit}
+            )
+        if has_control(value, allowed="\n\t"):
+            raise PydanticCustomError("control_characters", "Nội dung chứa ký tự điều khiển")
+        return value
+
+    return check
 
 
-Assessment = Annotated[str, Field(max_length=8000), AfterValidator(_text)]
-Reason = Annotated[str, Field(max_length=2000), AfterValidator(_text)]
+Assessment = Annotated[str, Field(max_length=8000), AfterValidator(_text(8000))]
+Reason = Annotated[str, Field(max_length=2000), AfterValidator(_text(2000))]
 
 
 class PeriodCreate(BaseModel):

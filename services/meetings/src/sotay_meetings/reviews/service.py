@@ -12,7 +12,9 @@
 - the decision: a committee member or org admin above the cell approves the proposal or sets
   another grade with a reason; the quota is checked again; the final grade lands on the
   member's record (``/api/v1/reviews/grades``) and
-  ``meetings.review.cell_graded.v1`` carries the cell's counts (no member, no grade of anyone).
+  ``meetings.review.cell_graded.v1`` carries the cell's counts (no member, no grade of anyone)
+  once every active member of the cell has a final grade (the cell proposes for all of them at
+  once, so no later event singles one out).
 
 Who wrote what in a self-assessment and which grade a member got are personal data: they never
 leave the service in an event or a log line; the proposal and the decision are audited.
@@ -108,6 +110,7 @@ async def open_period(
         raise Unprocessable("Tổ chức đã giải thể")
     if body.self_deadline <= now:
         raise Unprocessable("Hạn nộp bản tự kiểm điểm phải ở tương lai")
+    await repository.lock_year(conn, body.year)
     if await repository.overlapping(conn, org["path"], body.year):
         raise problems.ReviewPeriodExists(
             f"Đã có đợt kiểm điểm năm {body.year} ở tổ chức này, cấp trên hoặc cấp dưới của nó"
@@ -319,6 +322,7 @@ async def open_grading_motion(
     *,
     now: datetime,
     settings: MeetingsSettings,
+    source: str,
 ) -> MotionOut:
     """A secret motion of the cell's meeting on one member's grade."""
     period = await _period(conn, who, period_id)
@@ -336,12 +340,25 @@ async def open_grading_motion(
     )
     if member is None:
         raise Unprocessable("Đảng viên không thuộc chi bộ này")
+    # The row first, then its lock: two clicks at once must not open two ballots.
+    await repository.ensure_review(
+        conn,
+        period_id=period_id,
+        member_id=body.member_id,
+        cell_id=cell["org_id"],
+        cell_path=cell["path"],
+    )
     review = await repository.review(conn, period_id, body.member_id, lock=True)
-    if review is not None and review["final_grade"] is not None:
+    assert review is not None
+    if review["final_grade"] is not None:
         raise problems.ReviewClosed("Cấp ủy đã quyết định xếp loại đảng viên này")
-    if review is not None and review["proposed_grade"] is not None:
+    if review["proposed_grade"] is not None:
         raise problems.ReviewClosed("Chi bộ đã gửi đề nghị xếp loại đảng viên này")
-    if review is not None and review["motion_id"] is not None and review["motion_status"] == "open":
+    # Read after the lock, in a statement of its own: it sees a ballot committed meanwhile.
+    if (
+        review["motion_id"] is not None
+        and await repository.motion_status(conn, review["motion_id"]) == "open"
+    ):
         raise problems.ReviewClosed("Đang biểu quyết xếp loại đảng viên này")
     name = (await projection.names_of(conn, [body.member_id]))[body.member_id].full_name
     motion = await motions.open_motion(
@@ -357,12 +374,15 @@ async def open_grading_motion(
         settings=settings,
     )
     await repository.attach_motion(
+        conn, period_id=period_id, member_id=body.member_id, motion_id=motion.id
+    )
+    await audit.record(
         conn,
-        period_id=period_id,
-        member_id=body.member_id,
-        cell_id=cell["org_id"],
-        cell_path=cell["path"],
-        motion_id=motion.id,
+        "reviews.grading_motion_opened",
+        actor_id=who.member_id,
+        target=str(period_id),
+        source=source,
+        details={"cell_id": str(cell_id), "motion_id": str(motion.id)},
     )
     return motion
 
@@ -376,6 +396,18 @@ async def propose(
     if not _proposes(who, cell["path"]):
         raise Forbidden("Chỉ bí thư, phó bí thư chi bộ gửi đề nghị xếp loại")
     reviews = await repository.cell_reviews(conn, period_id, cell_id)
+    voted = {r["member_id"] for r in reviews if r["voted_grade"]}
+    active = [
+        m.member_id for m in await projection.cell_roster(conn, cell_id) if m.status == "active"
+    ]
+    missing = [m for m in active if m not in voted]
+    if missing:
+        # The cell proposes for all its members at once, so the committee decides them at once
+        # and the counts that leave the service never single one member out.
+        raise problems.NotAllVoted(
+            f"Còn {len(missing)} đảng viên của chi bộ chưa có kết quả biểu quyết xếp loại "
+            "(quá nửa số có mặt); chi bộ gửi đề nghị khi đã biểu quyết xong cho mọi đảng viên"
+        )
     ready = [r["member_id"] for r in reviews if r["proposed_grade"] is None and r["voted_grade"]]
     if not ready:
         raise problems.NothingToPropose(
@@ -450,20 +482,27 @@ async def decide(
     await repository.decide(
         conn, period_id, decisions, org_id=decider_org["org_id"], by=who.member_id, now=now
     )
-    counted = Counter(g for g in finals if g is not None)
-    await outbox.enqueue(
-        conn,
-        ev.ReviewCellGraded(
-            period_id=period_id,
-            year=period["year"],
-            org_id=cell_id,
-            org_path=cell["path"],
-            counts={g: counted[g.value] for g in ReviewGrade},
-            decided_by_org_id=decider_org["org_id"],
-            decided_by=who.member_id,
-            occurred_at=now,
-        ),
-    )
+    # Counts leave only once every active member of the cell has a final grade: a batch of one
+    # decided member would tell that member's grade as the difference of two counts.
+    final_of = {m: decided.get(m, r["final_grade"]) for m, r in reviews.items()}
+    active = [
+        m.member_id for m in await projection.cell_roster(conn, cell_id) if m.status == "active"
+    ]
+    if all(final_of.get(m) for m in active):
+        counted = Counter(g for g in final_of.values() if g is not None)
+        await outbox.enqueue(
+            conn,
+            ev.ReviewCellGraded(
+                period_id=period_id,
+                year=period["year"],
+                org_id=cell_id,
+                org_path=cell["path"],
+                counts={g: counted[g.value] for g in ReviewGrade},
+                decided_by_org_id=decider_org["org_id"],
+                decided_by=who.member_id,
+                occurred_at=now,
+            ),
+        )
     await audit.record(
         conn,
         "reviews.grades_decided",
