@@ -376,6 +376,49 @@ async def test_bad_input_is_refused_and_changes_nothing(
     assert await env.pool.fetchval("SELECT count(*) FROM consultations") == 1
 
 
+async def test_a_comment_holding_a_noncharacter_or_a_lone_surrogate_is_refused(
+    env: Env, pdf: Any, clock: TestClock
+) -> None:
+    # Neither fits in XML (the DOCX/XLSX exports) and a lone surrogate cannot be stored as
+    # UTF-8: refused on the way in like a control character, never a 500 later.
+    cid = (await _open(env, pdf, clock))["id"]
+    url = f"{BASE}/{cid}/comments"
+    member = env.auth("member_a1a_1") | {"content-type": "application/json"}
+    for raw in (
+        '{"text": "góp ý \\ufffe"}',
+        '{"text": "góp ý \\uffff"}',
+        '{"text": "góp ý \\ufdd0"}',
+        '{"text": "góp ý \\ud800"}',
+        '{"text": "góp ý \\udfff hết"}',
+        '{"text": "góp ý \\ud83f\\udffe"}',  # U+1FFFE, a noncharacter outside the BMP
+    ):
+        refused = _problem(await env.client.post(url, content=raw.encode(), headers=member), 422)
+        [error] = refused["errors"]
+        assert (error["loc"][-1], error["message"]) in {
+            ("text", "Chuỗi chứa ký tự điều khiển"),  # a noncharacter: refused by kit's text rule
+            ("text", "Chuỗi chứa ký tự không hợp lệ"),  # a lone surrogate: by the JSON decoding
+        }, raw
+    assert await env.pool.fetchval("SELECT count(*) FROM consultation_comments") == 0
+    kept = (await _comment(env, "member_a1a_1", cid, "Góp ý hợp lệ")).json()["id"]
+    edit = await env.client.put(
+        f"{url}/{kept}", content='{"text": "sửa \\ud800"}'.encode(), headers=member
+    )
+    _problem(edit, 422)
+    reply = await env.client.put(
+        f"{url}/{kept}/response",
+        content='{"reply": "trả lời \\ufffe", "disposition": "accepted"}'.encode(),
+        headers=env.auth("admin") | {"content-type": "application/json"},
+    )
+    _problem(reply, 422)
+    assert [tuple(r) for r in await env.pool.fetch(
+        "SELECT body, reply FROM consultation_comments"
+    )] == [("Góp ý hợp lệ", None)]  # fmt: skip
+    xlsx = await env.client.get(
+        f"{BASE}/{cid}/export", params={"format": "xlsx"}, headers=env.auth("admin")
+    )
+    assert xlsx.status_code == 200, xlsx.text
+
+
 async def test_outside_the_subtree_a_consultation_does_not_exist(
     env: Env, pdf: Any, clock: TestClock
 ) -> None:
