@@ -361,7 +361,6 @@ async def attempt(
                 member_id=who.member_id,
                 cell_id=who.cell_id,
                 org_path=who.org_path,
-                score_percent=score,
                 occurred_at=now,
             ),
         )
