@@ -186,7 +186,6 @@ def sample(model: type[Event]) -> Event:
             "member_id": _id(),
             "cell_id": _id(),
             "org_path": "1.12.305.7",
-            "score_percent": 80,
             "occurred_at": NOW,
         },
         meetings.MeetingScheduled: _plan() | {"scheduled_by": None},

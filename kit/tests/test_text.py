@@ -8,6 +8,7 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, ValidationError
 from sotay_kit.text import (
+    MULTILINE,
     NoControl,
     NoControlMultiline,
     fold,
@@ -52,6 +53,25 @@ def test_control_characters_are_found_unless_allowed() -> None:
     assert not has_control("Nguyễn Văn Đức — chi bộ 3")
 
 
+@pytest.mark.parametrize(
+    "code_point",
+    [0xD800, 0xDBFF, 0xDC00, 0xDFFF, 0xFDD0, 0xFDEF, 0xFFFE, 0xFFFF, 0x1FFFE, 0x10FFFF],
+)
+def test_surrogates_and_noncharacters_count_as_control_whatever_is_allowed(
+    code_point: int,
+) -> None:
+    # XML (the DOCX/XLSX exports) cannot hold them and a lone surrogate cannot be encoded as
+    # UTF-8 for Postgres: a text holding one is refused like one holding NUL.
+    text = f"góp ý {chr(code_point)} hết"
+    assert has_control(text)
+    assert has_control(text, allowed=MULTILINE)
+
+
+def test_characters_next_to_the_noncharacters_are_accepted() -> None:
+    for code_point in (0xD7FF, 0xE000, 0xFDCF, 0xFDF0, 0xFFFD, 0x1FFFD, 0x20000, 0x1F600):
+        assert not has_control(f"góp ý {chr(code_point)}"), hex(code_point)
+
+
 def test_invisible_characters_are_found() -> None:
     assert has_invisible("Nguy\u200bễn")  # zero-width space
     assert has_invisible("abc\u202edef")  # right-to-left override
@@ -65,7 +85,12 @@ class _Input(BaseModel):
 
 def test_models_refuse_control_characters_with_a_vietnamese_message() -> None:
     assert _Input(name="Chi bộ 3", note="Dòng 1\r\nDòng 2\t!").note == "Dòng 1\r\nDòng 2\t!"
-    for bad in ({"name": "a\nb"}, {"name": "a", "note": "NUL\x00"}):
+    for bad in (
+        {"name": "a\nb"},
+        {"name": "a", "note": "NUL\x00"},
+        {"name": "a\ufffe"},
+        {"name": "a", "note": "dòng 1\n\ud800"},
+    ):
         with pytest.raises(ValidationError) as caught:
             _Input.model_validate(bad)
         error = caught.value.errors()[0]

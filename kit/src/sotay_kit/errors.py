@@ -204,6 +204,8 @@ _VALIDATION_MESSAGES = {
     "dict_type": "Phải là một đối tượng JSON",
     "list_type": "Phải là một danh sách",
     "string_type": "Phải là chuỗi ký tự",
+    # A lone surrogate in a JSON string ("\ud800"): not text at all.
+    "string_unicode": "Chuỗi chứa ký tự không hợp lệ",
 }
 
 

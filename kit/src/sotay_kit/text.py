@@ -39,6 +39,16 @@ def search_text(*parts: str | None) -> str:
 # Control characters (Unicode category Cc: C0, DEL and C1). NUL above all: Postgres text cannot
 # hold it, and the others are never typed by a person.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Code points that are not characters: surrogates (a lone one arrives through a JSON escape such
+# as "\ud800" and cannot be encoded as UTF-8) and the 66 noncharacters (U+FDD0–U+FDEF and the
+# last two code points of every plane, U+FFFE/U+FFFF … U+10FFFE/U+10FFFF). XML (the DOCX/XLSX
+# exports) cannot hold them and Postgres refuses a surrogate, so they are refused with the
+# control characters, whatever the text allows.
+_NOT_A_CHARACTER = re.compile(
+    "[\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+    + "]"
+)
 # Characters that do not show but change how text reads: zero-width, line/paragraph separators,
 # bidirectional overrides, byte-order mark. Refused in names and codes, where they would let two
 # different values look the same.
@@ -48,8 +58,11 @@ MULTILINE = "\t\n\r"  # what free text (an agenda item, minutes, a summary) may 
 
 
 def has_control(value: str, *, allowed: str = "") -> bool:
-    """``value`` holds a control character other than those in ``allowed``."""
-    return any(c not in allowed for c in _CONTROL.findall(value))
+    """``value`` holds a control character other than those in ``allowed``, or a code point that
+    is no character at all (a surrogate or a noncharacter, never allowed)."""
+    return _NOT_A_CHARACTER.search(value) is not None or any(
+        c not in allowed for c in _CONTROL.findall(value)
+    )
 
 
 def has_invisible(value: str) -> bool:
@@ -60,7 +73,8 @@ def refuse_control(
     allowed: str = "", message: str = "Chuỗi chứa ký tự điều khiển"
 ) -> AfterValidator:
     """A pydantic validator (``Annotated[str, refuse_control()]``, also on query parameters)
-    answering 422 ``control_characters`` for a value with a control character."""
+    answering 422 ``control_characters`` for a value with a control character (or a surrogate or
+    noncharacter, see :func:`has_control`)."""
 
     def check(value: str | None) -> str | None:
         if value is not None and has_control(value, allowed=allowed):

@@ -24,7 +24,6 @@ def _passed(world: AnalyticsApp, doc: Any, pub: Any, who: str, when: str) -> dev
         member_id=w.members[who],
         cell_id=w.orgs[cell],
         org_path=w.paths[cell],
-        score_percent=100,
         occurred_at=at(when),
     )
 

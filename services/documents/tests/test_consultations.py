@@ -5,8 +5,10 @@ cell, replies, records dispositions and exports the summary."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -243,7 +245,8 @@ async def test_members_comment_per_section_and_the_committee_sees_who_wrote_what
         422,
     )
 
-    # Closing: counts only in the event; opening, closing and exports are audited.
+    # Closing: counts only in the event; opening, closing, exports, reading who wrote what and
+    # each reply or disposition are audited, with ids and counts but no names or texts.
     closed = await env.client.post(f"{BASE}/{cid}/close", headers=env.auth("admin"))
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed"
@@ -259,16 +262,30 @@ async def test_members_comment_per_section_and_the_committee_sees_who_wrote_what
         raw = ce.data.decode()
         for secret in ("Hoa", "Cường", "Đề nghị", "Mục tiêu", "Góp ý dự thảo", "93.0000"):
             assert secret not in raw and json.dumps(secret)[1:-1] not in raw
-    actions = [
-        r["action"]
-        for r in await env.pool.fetch("SELECT action FROM audit_log WHERE target = $1", cid)
-    ]
-    assert sorted(actions) == [
-        "documents.consultation_closed",
-        "documents.consultation_exported",
-        "documents.consultation_exported",
+    audited = await env.pool.fetch(
+        "SELECT action, actor_id, details FROM audit_log WHERE target = $1 ORDER BY seq", cid
+    )
+    assert [r["action"] for r in audited] == [
         "documents.consultation_opened",
+        "documents.consultation_comments_read",
+        "documents.consultation_comments_read",
+        "documents.consultation_comment_answered",
+        "documents.consultation_comment_answered",
+        "documents.consultation_exported",
+        "documents.consultation_exported",
+        "documents.consultation_closed",
     ]
+    assert {r["actor_id"] for r in audited} == {env.member_ids["admin"]}
+    details = [d if isinstance(d := r["details"], dict) else json.loads(d) for r in audited]
+    assert details[1:5] == [
+        {"comments": 3},
+        {"comments": 1, "cell_id": str(env.org_ids["cell_a1b"])},
+        {"comment_id": hoa, "disposition": "accepted", "replied": True, "reasoned": False},
+        {"comment_id": cuong, "disposition": "rejected", "replied": True, "reasoned": True},
+    ]
+    raw_audit = json.dumps(details, ensure_ascii=False)
+    for secret in ("Hoa", "Cường", "Đề nghị", "Đã bổ sung", "Đã có ở phần III", "93.0000"):
+        assert secret not in raw_audit
 
 
 async def test_comments_after_the_deadline_are_refused(
@@ -374,6 +391,87 @@ async def test_bad_input_is_refused_and_changes_nothing(
     _problem(await env.client.post(BASE, json=good, headers=env.auth("member_a1a_1")), 403)
     _problem(await env.client.post(BASE, json=good, headers=env.auth("secretary_b1")), 404)
     assert await env.pool.fetchval("SELECT count(*) FROM consultations") == 1
+
+
+async def test_comments_do_not_wait_for_each_other_but_closing_waits_for_them(
+    env: Env, pdf: Any, clock: TestClock
+) -> None:
+    cid = (await _open(env, pdf, clock))["id"]
+
+    async def close_waits_for_a_lock() -> bool:
+        n = await env.pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE '%FROM consultations WHERE id = $1 FOR UPDATE%'"
+        )
+        return bool(n)
+
+    async with env.pool.acquire() as other, other.transaction():
+        # Another member's comment in flight holds the consultation as a comment does.
+        await other.execute("SELECT 1 FROM consultations WHERE id = $1 FOR SHARE", uuid.UUID(cid))
+        added = await asyncio.wait_for(_comment(env, "member_a1a_1", cid, "Không phải chờ"), 10)
+        assert added.status_code == 201, added.text
+        kept = added.json()["id"]
+        edited = await asyncio.wait_for(
+            env.client.put(
+                f"{BASE}/{cid}/comments/{kept}",
+                json={"text": "Sửa không phải chờ"},
+                headers=env.auth("member_a1a_1"),
+            ),
+            10,
+        )
+        assert edited.status_code == 200, edited.text
+        # Closing cannot slip in while a comment is being written.
+        closing = asyncio.create_task(
+            env.client.post(f"{BASE}/{cid}/close", headers=env.auth("admin"))
+        )
+        await wait_until(close_waits_for_a_lock, "closing to wait for the comment")
+        assert not closing.done()
+    closed = await asyncio.wait_for(closing, 10)
+    assert closed.status_code == 200, closed.text
+    _problem(await _comment(env, "member_a1a_1", cid, "Sau khi kết thúc"), 409)
+
+
+async def test_a_comment_holding_a_noncharacter_or_a_lone_surrogate_is_refused(
+    env: Env, pdf: Any, clock: TestClock
+) -> None:
+    # Neither fits in XML (the DOCX/XLSX exports) and a lone surrogate cannot be stored as
+    # UTF-8: refused on the way in like a control character, never a 500 later.
+    cid = (await _open(env, pdf, clock))["id"]
+    url = f"{BASE}/{cid}/comments"
+    member = env.auth("member_a1a_1") | {"content-type": "application/json"}
+    for raw in (
+        '{"text": "góp ý \\ufffe"}',
+        '{"text": "góp ý \\uffff"}',
+        '{"text": "góp ý \\ufdd0"}',
+        '{"text": "góp ý \\ud800"}',
+        '{"text": "góp ý \\udfff hết"}',
+        '{"text": "góp ý \\ud83f\\udffe"}',  # U+1FFFE, a noncharacter outside the BMP
+    ):
+        refused = _problem(await env.client.post(url, content=raw.encode(), headers=member), 422)
+        [error] = refused["errors"]
+        assert (error["loc"][-1], error["message"]) in {
+            ("text", "Chuỗi chứa ký tự điều khiển"),  # a noncharacter: refused by kit's text rule
+            ("text", "Chuỗi chứa ký tự không hợp lệ"),  # a lone surrogate: by the JSON decoding
+        }, raw
+    assert await env.pool.fetchval("SELECT count(*) FROM consultation_comments") == 0
+    kept = (await _comment(env, "member_a1a_1", cid, "Góp ý hợp lệ")).json()["id"]
+    edit = await env.client.put(
+        f"{url}/{kept}", content='{"text": "sửa \\ud800"}'.encode(), headers=member
+    )
+    _problem(edit, 422)
+    reply = await env.client.put(
+        f"{url}/{kept}/response",
+        content='{"reply": "trả lời \\ufffe", "disposition": "accepted"}'.encode(),
+        headers=env.auth("admin") | {"content-type": "application/json"},
+    )
+    _problem(reply, 422)
+    assert [tuple(r) for r in await env.pool.fetch(
+        "SELECT body, reply FROM consultation_comments"
+    )] == [("Góp ý hợp lệ", None)]  # fmt: skip
+    xlsx = await env.client.get(
+        f"{BASE}/{cid}/export", params={"format": "xlsx"}, headers=env.auth("admin")
+    )
+    assert xlsx.status_code == 200, xlsx.text
 
 
 async def test_outside_the_subtree_a_consultation_does_not_exist(

@@ -213,7 +213,8 @@ export const t = {
     answerAll: (left: number) => `Còn ${left} câu chưa trả lời.`,
     result: (score: number) => `Kết quả lần này: ${score}%`,
     passedNow: "Chúc mừng, bạn đã đạt.",
-    notPassed: (pass: number) => `Chưa đạt (cần ${pass}%). Hãy đọc lại văn bản và làm lại.`,
+    notPassed: (pass: number) =>
+      `Chưa đạt (cần ${pass}%). Bạn có thể đọc lại văn bản rồi làm lại. Từng câu đúng hay sai chỉ hiện khi bạn đạt.`,
     right: "Đúng",
     wrong: "Sai",
     retry: "Làm lại",

@@ -1,5 +1,6 @@
-// The study quiz under a document's text: questions as radio groups, the result with right or
-// wrong per question (never the right choice: a retry stays a test), retry, the best score.
+// The study quiz under a document's text: questions as radio groups, the score, retry, the best
+// score. Right or wrong per question only after a pass (the API gives no marks for a failed
+// attempt: with unlimited retries they would give the key away), never the right choice.
 // Online only: offline the reading screen shows the text, and a note where the version has a quiz.
 import { useState } from "preact/hooks";
 import { ApiError, NetworkError, get, post } from "../api/client";
@@ -96,16 +97,18 @@ export function QuizSection({ documentId, version }: { documentId: string; versi
             </p>
             <p>{result.passed ? t.quiz.passedNow : t.quiz.notPassed(q.pass_percent)}</p>
           </div>
-          <ol class="quiz-marks">
-            {q.questions.map((question, i) => (
-              <li key={i}>
-                <span>{question.text}</span>{" "}
-                <strong class={result.correct[i] ? "mark-right" : "mark-wrong"}>
-                  {result.correct[i] ? `✓ ${t.quiz.right}` : `✗ ${t.quiz.wrong}`}
-                </strong>
-              </li>
-            ))}
-          </ol>
+          {result.passed && result.correct && (
+            <ol class="quiz-marks">
+              {q.questions.map((question, i) => (
+                <li key={i}>
+                  <span>{question.text}</span>{" "}
+                  <strong class={result.correct?.[i] ? "mark-right" : "mark-wrong"}>
+                    {result.correct?.[i] ? `✓ ${t.quiz.right}` : `✗ ${t.quiz.wrong}`}
+                  </strong>
+                </li>
+              ))}
+            </ol>
+          )}
           <button type="button" class="button" onClick={retry}>
             {t.quiz.retry}
           </button>

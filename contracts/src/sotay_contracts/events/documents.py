@@ -146,8 +146,9 @@ class DocumentRead(Event):
 class QuizPassed(Event):
     """Fires once per member and document version: the first time the member's attempt at the
     version's study quiz reaches its pass mark (later, better attempts fire nothing). The last
-    stage of a publication's reach: sent → opened → studied → passed. Carries the score, never
-    the answers; an internal subject, not sourced into ``PUBLIC``.
+    stage of a publication's reach: sent → opened → studied → passed. Carries neither the score
+    (a member's score is personal data no consumer needs) nor the answers; an internal subject,
+    not sourced into ``PUBLIC``.
     """
 
     SUBJECT: ClassVar[str] = "documents.quiz.passed.v1"
@@ -163,7 +164,6 @@ class QuizPassed(Event):
     member_id: uuid.UUID
     cell_id: uuid.UUID
     org_path: OrgPath = Field(description="Org path of the member's cell when passing.")
-    score_percent: int = Field(ge=0, le=100, description="Score of the passing attempt.")
     occurred_at: AwareDatetime
 
 

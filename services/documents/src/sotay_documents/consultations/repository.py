@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from sotay_kit.db import Connection
@@ -53,9 +53,17 @@ async def insert(
     )
 
 
-async def get(conn: Connection, consultation_id: uuid.UUID, *, lock: bool = False) -> Row | None:
-    if lock:
+Lock = Literal["update", "share"] | None
+
+
+async def get(conn: Connection, consultation_id: uuid.UUID, *, lock: Lock = None) -> Row | None:
+    """``lock="update"`` to close it; ``lock="share"`` for a comment operation, which only needs
+    the consultation not to close under it (comments on one consultation do not wait for each
+    other)."""
+    if lock == "update":
         await conn.execute("SELECT 1 FROM consultations WHERE id = $1 FOR UPDATE", consultation_id)
+    elif lock == "share":
+        await conn.execute("SELECT 1 FROM consultations WHERE id = $1 FOR SHARE", consultation_id)
     return await conn.fetchrow(_C + "WHERE c.id = $1", consultation_id)
 
 

@@ -163,13 +163,14 @@ async def all_comments(
     consultation_id: UUID,
     who: CurrentPrincipal,
     conn: DbConnection,
+    source: SourceAddress,
     section: Annotated[Anchor | None, Query()] = None,
     whole: Annotated[bool, Query(description="Chỉ góp ý chung")] = False,
     cell_id: UUID | None = None,
 ) -> list[CommentOut]:
     """Cấp ủy: mọi góp ý, kèm người góp ý và chi bộ, theo thứ tự mục của dự thảo."""
     return await service.comments(
-        conn, who, consultation_id, section=section, whole=whole, cell_id=cell_id
+        conn, who, consultation_id, section=section, whole=whole, cell_id=cell_id, source=source
     )
 
 
@@ -195,9 +196,12 @@ async def respond(
     who: CurrentPrincipal,
     conn: DbConnection,
     now: Now,
+    source: SourceAddress,
 ) -> CommentOut:
     """Cấp ủy trả lời và ghi kết quả xử lý: tiếp thu / không tiếp thu (nêu lý do) / chưa xử lý."""
-    return await service.respond(conn, who, consultation_id, comment_id, body, now=now)
+    return await service.respond(
+        conn, who, consultation_id, comment_id, body, now=now, source=source
+    )
 
 
 @router.get(

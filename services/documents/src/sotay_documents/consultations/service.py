@@ -12,7 +12,8 @@
   disposition (taken into account / not, with a reason / pending), closes and exports.
 
 Comments are personal data: names and texts never leave this service in events or logs.
-Opening, closing and exports are audited like the library's committee actions.
+Opening, closing, exports, reading the comments with their authors and each reply or disposition
+are audited like the library's committee actions (ids and counts, never names or texts).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ async def _visible(conn: Connection, who: Principal, consultation_id: uuid.UUID)
 
 
 async def _managed(
-    conn: Connection, who: Principal, consultation_id: uuid.UUID, *, lock: bool = False
+    conn: Connection, who: Principal, consultation_id: uuid.UUID, *, lock: repo.Lock = None
 ) -> Any:
     """The consultation for its committee: 404 outside, 403 for a member of its audience."""
     row = await repo.get(conn, consultation_id, lock=lock)
@@ -238,7 +239,7 @@ async def close(
     now: datetime,
     source: str | None,
 ) -> ConsultationOut:
-    row = await _managed(conn, who, consultation_id, lock=True)
+    row = await _managed(conn, who, consultation_id, lock="update")
     if row["closed_at"] is not None:
         raise Conflict("Đợt lấy ý kiến đã kết thúc")
     await repo.close(conn, consultation_id, who.member_id, now)
@@ -355,7 +356,7 @@ def _require_open(row: Any, now: datetime) -> None:
 async def _commenter(
     conn: Connection, who: Principal, consultation_id: uuid.UUID
 ) -> tuple[Any, Any]:
-    row = await repo.get(conn, consultation_id, lock=True)
+    row = await repo.get(conn, consultation_id, lock="share")
     if row is None or not (_in_audience(who, row) or can_manage(who, row)):
         raise _not_found()
     member = await repo.member(conn, who.member_id)
@@ -469,6 +470,24 @@ def comment_out(k: Any, titles: dict[str, str]) -> CommentOut:
     )
 
 
+async def _listed(
+    conn: Connection,
+    row: Any,
+    *,
+    section: str | None = None,
+    whole: bool = False,
+    cell_id: uuid.UUID | None = None,
+) -> list[CommentOut]:
+    consultation_id = row["id"]
+    titles = _section_titles(row)
+    order = _section_order(row)
+    rows = await repo.all_comments(
+        conn, consultation_id, section=section, whole=whole, cell_id=cell_id
+    )
+    rows = sorted(rows, key=lambda k: order.get(k["section"], len(order)))
+    return [comment_out(k, titles) for k in rows]
+
+
 async def comments(
     conn: Connection,
     who: Principal,
@@ -477,17 +496,29 @@ async def comments(
     section: str | None,
     whole: bool,
     cell_id: uuid.UUID | None,
+    source: str | None,
 ) -> list[CommentOut]:
-    """Every comment, in the draft's order of sections (those on the whole first), then by
-    time."""
+    """Every comment with its author's name, in the draft's order of sections (those on the
+    whole first), then by time. Reading who wrote what is audited (the filter and the count,
+    no names, no texts)."""
     row = await _managed(conn, who, consultation_id)
-    titles = _section_titles(row)
-    order = _section_order(row)
-    rows = await repo.all_comments(
-        conn, consultation_id, section=section, whole=whole, cell_id=cell_id
+    listed = await _listed(conn, row, section=section, whole=whole, cell_id=cell_id)
+    details: dict[str, Any] = {"comments": len(listed)}
+    if section is not None:
+        details["section"] = section
+    if whole:
+        details["whole"] = True
+    if cell_id is not None:
+        details["cell_id"] = str(cell_id)
+    await audit.record(
+        conn,
+        "documents.consultation_comments_read",
+        actor_id=who.member_id,
+        target=str(consultation_id),
+        source=source,
+        details=details,
     )
-    rows = sorted(rows, key=lambda k: order.get(k["section"], len(order)))
-    return [comment_out(k, titles) for k in rows]
+    return listed
 
 
 async def summary(conn: Connection, who: Principal, consultation_id: uuid.UUID) -> SummaryOut:
@@ -517,9 +548,11 @@ async def respond(
     body: ResponseIn,
     *,
     now: datetime,
+    source: str | None,
 ) -> CommentOut:
     """Reply and disposition; allowed after the deadline and after closing (the committee
-    deals with the comments then)."""
+    deals with the comments then). Audited: the comment, the disposition and whether there is
+    a reply and a reason, never their text."""
     row = await _managed(conn, who, consultation_id)
     if await repo.comment(conn, consultation_id, comment_id, lock=True) is None:
         raise NotFound(COMMENT_NOT_FOUND)
@@ -531,6 +564,19 @@ async def respond(
         reason=(body.reason or None) if body.disposition == "rejected" else None,
         by=who.member_id,
         at=now,
+    )
+    await audit.record(
+        conn,
+        "documents.consultation_comment_answered",
+        actor_id=who.member_id,
+        target=str(consultation_id),
+        source=source,
+        details={
+            "comment_id": str(comment_id),
+            "disposition": body.disposition,
+            "replied": bool(body.reply),
+            "reasoned": bool(body.reason) and body.disposition == "rejected",
+        },
     )
     [k] = await repo.all_comments(conn, consultation_id, comment_id=comment_id)
     return comment_out(k, _section_titles(row))
@@ -551,7 +597,7 @@ async def for_export(
     """The consultation and its comments for a summary file; the export is audited."""
     row = await _managed(conn, who, consultation_id)
     out = await _read(conn, who, row, now)
-    listed = await comments(conn, who, consultation_id, section=None, whole=False, cell_id=None)
+    listed = await _listed(conn, row)
     await audit.record(
         conn,
         "documents.consultation_exported",

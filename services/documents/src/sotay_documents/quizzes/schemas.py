@@ -129,11 +129,14 @@ class AttemptIn(BaseModel):
 
 
 class AttemptOut(BaseModel):
-    """Kết quả lần làm: điểm, đạt hay chưa, và từng câu đúng/sai — không có đáp án đúng."""
+    """Kết quả lần làm: điểm, đạt hay chưa; đúng/sai từng câu chỉ khi đạt; không có đáp án."""
 
     document_id: uuid.UUID
     version: int
     score: int = Field(description="Điểm lần này (phần trăm câu đúng)")
     passed: bool = Field(description="Lần này đạt điểm đạt")
-    correct: list[bool] = Field(description="Từng câu: câu trả lời của tôi đúng hay sai")
+    correct: list[bool] | None = Field(
+        description="Chỉ khi lần này đạt: từng câu, câu trả lời của tôi đúng hay sai. Lần chưa "
+        "đạt: null — làm lại không được là cách dò ra đáp án."
+    )
     mine: MyQuizResult

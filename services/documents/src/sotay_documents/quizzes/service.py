@@ -361,7 +361,6 @@ async def attempt(
                 member_id=who.member_id,
                 cell_id=who.cell_id,
                 org_path=who.org_path,
-                score_percent=score,
                 occurred_at=now,
             ),
         )
@@ -370,6 +369,8 @@ async def attempt(
         version=number,
         score=score,
         passed=passed,
-        correct=correct,
+        # Marks per question only for a passing attempt: with unlimited retries, marks on a
+        # failed one would let a member find the key by elimination before passing.
+        correct=correct if passed else None,
         mine=_mine(result),
     )
