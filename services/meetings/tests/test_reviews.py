@@ -270,3 +270,18 @@ async def test_a_moved_commune_takes_its_review_period_along(svc: MeetingsApp) -
         f"/api/v1/reviews/{svc.period}/cells/{w.orgs['cell_a']}",  # type: ignore[attr-defined]
     )
     assert any(m["self_grade"] == "hoan_thanh" for m in cell["members"])
+
+
+async def test_a_cell_under_two_of_ones_grants_is_listed_once(svc: MeetingsApp) -> None:
+    w = svc.world
+    await svc.publish_identity(w.grant("com1", "committee_member", "district"))
+    body = {
+        "org_id": str(w.orgs["district"]),
+        "year": 2026,
+        "self_deadline": "2026-12-20T23:59:00+07:00",
+    }
+    period = await _call(svc, "POST", "com1", "/api/v1/reviews", body, 201)
+    # sec: secretary of cell A only; sec gets a committee grant on the commune as well.
+    await svc.publish_identity(w.grant("sec", "committee_member", "commune"))
+    cells = await _call(svc, "GET", "sec", f"/api/v1/reviews/{period['id']}/cells")
+    assert sorted(c["cell_path"] for c in cells) == ["1.2.3.4", "1.2.3.5"]

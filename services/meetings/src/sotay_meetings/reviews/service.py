@@ -103,7 +103,7 @@ def _check_quota(q: Quota, share: float) -> None:
 async def open_period(
     conn: Connection, who: Principal, body: PeriodCreate, *, now: datetime, source: str
 ) -> PeriodOut:
-    org = await meetings_repository.org(conn, body.org_id)
+    org = await repository.org(conn, body.org_id)
     if org is None or not who.can(COMMITTEE_ROLES, org["path"]):
         raise problems.OrgNotFound("Không tìm thấy tổ chức hoặc tổ chức ngoài phạm vi của bạn")
     if org["status"] == "closed":
@@ -167,8 +167,10 @@ async def progress(conn: Connection, who: Principal, period_id: UUID) -> list[Ce
         if who.can(READER_ROLES, period["org_path"])
         else [r for r in who.subtree_roots(READER_ROLES) if _within(r, period["org_path"])]
     )
+    # A root inside another (a secretary's cell under their committee's commune) adds nothing.
+    roots = [r for r in set(roots) if not any(r != o and _within(r, o) for o in roots)]
     out: list[CellProgress] = []
-    for root in sorted(set(roots)):
+    for root in sorted(roots):
         out.extend(
             CellProgress.model_validate(dict(r))
             for r in await repository.progress(conn, period_id, root)
