@@ -91,6 +91,21 @@ async def unknown_orgs(conn: Connection, org_ids: Sequence[UUID]) -> list[UUID]:
 # -- documents -------------------------------------------------------------------------------
 
 
+# The member's and the cell's activity from a batch ``x`` (m: member, c: cell, t: time) — the
+# tail of a statement that records what members did (reads, passes).
+_ACTIVITY_OF_X = (
+    "ma AS (INSERT INTO an_member_activity (member_id, activated_at, first_active_at, "
+    "last_active_at) SELECT m, min(t), min(t), max(t) FROM x GROUP BY m "
+    "ON CONFLICT (member_id) DO UPDATE SET "
+    "activated_at = LEAST(an_member_activity.activated_at, excluded.activated_at), "
+    "first_active_at = LEAST(an_member_activity.first_active_at, excluded.first_active_at), "
+    "last_active_at = GREATEST(an_member_activity.last_active_at, excluded.last_active_at)) "
+    "INSERT INTO an_org_activity (org_id, last_active_at) SELECT c, max(t) FROM x GROUP BY c "
+    "ON CONFLICT (org_id) DO UPDATE SET "
+    "last_active_at = GREATEST(an_org_activity.last_active_at, excluded.last_active_at)"
+)
+
+
 async def apply_reads(
     conn: Connection,
     rows: Sequence[tuple[UUID, int, UUID, UUID, str, datetime, int, datetime | None]],
@@ -99,7 +114,7 @@ async def apply_reads(
     state, the member's activity (a read implies an activated account) and the cell's activity,
     in one statement (one round trip per batch)."""
     await conn.execute(
-        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[], "
+        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[], "  # noqa: S608 - fixed fragments
         "$5::text[], $6::timestamptz[], $7::int[], $8::timestamptz[]) "
         "AS x(d, v, m, c, p, t, g, s)), "
         "r AS (INSERT INTO an_reads (document_id, version, member_id, cell_id, org_path, "
@@ -109,16 +124,7 @@ async def apply_reads(
         "ON CONFLICT (document_id, version, member_id) DO UPDATE SET "
         "first_opened_at = LEAST(an_reads.first_opened_at, excluded.first_opened_at), "
         "progress = GREATEST(an_reads.progress, excluded.progress), "
-        "studied_at = LEAST(an_reads.studied_at, excluded.studied_at)), "
-        "ma AS (INSERT INTO an_member_activity (member_id, activated_at, first_active_at, "
-        "last_active_at) SELECT m, min(t), min(t), max(t) FROM x GROUP BY m "
-        "ON CONFLICT (member_id) DO UPDATE SET "
-        "activated_at = LEAST(an_member_activity.activated_at, excluded.activated_at), "
-        "first_active_at = LEAST(an_member_activity.first_active_at, excluded.first_active_at), "
-        "last_active_at = GREATEST(an_member_activity.last_active_at, excluded.last_active_at)) "
-        "INSERT INTO an_org_activity (org_id, last_active_at) SELECT c, max(t) FROM x GROUP BY c "
-        "ON CONFLICT (org_id) DO UPDATE SET "
-        "last_active_at = GREATEST(an_org_activity.last_active_at, excluded.last_active_at)",
+        "studied_at = LEAST(an_reads.studied_at, excluded.studied_at)), " + _ACTIVITY_OF_X,
         [r[0] for r in rows],
         [r[1] for r in rows],
         [r[2] for r in rows],
@@ -138,23 +144,14 @@ async def apply_passes(
     before), so a pass seen before its read (another batch) opens the row; the earliest pass
     is kept. The member's and cell's activity move like a read's."""
     await conn.execute(
-        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[], "
+        "WITH x AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[], "  # noqa: S608 - fixed fragments
         "$5::text[], $6::timestamptz[]) AS x(d, v, m, c, p, t)), "
         "r AS (INSERT INTO an_reads (document_id, version, member_id, cell_id, org_path, "
         "first_opened_at, progress, studied_at, passed_at) "
         "SELECT d, v, m, (array_agg(c))[1], (array_agg(p))[1], min(t), 0, NULL, min(t) "
         "FROM x GROUP BY d, v, m "
         "ON CONFLICT (document_id, version, member_id) DO UPDATE SET "
-        "passed_at = LEAST(an_reads.passed_at, excluded.passed_at)), "
-        "ma AS (INSERT INTO an_member_activity (member_id, activated_at, first_active_at, "
-        "last_active_at) SELECT m, min(t), min(t), max(t) FROM x GROUP BY m "
-        "ON CONFLICT (member_id) DO UPDATE SET "
-        "activated_at = LEAST(an_member_activity.activated_at, excluded.activated_at), "
-        "first_active_at = LEAST(an_member_activity.first_active_at, excluded.first_active_at), "
-        "last_active_at = GREATEST(an_member_activity.last_active_at, excluded.last_active_at)) "
-        "INSERT INTO an_org_activity (org_id, last_active_at) SELECT c, max(t) FROM x GROUP BY c "
-        "ON CONFLICT (org_id) DO UPDATE SET "
-        "last_active_at = GREATEST(an_org_activity.last_active_at, excluded.last_active_at)",
+        "passed_at = LEAST(an_reads.passed_at, excluded.passed_at)), " + _ACTIVITY_OF_X,
         [r[0] for r in rows],
         [r[1] for r in rows],
         [r[2] for r in rows],
