@@ -312,7 +312,14 @@ async def test_a_nats_node_and_a_replica_of_each_service_killed_under_load_lose_
         per_meeting = Counter(e.subject for e in events)
         # … and every accepted check-in's attendance event, once.
         # (Only the member checks in to those meetings: one event each, its subject the meeting.)
+        # A relay restarted by the kill publishes what it had pending a little later: wait for
+        # them (bounded) as for the scheduled events above, then count.
         attendance = await _events_on(desc["nats_url"], AttendanceRecorded.SUBJECT)
+        deadline = time.monotonic() + 60
+        while not set(checkins.checked_in) <= {e.subject for e in attendance}:
+            assert time.monotonic() < deadline, "accepted check-ins whose event never arrived"
+            await asyncio.sleep(0.5)
+            attendance = await _events_on(desc["nats_url"], AttendanceRecorded.SUBJECT)
         per_checkin = Counter(e.subject for e in attendance)
         # … its row in analytics' projection (what the reports count) …
         conn = await asyncpg.connect(desc["services"]["analytics"]["dsn"])
