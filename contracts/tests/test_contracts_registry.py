@@ -295,6 +295,13 @@ def sample(model: type[Event]) -> Event:
             "member_ids": [_id(), _id()],
             "occurred_at": NOW,
         },
+        notify.NotificationBroadcastDelivered: {
+            "cause_type": "document_published",
+            "cause_id": _id(),
+            "channel": "inapp",
+            "audience_org_paths": ["1.12", "1.13.305"],
+            "occurred_at": NOW,
+        },
     }
     return model.model_validate(data[model])
 
@@ -310,7 +317,7 @@ def _declared_events(module: ModuleType) -> set[type[Event]]:
 def test_registry_lists_every_event_class_of_every_module() -> None:
     declared = set().union(*(_declared_events(module) for module in EVENT_MODULES))
     assert declared == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 33
+    assert len(ALL_EVENTS) == len(set(ALL_EVENTS)) == len(EVENT_TYPES) == 34
     assert {model.ce_type(): model for model in ALL_EVENTS} == dict(EVENT_TYPES)
 
 

@@ -48,6 +48,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     notify.NotificationDelivered,
     notify.NotificationFailed,
     notify.NotificationBatchDelivered,
+    notify.NotificationBroadcastDelivered,
 )
 
 # Subjects external analytics consumers may read (sourced into the PUBLIC stream, DESIGN.md §6).

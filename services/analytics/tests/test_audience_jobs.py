@@ -15,6 +15,7 @@ import pytest
 from sotay_analytics.projection import audiences
 from sotay_analytics.projection import repository as repo
 from sotay_contracts.events import documents as dev
+from sotay_contracts.events import notify as nev
 
 from .conftest import REPORT_NOW, AnalyticsApp
 
@@ -50,6 +51,12 @@ async def _reach(svc: AnalyticsApp, publication_id: uuid.UUID) -> dict[str, obje
     return await svc.report("document-reach", "c1", publication_id=str(publication_id))
 
 
+def _figures(report: dict[str, Any]) -> tuple[object, ...]:
+    """What a reach report says, without which publication it is about."""
+    rows = [{k: v for k, v in r.items() if k not in ("publications",)} for r in report["rows"]]
+    return (rows, report["total"])
+
+
 async def test_a_large_audience_is_written_in_chunks_behind_a_small_one(
     svc: AnalyticsApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,17 +65,19 @@ async def test_a_large_audience_is_written_in_chunks_behind_a_small_one(
     await svc.feed(inline)
     expected = await _audience(svc, inline.publication_id)
     assert len(expected) == province_size
+    whole = _figures(await _reach(svc, inline.publication_id))
 
     monkeypatch.setattr(audiences, "INLINE_MAX", 3)
     large = _published(svc, "province", province_size, 1)
     small = _published(svc, "cell_c", 2, 2)
     await svc.feed(large, small)
-    # The small one, published after, is complete; the large one is queued, reported as such.
+    # The small one, published after, is written; the large one is only queued, and its report
+    # is whole already (read from the membership history while the job runs).
     assert len(await _audience(svc, small.publication_id)) == 2
-    assert (await _reach(svc, small.publication_id))["projecting"] == 0
     assert await _audience(svc, large.publication_id) == set()
     report = await _reach(svc, large.publication_id)
-    assert report["projecting"] == 1
+    assert report["projecting"] == 0 and report["total"]["audience"] == province_size
+    assert _figures(report) == whole
 
     # A chunk that rolls back (the process killed before its commit) leaves no row and the
     # cursor where it was.
@@ -86,7 +95,8 @@ async def test_a_large_audience_is_written_in_chunks_behind_a_small_one(
     assert await audiences.step(svc.pool, 5)
     first = await _audience(svc, large.publication_id)
     assert len(first) == 5
-    assert (await _reach(svc, large.publication_id))["projecting"] == 1
+    # Half written: still whole, each member counted once.
+    assert _figures(await _reach(svc, large.publication_id)) == whole
     # A chunk redone from the start (its commit reached the database, its cursor did not)
     # writes nothing twice.
     async with svc.pool.acquire() as conn:
@@ -94,7 +104,7 @@ async def test_a_large_audience_is_written_in_chunks_behind_a_small_one(
     assert await audiences.drain(svc.pool, 5) == 3  # 5 + 5 + 2, the short chunk ends the job
     assert await _audience(svc, large.publication_id) == expected
     report = await _reach(svc, large.publication_id)
-    assert report["projecting"] == 0 and report["total"]["audience"] == province_size
+    assert report["projecting"] == 0 and _figures(report) == whole
     async with svc.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM an_audience_jobs") == 0
         complete = await conn.fetchval(
@@ -116,12 +126,40 @@ async def test_the_service_loop_finishes_queued_audiences_and_stops(
     loop = asyncio.create_task(audiences.run(svc.pool, stop))
 
     deadline = time.monotonic() + 30
-    while (await _reach(svc, large.publication_id))["projecting"] != 0:
+    while await svc.pool.fetchval("SELECT count(*) FROM an_audience_jobs"):
         assert time.monotonic() < deadline, "the loop did not finish the audience"
         await asyncio.sleep(0.05)
     assert len(await _audience(svc, large.publication_id)) == 10
     stop.set()
     await asyncio.wait_for(loop, 5)
+
+
+async def test_a_broadcast_notifies_the_whole_audience_with_no_row_per_member(
+    svc: AnalyticsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """notify reports a large fan-out once (broadcast_delivered.v1): every member of the
+    publication's audience counts as notified, while the audience is still being written and
+    after; another publication's members are not."""
+    monkeypatch.setattr(audiences, "INLINE_MAX", 3)
+    large = _published(svc, "district", 10, 0)
+    other = _published(svc, "cell_c", 2, 1)
+    await svc.feed(large, other)
+    assert (await _reach(svc, large.publication_id))["total"]["notified"] == 0
+    broadcast = nev.NotificationBroadcastDelivered(
+        cause_type=nev.NotificationCause.DOCUMENT_PUBLISHED,
+        cause_id=large.publication_id,
+        audience_org_paths=[svc.world.paths["district"]],
+        occurred_at=large.occurred_at + timedelta(seconds=1),
+    )
+    await svc.feed(broadcast, broadcast)  # a redelivery changes nothing
+    for _ in range(2):  # queued, then written
+        report = await _reach(svc, large.publication_id)
+        assert report["total"]["audience"] == report["total"]["notified"] == 10
+        assert all(r["notified"] == r["audience"] for r in report["rows"])
+        await audiences.drain(svc.pool)
+    assert (await _reach(svc, other.publication_id))["total"]["notified"] == 0
+    assert await svc.pool.fetchval("SELECT count(*) FROM an_notifications") == 0
+    assert await svc.pool.fetchval("SELECT count(*) FROM an_broadcasts") == 1
 
 
 async def test_a_failing_job_goes_behind_the_others(

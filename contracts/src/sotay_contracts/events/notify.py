@@ -1,5 +1,6 @@
 """Events produced by the notify service: outcome of each delivery attempt per channel, and
-the in-app deliveries of a fan-out reported per batch of members."""
+the in-app deliveries of a fan-out reported per batch of members or, for an audience of whole
+subtrees, once for all of them."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import ClassVar
 from pydantic import Field
 
 from sotay_contracts.envelope import Event
-from sotay_contracts.events._common import AwareDatetime
+from sotay_contracts.events._common import AwareDatetime, OrgPath
 
 __all__ = [
     "Channel",
     "DeliveryError",
     "NotificationBatchDelivered",
+    "NotificationBroadcastDelivered",
     "NotificationCause",
     "NotificationDelivered",
     "NotificationFailed",
@@ -113,5 +115,32 @@ class NotificationBatchDelivered(Event):
         min_length=1,
         max_length=MAX_BATCH_MEMBERS,
         description="The members whose inbox received the cause's notification.",
+    )
+    occurred_at: AwareDatetime
+
+
+class NotificationBroadcastDelivered(Event):
+    """Fires once when the notification of one cause became visible in the in-app inbox of
+    every active member of the audience subtrees, in the transaction that queued its fan-out
+    (a large audience, e.g. a publication to a province). From that moment a member who opens
+    the inbox or holds its live stream gets it; notify writes the per-member rows in the
+    background, or at that member's first read if it comes earlier. Such a cause has no
+    ``delivered_batch.v1`` for ``inapp``: its cost on the bus is one event whatever the size
+    of the audience. The audience is named by org paths only (no member ids). Push, email and
+    SMS keep their per-member ``delivered.v1`` / ``failed.v1``.
+    """
+
+    SUBJECT: ClassVar[str] = "notify.notification.broadcast_delivered.v1"
+    AGGREGATE: ClassVar[str] = "cause_id"
+
+    cause_type: NotificationCause
+    cause_id: uuid.UUID
+    channel: Channel = Field(
+        default=Channel.INAPP, description="The channel the broadcast reached (inapp)."
+    )
+    audience_org_paths: list[OrgPath] = Field(
+        min_length=1,
+        max_length=1000,
+        description="The org subtrees whose active members the notification reached.",
     )
     occurred_at: AwareDatetime

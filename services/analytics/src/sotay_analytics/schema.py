@@ -178,6 +178,18 @@ CREATE TABLE an_audience_jobs (
 );
 """
 
+# In-app notifications that reached a whole audience at once (analytics_0009): notify's
+# broadcast_delivered.v1 of a large fan-out. Every member of the cause's audience counts as
+# notified from delivered_at on, with no row per member.
+BROADCASTS_DDL = """
+CREATE TABLE an_broadcasts (
+    cause_type   text NOT NULL,
+    cause_id     uuid NOT NULL,
+    delivered_at timestamptz NOT NULL,
+    PRIMARY KEY (cause_type, cause_id)
+);
+"""
+
 # Tables a rebuild replaces (projection state plus the consumers' inbox).
 PROJECTION_TABLES: tuple[str, ...] = (
     "idp_orgs",
@@ -198,13 +210,14 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "an_document_names",
     "an_grades",
     "an_audience_jobs",
+    "an_broadcasts",
     "inbox",
 )
 
 # analytics_0001's tables (a released migration: never changed; later ones add their own DDL).
 ALL_DDL = IDENTITY_PROJECTION_DDL + ANALYTICS_DDL
 # Every projection table as of the newest migration (a rebuild, the benchmark).
-CURRENT_DDL = ALL_DDL + DIRECTORY_DDL + GRADES_DDL + AUDIENCE_JOBS_DDL
+CURRENT_DDL = ALL_DDL + DIRECTORY_DDL + GRADES_DDL + AUDIENCE_JOBS_DDL + BROADCASTS_DDL
 
 # The quiz stage of reach (analytics_0006): when the member first passed the version's quiz
 # (documents.quiz.passed.v1).

@@ -52,6 +52,7 @@ def policy(settings: NotifySettings) -> Policy:
         meeting_reminder_minutes=tuple(settings.meeting_reminder_minutes),
         study_reminder_minutes=tuple(settings.study_reminder_minutes),
         fanout_inline_max=settings.fanout_inline_max,
+        broadcast_events=settings.emit_inapp_events,
     )
 
 

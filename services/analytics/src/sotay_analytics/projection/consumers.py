@@ -329,6 +329,14 @@ async def _delivered_batches(conn: Connection, batch: Sequence[Delivery]) -> Non
     )
 
 
+async def _broadcasts(conn: Connection, batch: Sequence[Delivery]) -> None:
+    """In-app notifications that reached a whole audience at once: one row per cause; the
+    reach report counts every member of the publication's audience notified."""
+    _check_times(batch)
+    events = _events(batch, nev.NotificationBroadcastDelivered)
+    await repo.broadcasts(conn, [(e.cause_type.value, e.cause_id, e.occurred_at) for e in events])
+
+
 async def _failed(conn: Connection, batch: Sequence[Delivery]) -> None:
     _check_times(batch)
     events = [e for e in _events(batch, nev.NotificationFailed) if e.final]
@@ -405,6 +413,7 @@ BINDINGS: tuple[ConsumerBinding, ...] = (
             (
                 nev.NotificationDelivered.SUBJECT,
                 nev.NotificationBatchDelivered.SUBJECT,
+                nev.NotificationBroadcastDelivered.SUBJECT,
                 nev.NotificationFailed.SUBJECT,
             ),
             "notification outcomes",
@@ -412,6 +421,7 @@ BINDINGS: tuple[ConsumerBinding, ...] = (
         batch_handlers={
             nev.NotificationDelivered.ce_type(): _delivered,
             nev.NotificationBatchDelivered.ce_type(): _delivered_batches,
+            nev.NotificationBroadcastDelivered.ce_type(): _broadcasts,
             nev.NotificationFailed.ce_type(): _failed,
         },
     ),

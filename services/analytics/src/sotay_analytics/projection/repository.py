@@ -355,6 +355,21 @@ async def notifications(
     )
 
 
+async def broadcasts(conn: Connection, rows: Sequence[tuple[str, UUID, datetime]]) -> None:
+    """Causes whose in-app notification reached their whole audience at once (the earliest
+    report wins, as for a member's delivery)."""
+    await conn.execute(
+        "INSERT INTO an_broadcasts (cause_type, cause_id, delivered_at) "
+        "SELECT k, c, min(t) FROM unnest($1::text[], $2::uuid[], $3::timestamptz[]) "
+        "AS x(k, c, t) GROUP BY k, c "
+        "ON CONFLICT (cause_type, cause_id) DO UPDATE SET "
+        "delivered_at = LEAST(an_broadcasts.delivered_at, excluded.delivered_at)",
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+    )
+
+
 # -- meetings ----------------------------------------------------------------------------------
 
 

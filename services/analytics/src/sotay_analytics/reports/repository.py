@@ -76,13 +76,38 @@ async def roots(conn: Connection) -> list[asyncpg.Record]:
 
 # -- document reach --------------------------------------------------------------------------
 
+# Every publication's audience (publication_id, member_id, org_path): the rows of an_audience,
+# except for a publication whose audience is still being written in the background
+# (an_audience_jobs), which is read from the membership history instead — the same members
+# the job writes (projection.repository.audience_chunk), so a large publication's numbers are
+# whole from the moment it is projected, not only when its last chunk is written. One
+# statement's snapshot sees a publication either with its job (derived) or without (written).
+AUDIENCE = (
+    "(SELECT a.publication_id, a.member_id, a.org_path FROM an_audience a "  # noqa: S608
+    "WHERE NOT EXISTS (SELECT 1 FROM an_audience_jobs j "
+    "WHERE j.publication_id = a.publication_id) "
+    "UNION ALL "
+    "SELECT j.publication_id, m.member_id, m.org_path FROM an_audience_jobs j "
+    "JOIN an_publications jp USING (publication_id) "
+    "CROSS JOIN LATERAL (SELECT DISTINCT ON (m.member_id) m.member_id, m.org_path "
+    "FROM idp_memberships m WHERE m.started_at <= jp.published_at "
+    "AND (m.ended_at IS NULL OR m.ended_at > jp.published_at) "
+    "AND EXISTS (SELECT 1 FROM unnest(jp.audience_paths) AS t(p) "
+    f"WHERE {in_subtree('m.org_path', 't.p')}) "
+    "ORDER BY m.member_id, m.started_at DESC) m)"
+)
+
 _REACH_COLUMNS = (
-    "count(DISTINCT a.publication_id) AS publications, count(*) AS audience, "
-    "count(n.delivered_at) AS notified, count(r.member_id) AS opened, "
+    "count(DISTINCT a.publication_id) AS publications, count(*) AS audience, "  # noqa: S608
+    # A broadcast (a large fan-out reported once by notify) reached every member of the
+    # audience; otherwise a member is notified by their own delivery.
+    "count(coalesce(n.delivered_at, b.delivered_at)) AS notified, count(r.member_id) AS opened, "
     "count(r.studied_at) AS studied, count(r.passed_at) AS passed, "
     "count(*) FILTER (WHERE p.study_required AND p.study_deadline < $2 "
     "AND r.studied_at IS NULL) AS overdue "
-    "FROM an_audience a JOIN an_publications p USING (publication_id) "
+    f"FROM {AUDIENCE} a JOIN an_publications p USING (publication_id) "
+    "LEFT JOIN an_broadcasts b ON b.cause_type = 'document_published' "
+    "AND b.cause_id = p.publication_id "
     # One row at most each (their primary keys), looked up by the whole key: as plain joins the
     # planner, misled by the statistics of a partition a fan-out has just filled, joined on the
     # first columns and filtered the member — a province's publication in quadratic time.
@@ -309,7 +334,7 @@ async def lagging(
             "count(*) FILTER (WHERE f.status = 'absent_excused') AS excused "
             "FROM an_attendance_final f JOIN ms USING (member_id) "
             "WHERE f.starts_at >= $2 AND f.starts_at < $3 GROUP BY f.member_id), "
-            "od AS (SELECT a.member_id, count(*) AS overdue FROM an_audience a "
+            f"od AS (SELECT a.member_id, count(*) AS overdue FROM {AUDIENCE} a "
             "JOIN ms USING (member_id) JOIN an_publications p USING (publication_id) "
             # By the whole key, as in the reach report (_REACH_COLUMNS says why).
             "LEFT JOIN LATERAL (SELECT r.studied_at FROM an_reads r "
@@ -373,10 +398,13 @@ async def projecting(
     since: datetime | None,
     until: datetime | None,
 ) -> int:
-    """Publications a reach report covers whose audience is still being projected (their
-    audience and what follows from it are partial until it completes)."""
+    """Publications a reach report covers whose audience is partial: the identity
+    projection does not hold all of its members yet. (One whose audience is being written in
+    the background is read whole from the membership history meanwhile: see AUDIENCE.)"""
     n: int = await conn.fetchval(
         "SELECT count(*) FROM an_publications p WHERE NOT p.audience_complete "
+        "AND NOT EXISTS (SELECT 1 FROM an_audience_jobs j "
+        "WHERE j.publication_id = p.publication_id) "
         "AND p.retracted_at IS NULL "
         "AND ($2::uuid IS NULL OR p.document_id = $2) "
         "AND ($3::uuid IS NULL OR p.publication_id = $3) "

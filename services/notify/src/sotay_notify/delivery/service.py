@@ -63,24 +63,29 @@ def _inapp_events(
     notification_ids: Sequence[UUID],
     member_ids: Sequence[UUID],
     now: datetime,
+    *,
+    broadcast: bool = False,
 ) -> list[Event]:
     """The in-app deliveries of one cause to these members, as bus events: one
-    ``delivered_batch.v1`` per at most 2,000 members (plus one ``delivered.v1`` each when
-    ``inapp_per_member_events`` is on, for a consumer still on v1)."""
+    ``delivered_batch.v1`` per at most 2,000 members — none for a ``broadcast`` (a fan-out
+    job, reported once by ``broadcast_delivered.v1`` when it was queued) — plus one
+    ``delivered.v1`` each when ``inapp_per_member_events`` is on, for a consumer still on v1."""
     if not settings.emit_inapp_events or not member_ids:
         return []
     cause = NotificationCause(cause_type)
     step = MAX_BATCH_MEMBERS
-    events: list[Event] = [
-        NotificationBatchDelivered(
-            cause_type=cause,
-            cause_id=cause_id,
-            channel=Channel.INAPP,
-            member_ids=list(member_ids[i : i + step]),
-            occurred_at=now,
-        )
-        for i in range(0, len(member_ids), step)
-    ]
+    events: list[Event] = []
+    if not broadcast:
+        events += [
+            NotificationBatchDelivered(
+                cause_type=cause,
+                cause_id=cause_id,
+                channel=Channel.INAPP,
+                member_ids=list(member_ids[i : i + step]),
+                occurred_at=now,
+            )
+            for i in range(0, len(member_ids), step)
+        ]
     if settings.inapp_per_member_events:
         events += [
             NotificationDelivered(
@@ -168,7 +173,13 @@ async def fan_out_step(
         await outbox.enqueue(
             conn,
             *_inapp_events(
-                settings, job["cause_type"], job["cause_id"], list(chunk["ids"]), written, now
+                settings,
+                job["cause_type"],
+                job["cause_id"],
+                list(chunk["ids"]),
+                written,
+                now,
+                broadcast=True,
             ),
         )
         done = now if chunk["seen"] < settings.dispatch_chunk else None

@@ -127,13 +127,14 @@ async def audience_over(conn: Connection, paths: Sequence[str], limit: int) -> b
 
 async def add_fanout_job(
     conn: Connection, content: Content, paths: Sequence[str], now: datetime
-) -> None:
-    """Leave the fan-out of ``content`` to the audience subtrees to the worker (woken at
-    commit); a second job for the same cause and kind is ignored."""
-    await conn.execute(
+) -> bool:
+    """Leave the fan-out of ``content`` to the audience subtrees to the worker and wake the
+    workers and every live inbox stream (at commit); a second job for the same cause and kind
+    is ignored (False)."""
+    job_id = await conn.fetchval(
         "INSERT INTO fanout_jobs (cause_type, cause_id, kind, title, body, link, urgent, "
         "audience_paths, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        "ON CONFLICT (cause_type, cause_id, kind) DO NOTHING",
+        "ON CONFLICT (cause_type, cause_id, kind) DO NOTHING RETURNING id",
         content.cause_type.value,
         content.cause_id,
         content.kind,
@@ -144,8 +145,11 @@ async def add_fanout_job(
         list(paths),
         now,
     )
-    # Not a member id: wakes the workers only, no SSE stream.
-    await conn.execute("SELECT pg_notify($1, 'fanout')", CHANNEL)
+    if job_id is None:
+        return False
+    # Every stream: a member in the audience gets the notification at their stream's next read.
+    await conn.execute("SELECT pg_notify($1, '*')", CHANNEL)
+    return True
 
 
 async def claim_fanout_job(conn: Connection) -> Any:
@@ -197,6 +201,51 @@ async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -
         written = list(row["written"])
         await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload_for(written))
     return row
+
+
+# The open fan-out jobs whose audience holds member $1 (active, $2) and whose worker has not
+# reached that member yet (it walks in member id order).
+_PENDING_FOR_MEMBER = """
+SELECT j.* FROM fanout_jobs j JOIN idp_members m ON m.member_id = $1
+WHERE j.done_at IS NULL AND (j.after_member IS NULL OR j.after_member < $1)
+  AND m.status = ANY($2::text[])
+  AND EXISTS (SELECT 1 FROM unnest(j.audience_paths) AS t(p)
+              WHERE m.org_path = t.p OR m.org_path LIKE t.p || '.%')
+  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.cause_type = j.cause_type
+                  AND n.cause_id = j.cause_id AND n.kind = j.kind AND n.member_id = $1)
+ORDER BY j.id
+"""
+
+_TO_ONE_MEMBER = (
+    "WITH audience AS (SELECT $9::uuid AS member_id),"  # noqa: S608 - fixed SQL fragments
+    + _INBOX_WRITES
+    + "SELECT count(*) FROM ins"
+)
+
+
+async def write_pending_fanouts(conn: Connection, member_id: UUID, now: datetime) -> int:
+    """Write this member's notifications of the fan-outs still in flight that the worker has
+    not reached yet, each with the member's next stream number (the worker skips them later:
+    the unique key), so what a queued fan-out announced is in the inbox at the member's first
+    read. Cheap when no fan-out is open (the partial index of open jobs is empty). Returns the
+    notifications written."""
+    if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM fanout_jobs WHERE done_at IS NULL)"):
+        return 0
+    written = 0
+    for job in await conn.fetch(_PENDING_FOR_MEMBER, member_id, active_statuses()):
+        written += await conn.fetchval(
+            _TO_ONE_MEMBER,
+            job["cause_type"],
+            job["cause_id"],
+            job["kind"],
+            job["title"],
+            job["body"],
+            job["link"],
+            job["urgent"],
+            now,
+            member_id,
+        )
+    return written
 
 
 async def advance_fanout_job(

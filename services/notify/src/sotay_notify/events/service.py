@@ -12,6 +12,8 @@ from uuid import UUID
 
 from sotay_contracts.events import documents as dev
 from sotay_contracts.events import meetings as mev
+from sotay_contracts.events.notify import Channel, NotificationBroadcastDelivered
+from sotay_kit import outbox
 from sotay_kit.clock import utc_now
 from sotay_kit.consumer import RejectEvent
 from sotay_kit.db import Connection
@@ -40,6 +42,9 @@ class Policy:
     # A publication to more members than this is fanned out by the worker, chunk by chunk
     # (a fan-out job), so the DOCUMENTS consumer returns at once (NOTIFY_FANOUT_INLINE_MAX).
     fanout_inline_max: int = 2000
+    # Report a queued fan-out on the bus as one notify.notification.broadcast_delivered.v1
+    # (NOTIFY_EMIT_INAPP_EVENTS).
+    broadcast_events: bool = True
 
 
 async def _to_members(conn: Connection, content: texts.Content, member_ids: list[UUID]) -> int:
@@ -256,8 +261,22 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
     now = utc_now()
     if await repo.audience_over(conn, paths, policy.fanout_inline_max):
         # A large audience: the worker writes it chunk by chunk, interleaved with the other
-        # work, and this consumer moves on to the next publication at once.
-        await repo.add_fanout_job(conn, content, paths, now)
+        # work, and this consumer moves on to the next publication at once. The notification
+        # is in every member's inbox from this commit on (a member who reads before the worker
+        # reaches them gets their row written then, inbox.service), so it is reported
+        # delivered now, once for the whole audience.
+        queued = await repo.add_fanout_job(conn, content, paths, now)
+        if queued and policy.broadcast_events:
+            await outbox.enqueue(
+                conn,
+                NotificationBroadcastDelivered(
+                    cause_type=content.cause_type,
+                    cause_id=content.cause_id,
+                    channel=Channel.INAPP,
+                    audience_org_paths=paths,
+                    occurred_at=now,
+                ),
+            )
         log.info("publication fan-out queued", extra={"publication_id": str(e.publication_id)})
         return
     written = await repo.fan_out(

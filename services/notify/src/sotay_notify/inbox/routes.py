@@ -35,12 +35,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 async def list_inbox(
     who: CurrentPrincipal,
     conn: DbConnection,
+    now: Now,
     limit: Limit = 50,
     cursor: Cursor = None,
     unread: Annotated[bool, Query(description="Chỉ thông báo chưa đọc")] = False,
 ) -> InboxPage:
     """Thông báo của tôi, mới nhất trước, kèm số thông báo chưa đọc."""
-    return await service.list_inbox(conn, who, unread=unread, limit=limit, cursor=cursor)
+    return await service.list_inbox(conn, who, unread=unread, limit=limit, cursor=cursor, now=now)
 
 
 @router.post("/read-all", response_model=ReadAllOut)

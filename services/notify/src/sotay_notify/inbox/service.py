@@ -13,10 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from sotay_kit.auth import Principal
+from sotay_kit.clock import utc_now
 from sotay_kit.db import Connection, Pool
 from sotay_kit.pagination import decode_keyset, encode_cursor, key_int
 
 from .. import metrics
+from ..events import repository as fanouts
 from ..hub import Hub
 from ..problems import NotificationNotFound
 from ..settings import NotifySettings
@@ -41,8 +43,15 @@ def _cursor(cursor: str | None) -> int | None:
 
 
 async def list_inbox(
-    conn: Connection, who: Principal, *, unread: bool, limit: int, cursor: str | None
+    conn: Connection,
+    who: Principal,
+    *,
+    unread: bool,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
 ) -> InboxPage:
+    await fanouts.write_pending_fanouts(conn, who.member_id, now)
     rows = await repo.page(
         conn, who.member_id, before=_cursor(cursor), unread=unread, limit=limit + 1
     )
@@ -65,6 +74,7 @@ async def mark_read(
 
 
 async def mark_all_read(conn: Connection, who: Principal, now: datetime) -> ReadAllOut:
+    await fanouts.write_pending_fanouts(conn, who.member_id, now)
     marked = await repo.mark_all_read(conn, who.member_id, now)
     return ReadAllOut(marked=marked, unread_count=0)
 
@@ -101,6 +111,8 @@ async def stream(
             yield f"event: ready\ndata: {ready}\n\n"
             while True:
                 wake.clear()
+                async with pool.acquire() as conn, conn.transaction():
+                    await fanouts.write_pending_fanouts(conn, member_id, utc_now())
                 while True:
                     async with pool.acquire() as conn:
                         rows = await repo.after(conn, member_id, cursor, REPLAY_BATCH)
