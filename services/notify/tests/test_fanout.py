@@ -124,7 +124,8 @@ async def test_a_live_stream_gets_a_queued_fan_out_before_the_worker_runs(big: N
     told of a large publication as soon as it is queued, not when the worker's chunks reach
     them; members outside the audience are not."""
     async with (
-        second_replica(big) as (_, url), httpx.AsyncClient(base_url=url, timeout=10) as client,
+        second_replica(big) as (_, url),
+        httpx.AsyncClient(base_url=url, timeout=10) as client,
         client.stream("GET", "/api/v1/inbox/stream", headers=big.auth("b9")) as resp,
     ):
         assert resp.status_code == 200

@@ -115,9 +115,10 @@ _REACH_COLUMNS = (
     "LEFT JOIN LATERAL (SELECT r.member_id, r.studied_at, r.passed_at FROM an_reads r "
     "WHERE r.document_id = p.document_id AND r.version = p.version "
     "AND r.member_id = a.member_id LIMIT 1) r ON true "
+    # A broadcast publication's members need no lookup (a one-time filter skips the probe).
     "LEFT JOIN LATERAL (SELECT n.delivered_at FROM an_notifications n "
-    "WHERE n.cause_type = 'document_published' AND n.cause_id = a.publication_id "
-    "AND n.member_id = a.member_id LIMIT 1) n ON true "
+    "WHERE b.delivered_at IS NULL AND n.cause_type = 'document_published' "
+    "AND n.cause_id = a.publication_id AND n.member_id = a.member_id LIMIT 1) n ON true "
     "WHERE p.retracted_at IS NULL "
     "AND ($3::uuid IS NULL OR p.document_id = $3) "
     "AND ($4::uuid IS NULL OR p.publication_id = $4) "
@@ -131,29 +132,27 @@ async def reach(
     *,
     root: str | None,
     member_id: UUID | None,
-    group: Literal["child", "member", "total"],
+    group: Literal["child", "member"],
     now: datetime,
     document_id: UUID | None,
     publication_id: UUID | None,
     since: datetime | None,
     until: datetime | None,
-) -> list[asyncpg.Record]:
-    """Rows keyed by ``key``: a child path of ``root``, a member id, or one total row; over
-    the subtree of ``root`` or the one member ``member_id``."""
+) -> tuple[list[asyncpg.Record], asyncpg.Record]:
+    """Rows keyed by ``key`` (a child path of ``root``, or a member id) over the subtree of
+    ``root`` or the one member ``member_id``, and their total — in one pass (grouping sets):
+    the audience is read once, not once more for the total."""
     first: object
     if member_id is not None:
         scope, first = "a.member_id = $1", member_id
     else:
         scope, first = in_subtree("a.org_path", "$1"), root
-    key = {
-        "child": child_key("a.org_path"),
-        "member": "a.member_id::text",
-        "total": "'total'::text",
-    }[group]
-    return list(
+    key = {"child": child_key("a.org_path"), "member": "a.member_id::text"}[group]
+    rows = list(
         await conn.fetch(
-            f"SELECT {key} AS key, min(a.org_path) AS org_path, "
-            f"{_REACH_COLUMNS} AND {scope} GROUP BY 1 ORDER BY 1",
+            f"SELECT {key} AS key, GROUPING({key}) = 1 AS is_total, "
+            f"min(a.org_path) AS org_path, {_REACH_COLUMNS} AND {scope} "
+            f"GROUP BY GROUPING SETS (({key}), ()) ORDER BY is_total, key",
             first,
             now,
             document_id,
@@ -162,6 +161,8 @@ async def reach(
             until,
         )
     )
+    # Grouping set () yields its row even over no audience at all.
+    return [r for r in rows if not r["is_total"]], next(r for r in rows if r["is_total"])
 
 
 # -- attendance ------------------------------------------------------------------------------
@@ -177,8 +178,6 @@ _MEETING_TALLIES = (
     "coalesce(sum(exempt), 0) AS exempt, "
     "count(*) FILTER (WHERE quorum_met) AS quorum_met "
 )
-
-
 async def attendance_by_org(
     conn: Connection, root: str, since: datetime, until: datetime
 ) -> list[asyncpg.Record]:

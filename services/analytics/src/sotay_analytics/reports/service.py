@@ -319,7 +319,7 @@ async def document_reach(
         "since": months.since if months else None,
         "until": months.until if months else None,
     }
-    rows_db = await repo.reach(conn, group="member" if by_member else "child", **args)
+    rows_db, totals = await repo.reach(conn, group="member" if by_member else "child", **args)
     data = {r["key"]: {k: r[k] for k in REACH_COUNTS} for r in rows_db}
     if by_member:
         rows = [
@@ -334,10 +334,7 @@ async def document_reach(
         rows = await _org_rows(conn, scope, data, dict.fromkeys(REACH_COUNTS, 0))
         lead = ORG_COLUMNS
     rows = [_with_ratios(r, REACH_RATIOS) for r in rows]
-    [*totals] = await repo.reach(conn, group="total", **args)
-    total = dict.fromkeys(REACH_COUNTS, 0)
-    if totals:
-        total.update({k: totals[0][k] for k in REACH_COUNTS})
+    total = {k: totals[k] for k in REACH_COUNTS}
     total = _with_ratios(total, REACH_RATIOS)
     named = await _document_named(conn, who, scope, document_id, publication_id, total)
     projecting = await repo.projecting(

@@ -99,7 +99,8 @@ async def stream(
     metrics.SSE_STREAMS.inc()
     try:
         with hub.subscribe(member_id) as wake:
-            async with pool.acquire() as conn:
+            async with pool.acquire() as conn, conn.transaction():
+                await fanouts.write_pending_fanouts(conn, member_id, utc_now())
                 cursor = (
                     last_event_id
                     if last_event_id is not None
