@@ -178,6 +178,8 @@ _MEETING_TALLIES = (
     "coalesce(sum(exempt), 0) AS exempt, "
     "count(*) FILTER (WHERE quorum_met) AS quorum_met "
 )
+
+
 async def attendance_by_org(
     conn: Connection, root: str, since: datetime, until: datetime
 ) -> list[asyncpg.Record]:

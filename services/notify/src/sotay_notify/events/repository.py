@@ -223,17 +223,17 @@ _TO_ONE_MEMBER = (
 )
 
 
-async def write_pending_fanouts(conn: Connection, member_id: UUID, now: datetime) -> int:
+async def write_pending_fanouts(conn: Connection, member_id: UUID, now: datetime) -> dict[str, int]:
     """Write this member's notifications of the fan-outs still in flight that the worker has
     not reached yet, each with the member's next stream number (the worker skips them later:
     the unique key), so what a queued fan-out announced is in the inbox at the member's first
     read. Cheap when no fan-out is open (the partial index of open jobs is empty). Returns the
-    notifications written."""
+    notifications written per cause type."""
+    written: dict[str, int] = {}
     if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM fanout_jobs WHERE done_at IS NULL)"):
-        return 0
-    written = 0
+        return written
     for job in await conn.fetch(_PENDING_FOR_MEMBER, member_id, active_statuses()):
-        written += await conn.fetchval(
+        n: int = await conn.fetchval(
             _TO_ONE_MEMBER,
             job["cause_type"],
             job["cause_id"],
@@ -245,6 +245,7 @@ async def write_pending_fanouts(conn: Connection, member_id: UUID, now: datetime
             now,
             member_id,
         )
+        written[job["cause_type"]] = written.get(job["cause_type"], 0) + n
     return written
 
 

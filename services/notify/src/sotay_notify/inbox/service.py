@@ -42,6 +42,13 @@ def _cursor(cursor: str | None) -> int | None:
     return decode_keyset(cursor, _seq)
 
 
+async def _catch_up(conn: Connection, member_id: UUID, now: datetime) -> None:
+    """Before reading a member's inbox: their notifications of the fan-outs in flight that
+    the worker has not reached yet (docs/notify.md, "Large audiences")."""
+    for cause_type, n in (await fanouts.write_pending_fanouts(conn, member_id, now)).items():
+        metrics.NOTIFICATIONS_CREATED.labels(cause_type).inc(n)
+
+
 async def list_inbox(
     conn: Connection,
     who: Principal,
@@ -51,7 +58,7 @@ async def list_inbox(
     cursor: str | None,
     now: datetime,
 ) -> InboxPage:
-    await fanouts.write_pending_fanouts(conn, who.member_id, now)
+    await _catch_up(conn, who.member_id, now)
     rows = await repo.page(
         conn, who.member_id, before=_cursor(cursor), unread=unread, limit=limit + 1
     )
@@ -74,7 +81,7 @@ async def mark_read(
 
 
 async def mark_all_read(conn: Connection, who: Principal, now: datetime) -> ReadAllOut:
-    await fanouts.write_pending_fanouts(conn, who.member_id, now)
+    await _catch_up(conn, who.member_id, now)
     marked = await repo.mark_all_read(conn, who.member_id, now)
     return ReadAllOut(marked=marked, unread_count=0)
 
@@ -100,7 +107,7 @@ async def stream(
     try:
         with hub.subscribe(member_id) as wake:
             async with pool.acquire() as conn, conn.transaction():
-                await fanouts.write_pending_fanouts(conn, member_id, utc_now())
+                await _catch_up(conn, member_id, utc_now())
                 cursor = (
                     last_event_id
                     if last_event_id is not None
@@ -113,7 +120,7 @@ async def stream(
             while True:
                 wake.clear()
                 async with pool.acquire() as conn, conn.transaction():
-                    await fanouts.write_pending_fanouts(conn, member_id, utc_now())
+                    await _catch_up(conn, member_id, utc_now())
                 while True:
                     async with pool.acquire() as conn:
                         rows = await repo.after(conn, member_id, cursor, REPLAY_BATCH)
