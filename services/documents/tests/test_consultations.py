@@ -256,12 +256,15 @@ async def test_members_comment_per_section_and_the_committee_sees_who_wrote_what
     closed_ce, closed_ev = events["vn.sotay.documents.consultation.closed.v1"]
     assert opened_ce.subject == cid and opened.org_path == env.path("commune_a1")
     assert opened.section_count == 3 and opened.audience_size == 5
+    # Its title travels (members' notifications name it); comments and names never do.
+    assert opened.title == "Góp ý dự thảo Nghị quyết Đại hội"
     assert (closed_ev.contributions, closed_ev.contributors, closed_ev.cells) == (3, 2, 2)
     assert (closed_ev.accepted, closed_ev.rejected, closed_ev.pending) == (1, 1, 1)
     for ce in (opened_ce, closed_ce):
         raw = ce.data.decode()
-        for secret in ("Hoa", "Cường", "Đề nghị", "Mục tiêu", "Góp ý dự thảo", "93.0000"):
+        for secret in ("Hoa", "Cường", "Đề nghị", "Mục tiêu", "93.0000"):
             assert secret not in raw and json.dumps(secret)[1:-1] not in raw
+    assert "Góp ý dự thảo" not in closed_ce.data.decode()
     audited = await env.pool.fetch(
         "SELECT action, actor_id, details FROM audit_log WHERE target = $1 ORDER BY seq", cid
     )

@@ -240,8 +240,9 @@ class StudyReminderRequested(Event):
 
 class ConsultationOpened(Event):
     """Fires when a committee opens a document version for comments (lấy ý kiến góp ý dự thảo)
-    by the members of one org subtree until a deadline. Ids, paths, the deadline and counts only:
-    no title, no comment, no name. An internal subject, never sourced into ``PUBLIC``.
+    by the members of one org subtree until a deadline. Ids, paths, the deadline, counts and
+    the consultation's title (what the members are asked about, so that their notification
+    names it): no comment, no name. An internal subject, never sourced into ``PUBLIC``.
     """
 
     SUBJECT: ClassVar[str] = "documents.consultation.opened.v1"
@@ -258,6 +259,12 @@ class ConsultationOpened(Event):
     audience_size: int = Field(ge=0, description="Active members of the subtree at opening.")
     opened_by: uuid.UUID
     occurred_at: AwareDatetime
+    title: str | None = Field(
+        default=None,
+        max_length=600,
+        description="The consultation's title as the committee wrote it (optional: absent from "
+        "events of before it was carried).",
+    )
 
 
 class ConsultationClosed(Event):

@@ -42,6 +42,7 @@ class NotificationCause(StrEnum):
     MEETING_CANCELLED = "meeting_cancelled"  # cause_id = meeting id
     MEETING_REMINDER = "meeting_reminder"  # cause_id = meeting id
     MINUTES_SIGNED = "minutes_signed"  # cause_id = minutes id
+    CONSULTATION_OPENED = "consultation_opened"  # cause_id = consultation id
     SYSTEM = "system"  # cause_id = announcement id
 
 

@@ -276,6 +276,27 @@ def document_published(
     )
 
 
+def consultation_link(consultation_id: UUID) -> str:
+    return f"/consultations/{consultation_id}"
+
+
+def consultation_opened(
+    consultation_id: UUID, committee_title: str | None, deadline: datetime, title: str | None
+) -> Content:
+    about = f"“{_clip(title, 300)}”" if title else "một dự thảo văn bản"
+    return Content(
+        NotificationCause.CONSULTATION_OPENED,
+        consultation_id,
+        "opened",
+        nfc(f"Lấy ý kiến góp ý: {_clip(title) if title else 'dự thảo văn bản'}"),
+        nfc(
+            f"{_org(committee_title)} lấy ý kiến đảng viên về {about} đến {when(deadline)}. "
+            "Mời đồng chí đọc dự thảo và góp ý."
+        ),
+        consultation_link(consultation_id),
+    )
+
+
 def study_reminder(
     publication_id: UUID,
     document_id: UUID,

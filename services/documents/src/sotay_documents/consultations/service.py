@@ -216,6 +216,7 @@ async def open_consultation(
             audience_size=audience,
             opened_by=who.member_id,
             occurred_at=now,
+            title=body.title,
         ),
     )
     await audit.record(

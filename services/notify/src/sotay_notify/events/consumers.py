@@ -5,7 +5,8 @@ meetings or identity:
 - ``MEETINGS``: scheduled, updated, cancelled, minutes signed;
 - ``DOCUMENTS``: described (the documents' numbers and titles, from the internal directory
   subject), published (fan-out to the audience subtrees), read (study state), retracted,
-  secretaries' study reminders (to the members of a cell who have not studied);
+  secretaries' study reminders (to the members of a cell who have not studied), consultations
+  opened (the consulted subtree asked for comments);
 - ``IDENTITY``: kit's identity projection, with notify's own step composed onto
   ``member.deactivated`` (the member's push subscriptions and contact points are erased).
 """
@@ -77,6 +78,10 @@ def bindings(policy: Policy) -> tuple[ConsumerBinding, ...]:
         assert isinstance(d.event, dev.StudyReminderRequested)
         await service.study_reminder_requested(conn, d.event)
 
+    async def consultation(conn: Connection, d: Delivery) -> None:
+        assert isinstance(d.event, dev.ConsultationOpened)
+        await service.consultation_opened(conn, policy, d.event)
+
     async def reads(conn: Connection, batch: Sequence[Delivery]) -> None:
         await service.documents_read(
             conn, [d.event for d in batch if isinstance(d.event, dev.DocumentRead)]
@@ -111,6 +116,7 @@ def bindings(policy: Policy) -> tuple[ConsumerBinding, ...]:
                 dev.DocumentRead.SUBJECT,
                 dev.DocumentRetracted.SUBJECT,
                 dev.StudyReminderRequested.SUBJECT,
+                dev.ConsultationOpened.SUBJECT,
             ),
             description="notify: documents' names, publications (fan-out), study progress, "
             "retractions, secretaries' study reminders",
@@ -120,6 +126,7 @@ def bindings(policy: Policy) -> tuple[ConsumerBinding, ...]:
             dev.DocumentPublished.ce_type(): published,
             dev.DocumentRetracted.ce_type(): retracted,
             dev.StudyReminderRequested.ce_type(): reminder_requested,
+            dev.ConsultationOpened.ce_type(): consultation,
         },
         batch_handlers={dev.DocumentRead.ce_type(): reads},
     )

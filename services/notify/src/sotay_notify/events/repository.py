@@ -290,6 +290,11 @@ async def org_title(conn: Connection, org_id: UUID) -> str | None:
     return title
 
 
+async def org_title_by_path(conn: Connection, path: str) -> str | None:
+    title: str | None = await conn.fetchval("SELECT title FROM idp_orgs WHERE path = $1", path)
+    return title
+
+
 async def known_paths(conn: Connection, paths: Sequence[str]) -> set[str]:
     rows = await conn.fetch(
         "SELECT path FROM idp_orgs WHERE path = ANY($1::text[])", list(dict.fromkeys(paths))

@@ -258,11 +258,19 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
         title=names["title"] if names else None,
         number=names["number"] if names else None,
     )
+    await _to_subtrees(conn, policy, content, paths)
+
+
+async def _to_subtrees(
+    conn: Connection, policy: Policy, content: texts.Content, paths: list[str]
+) -> None:
+    """Every active member of the org subtrees: written here for a small audience, queued as
+    a fan-out job (and reported delivered at once) for a large one."""
     now = utc_now()
     if await repo.audience_over(conn, paths, policy.fanout_inline_max):
         # A large audience: the worker writes it chunk by chunk, interleaved with the other
-        # work, and this consumer moves on to the next publication at once. The notification
-        # is in every member's inbox from this commit on (a member who reads before the worker
+        # work, and this consumer moves on to the next event at once. The notification is in
+        # every member's inbox from this commit on (a member who reads before the worker
         # reaches them gets their row written then, inbox.service), so it is reported
         # delivered now, once for the whole audience.
         queued = await repo.add_fanout_job(conn, content, paths, now)
@@ -277,16 +285,34 @@ async def document_published(conn: Connection, policy: Policy, e: dev.DocumentPu
                     occurred_at=now,
                 ),
             )
-        log.info("publication fan-out queued", extra={"publication_id": str(e.publication_id)})
+        log.info(
+            "fan-out queued",
+            extra={"cause_type": content.cause_type.value, "cause_id": str(content.cause_id)},
+        )
         return
     written = await repo.fan_out(
         conn, content, repo.AUDIENCE_SUBTREES, paths, repo.active_statuses(), now=now
     )
     metrics.NOTIFICATIONS_CREATED.labels(content.cause_type.value).inc(written)
     log.info(
-        "publication fanned out",
-        extra={"publication_id": str(e.publication_id), "notifications": written},
+        "fanned out",
+        extra={
+            "cause_type": content.cause_type.value,
+            "cause_id": str(content.cause_id),
+            "notifications": written,
+        },
     )
+
+
+async def consultation_opened(conn: Connection, policy: Policy, e: dev.ConsultationOpened) -> None:
+    """The members of the consulted subtree are asked for their comments (a consultation
+    whose deadline has passed by the time it arrives — a replay — tells no one)."""
+    if e.deadline <= utc_now():
+        return
+    await _check_paths(conn, [e.org_path], e.occurred_at)
+    committee = await repo.org_title_by_path(conn, e.committee_org_path)
+    content = texts.consultation_opened(e.consultation_id, committee, e.deadline, e.title)
+    await _to_subtrees(conn, policy, content, [e.org_path])
 
 
 async def document_retracted(conn: Connection, e: dev.DocumentRetracted) -> None:
