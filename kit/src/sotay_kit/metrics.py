@@ -11,8 +11,10 @@ over the live workers).
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     REGISTRY,
@@ -139,13 +141,36 @@ def exposed_names(metrics: Iterable[MetricWrapperBase]) -> frozenset[str]:
 EXPORTED_METRICS: frozenset[str] = exposed_names(_ALL)
 
 
+# A metrics file's header (its used length and padding): a shorter file holds nothing yet.
+_HEADER_BYTES = 8
+
+
+class _WorkersCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's collector without the files still empty. A worker creates its file
+    before it sizes it, and reading a file in that instant raised and failed the whole
+    ``/metrics`` answer — for good when the worker was killed in it, since its file stays
+    (prometheus/client_python#1199, open). An empty file has recorded nothing: leaving it out
+    loses no sample."""
+
+    def collect(self) -> Iterable[Any]:
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(path) >= _HEADER_BYTES:
+                    files.append(path)
+            except FileNotFoundError:  # a dead worker's live gauges, removed meanwhile
+                continue
+        merged: Iterable[Any] = self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+        return merged
+
+
 def latest() -> bytes:
     """The exposition of ``/metrics``: this process's registry, or with several workers the
     whole service's (every live worker's files in ``PROMETHEUS_MULTIPROC_DIR``)."""
     if not os.environ.get(MULTIPROC_ENV):
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    _WorkersCollector(registry)  # type: ignore[no-untyped-call]
     return generate_latest(registry)
 
 
