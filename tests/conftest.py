@@ -102,6 +102,34 @@ def _platform(data: Path) -> Iterator[Platform]:
 NEW_PASSWORD = "Mật khẩu mới của tôi 2026"
 
 
+async def publish_pdf(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    title: str,
+    org_id: str,
+    *,
+    study_required: bool = False,
+) -> tuple[str, dict[str, Any]]:
+    """Upload a one-page PDF resolution named ``title`` and publish it to ``org_id``: the
+    document's id and the publication (``id``, ``audience_size``, …)."""
+    r = await client.post(
+        "/api/v1/documents",
+        data={"title": title, "kind": "resolution"},
+        files={"file": ("nghi-quyet.pdf", make_pdf([title]), "application/pdf")},
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    document_id = str(r.json()["id"])
+    r = await client.post(
+        f"/api/v1/documents/{document_id}/publish",
+        json={"org_ids": [org_id], "study_required": study_required},
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    publication: dict[str, Any] = r.json()
+    return document_id, publication
+
+
 async def first_login(client: httpx.AsyncClient, username: str, code: str) -> str:
     """A member's first login: the one-time code must be replaced by a password. Returns an
     access token."""

@@ -15,7 +15,7 @@ import pytest
 import uuid_utils
 from sotay_kit import messaging
 
-from .conftest import Platform, make_pdf
+from .conftest import Platform, publish_pdf
 
 pytestmark = pytest.mark.e2e
 BATCH = "notify.notification.delivered_batch.v1"
@@ -50,20 +50,9 @@ async def test_reach_counts_batched_deliveries_per_org_and_member_once(
     orgs = platform.credentials["orgs"]
     admin = await platform.auth("admin")
     async with platform.client() as client:
-        r = await client.post(
-            "/api/v1/documents",
-            data={"title": "Nghị quyết đo lan tỏa thông báo", "kind": "resolution"},
-            files={"file": ("nq.pdf", make_pdf(["Nghị quyết đo lan tỏa"]), "application/pdf")},
-            headers=admin,
+        _, publication = await publish_pdf(
+            client, admin, "Nghị quyết đo lan tỏa thông báo", orgs["district_id"]
         )
-        assert r.status_code == 201, r.text
-        r = await client.post(
-            f"/api/v1/documents/{r.json()['id']}/publish",
-            json={"org_ids": [orgs["district_id"]], "study_required": False},
-            headers=admin,
-        )
-        assert r.status_code == 201, r.text
-        publication = r.json()
         audience = publication["audience_size"]
         assert audience > 1
 

@@ -19,7 +19,7 @@ import pytest
 from sotay_kit import messaging
 from sotay_kit.topology import PUBLIC_STREAM
 
-from .conftest import Platform, make_pdf
+from .conftest import Platform, make_pdf, publish_pdf
 
 pytestmark = pytest.mark.e2e
 PUBLISHED = "documents.document.published.v1"
@@ -151,23 +151,9 @@ async def test_document_published_to_a_district_reaches_each_member_once(
     admin = await platform.auth("admin")
     member = await platform.auth("member")
     async with platform.client() as client:
-        r = await client.post(
-            "/api/v1/documents",
-            data={"title": "Nghị quyết thử nghiệm thông báo", "kind": "resolution"},
-            files={
-                "file": ("nghi-quyet.pdf", make_pdf(["Nghị quyết thử nghiệm"]), "application/pdf")
-            },
-            headers=admin,
+        document_id, publication = await publish_pdf(
+            client, admin, "Nghị quyết thử nghiệm thông báo", district_id, study_required=True
         )
-        assert r.status_code == 201, r.text
-        document_id = r.json()["id"]
-        r = await client.post(
-            f"/api/v1/documents/{document_id}/publish",
-            json={"org_ids": [district_id], "study_required": True},
-            headers=admin,
-        )
-        assert r.status_code == 201, r.text
-        publication = r.json()
 
         async def arrived() -> Any:
             r = await client.get("/api/v1/inbox", headers=member)
