@@ -16,7 +16,17 @@ import pyotp
 import pytest
 import pytest_asyncio
 from sotay_devstack.demo_month import load_month
-from sotay_devstack.demo_texts import AGENDA, DOCUMENTS, NEWS
+from sotay_devstack.demo_texts import (
+    AGENDA,
+    CONSULTATION_COMMENTS,
+    CONSULTATION_TITLE,
+    DOCUMENTS,
+    DRAFT,
+    MEMBER_COMMENT,
+    MEMBER_COMMENT_REPLY,
+    NEWS,
+    QUIZ,
+)
 from sotay_devstack.servers import free_port
 from sotay_devstack.stack import Stack
 from sotay_devstack.testing import server_dir
@@ -203,6 +213,77 @@ async def test_the_demo_member_cell_and_province_live_a_month(
 
     await wait_until(reach_agrees, "analytics to count the province's reading", timeout=60)
 
+    # ── the rest of party life: the consultation on the draft ─────────────────────────────
+    r = await client.get("/api/v1/documents/consultations", headers=member)
+    [consultation] = r.json()
+    assert consultation["id"] == summary.consultation_id
+    assert consultation["title"] == CONSULTATION_TITLE
+    assert consultation["status"] == "open" and consultation["can_comment"] is True
+    assert datetime.fromisoformat(consultation["deadline"]) > now + timedelta(days=10)
+    titles = {s["title"] for s in consultation["sections"]}
+    assert {heading for heading, _ in DRAFT.sections} <= titles
+    # The demo member commented on a section and the committee took it up.
+    r = await client.get(
+        f"/api/v1/documents/consultations/{consultation['id']}/comments/mine", headers=member
+    )
+    [mine] = r.json()
+    assert (mine["section_title"], mine["text"]) == MEMBER_COMMENT
+    assert mine["reply"] == MEMBER_COMMENT_REPLY and mine["disposition"] == "accepted"
+    # The committee sees every comment with its author and cell; one answered with a reason.
+    r = await client.get(
+        f"/api/v1/documents/consultations/{consultation['id']}/comments", headers=admin
+    )
+    assert r.status_code == 200, r.text
+    comments = r.json()
+    assert len(comments) == len(CONSULTATION_COMMENTS) + 1 == summary.consultation_comments
+    assert {c["text"] for c in comments} == {t for _, t in (*CONSULTATION_COMMENTS, MEMBER_COMMENT)}
+    assert all(c["author_name"] and c["cell_title"] for c in comments)
+    assert len({c["member_id"] for c in comments}) == len(comments)
+    assert sorted(c["disposition"] for c in comments if c["disposition"] != "pending") == [
+        "accepted", "rejected",
+    ]  # fmt: skip
+    assert all(c["disposition_reason"] for c in comments if c["disposition"] == "rejected")
+
+    # ── the study quiz on the resolution: the demo member may take it; others passed ───────
+    r = await client.get(f"/api/v1/documents/{docs['resolution']}/quiz", headers=member)
+    assert r.status_code == 200, r.text
+    quiz = r.json()
+    assert [q["text"] for q in quiz["questions"]] == [q for q, _, _ in QUIZ]
+    assert quiz["opened"] is True and quiz["mine"]["attempts"] == 0
+    r = await client.get(
+        f"/api/v1/documents/{docs['resolution']}/reads",
+        params={"org_id": orgs["province_id"], "limit": 1},
+        headers=admin,
+    )
+    passed = r.json()["totals"]["passed"]
+    assert passed == summary.quiz_passed > 0
+    assert summary.quiz_attempts > summary.quiz_passed  # failed attempts too
+
+    async def reach_counts_the_quiz() -> bool:
+        reach = await _report(client, "document-reach", admin, document_id=docs["resolution"])
+        return bool(reach["total"]["passed"] == passed)
+
+    await wait_until(reach_counts_the_quiz, "analytics to count the quiz passes", timeout=60)
+
+    # ── the annual review: open, the demo member's form waiting, the cell's assessments ───
+    year = now.astimezone(HANOI).year
+    r = await client.get("/api/v1/reviews/mine", headers=member)
+    [review] = r.json()
+    assert review["period"]["id"] == summary.review_period_id
+    assert review["period"]["year"] == year and review["editable"] is True
+    assert datetime.fromisoformat(review["period"]["self_deadline"]) > now
+    assert review["assessment"] is None
+    r = await client.get("/api/v1/reviews/mine", headers=secretary)
+    [own] = r.json()
+    assert own["assessment"] and own["self_grade"] and own["editable"] is True
+    r = await client.get(
+        f"/api/v1/reviews/{summary.review_period_id}/cells/{orgs['cell_id']}", headers=secretary
+    )
+    assert r.status_code == 200, r.text
+    written = [m for m in r.json()["members"] if m["assessment"]]
+    assert len(written) == summary.self_assessments >= 2
+    assert all(m["self_grade"] and m["final_grade"] is None for m in written)
+
     # ── loaded once: a second run finds the month there and does nothing ──────────────────
     assert month_stack.pg is not None
     dsns = {s.name: month_stack.pg.dsn(s.database) for s in SERVICES}
@@ -212,4 +293,8 @@ async def test_the_demo_member_cell_and_province_live_a_month(
     gateway = f"http://localhost:{month_stack.gateway_port}"
     assert await load_month(gateway, dsns, settings, creds, "small") is None
     library = await all_pages(client, "/api/v1/documents", admin, limit=100)
-    assert sorted(d["number"] for d in library) == sorted(d.number for d in DOCUMENTS)
+    assert sorted(d["title"] for d in library) == sorted(d.title for d in (*DOCUMENTS, DRAFT))
+    r = await client.get("/api/v1/documents/consultations", headers=admin)
+    assert [c["id"] for c in r.json()] == [summary.consultation_id]
+    r = await client.get("/api/v1/reviews", headers=admin)
+    assert [p["id"] for p in r.json()] == [summary.review_period_id]

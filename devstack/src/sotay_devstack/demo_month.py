@@ -4,8 +4,12 @@ Once the stack is up, the province's admin uploads three documents (DOCX with re
 text) and publishes them down the tree as required study with deadlines, and posts news; in
 each active cell a secretary held last month's regular meeting (replies, attendance, closed,
 minutes signed) and has scheduled this month's monthly series with agenda and the resolution
-attached; part of the members reply and read the documents at varied progress. Notifications
-come by themselves: notify consumes the events these actions publish.
+attached; part of the members reply and read the documents at varied progress, and part of
+the readers take the resolution's study quiz. Then the admin opens a consultation on a draft
+regulation, which members comment on and the committee answers, and this year's annual review
+period, for which members of the demo cell write their self-assessments (the small province
+throughout; the demo district of the full one). Notifications come by themselves: notify
+consumes the events these actions publish.
 
 How, so that every projection, report and event agrees (docs/decisions.md, "The demo month"):
 everything of the present goes through the gateway over HTTP, the path users take. Last
@@ -15,7 +19,8 @@ month: the same code, the same outbox events, stamped with last month's times. M
 passwords (only the demo accounts do), so their access tokens are issued by identity's own
 token code with the stack's signing key — the services still authorize every call.
 
-Idempotent: nothing is done when the documents service already holds the demo resolution.
+Idempotent: nothing is done when the documents service already holds the demo resolution
+(uploaded first, so the quiz, the consultation and the review period are never made twice).
 """
 
 from __future__ import annotations
@@ -44,7 +49,24 @@ from sotay_meetings.minutes.schemas import MinutesSignIn
 from sotay_meetings.settings import MeetingsSettings
 
 from .demo import Size
-from .demo_texts import ABSENCE_REASONS, AGENDA, DOCUMENTS, LOCATIONS, NEWS, document_docx
+from .demo_texts import (
+    ABSENCE_REASONS,
+    AGENDA,
+    CONSULTATION_COMMENTS,
+    CONSULTATION_PURPOSE,
+    CONSULTATION_TITLE,
+    DOCUMENTS,
+    DRAFT,
+    LOCATIONS,
+    MEMBER_COMMENT,
+    MEMBER_COMMENT_REPLY,
+    NEWS,
+    QUIZ,
+    REJECTED_REPLY,
+    SELF_ASSESSMENTS,
+    DemoDocument,
+    document_docx,
+)
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # Cells that get the month's full activity (meetings, replies, reading) when the province is
@@ -64,8 +86,14 @@ class MonthSummary:
     upcoming_meetings: int = 0
     replies: int = 0
     reads: int = 0
+    consultation_comments: int = 0
+    quiz_attempts: int = 0
+    quiz_passed: int = 0
+    self_assessments: int = 0
     seconds: float = 0.0
     document_ids: dict[str, str] = field(default_factory=dict)
+    consultation_id: str | None = None
+    review_period_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,8 +236,10 @@ class _Month:
         meetings_pool: db.Pool,
         meetings_settings: MeetingsSettings,
         credentials: dict[str, Any],
+        size: Size,
     ) -> None:
         self.client = client
+        self.size = size
         self.tokens = tokens_
         self.pool = meetings_pool
         self.meetings_settings = meetings_settings
@@ -218,36 +248,54 @@ class _Month:
         # Requests in flight at once, over all cells.
         self.gate = asyncio.Semaphore(CONCURRENCY)
         self.past_meetings: dict[uuid.UUID, uuid.UUID] = {}
+        # How far each member read the resolution (the quiz's candidates).
+        self.resolution_progress: dict[uuid.UUID, int] = {}
+
+    def party_org(self) -> str:
+        """Where the consultation and the review period reach: the whole small province; the
+        demo district of the full one (its ~60,000 members would make the demo slow)."""
+        orgs = self.creds["orgs"]
+        return str(orgs["province_id"] if self.size == "small" else orgs["district_id"])
+
+    def in_party_scope(self, cell: _Cell) -> bool:
+        return self.size == "small" or str(cell.district_id) == self.creds["orgs"]["district_id"]
 
     # ── documents and news (the province's admin, through the gateway) ─────────────────────
+
+    async def upload(self, admin: _Actor, doc: DemoDocument, now: datetime) -> str:
+        """The province's admin uploads one document (DOCX) owned by the province."""
+        form = {
+            "title": doc.title,
+            "kind": doc.kind,
+            "number": doc.number,
+            "issuer": doc.issuer,
+            "issued_on": (now - timedelta(days=3)).date().isoformat(),
+            "summary": doc.summary,
+            "classification": "internal",
+            "tags": doc.tags,
+            "org_id": self.creds["orgs"]["province_id"],
+        }
+        if not doc.number:  # a draft: no number yet
+            del form["number"]
+        r = await self.client.post(
+            "/api/v1/documents",
+            data=form,
+            files={
+                "file": (
+                    f"{(doc.number or doc.key).replace('/', '-')}.docx",
+                    document_docx(doc),
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                )
+            },
+            headers=admin.auth,
+        )
+        return str(_ok(r, f"upload of {doc.number or doc.key}")["id"])
 
     async def publish_documents(self, admin: _Actor, now: datetime) -> dict[str, str]:
         orgs = self.creds["orgs"]
         ids: dict[str, str] = {}
         for doc in DOCUMENTS:
-            r = await self.client.post(
-                "/api/v1/documents",
-                data={
-                    "title": doc.title,
-                    "kind": doc.kind,
-                    "number": doc.number,
-                    "issuer": doc.issuer,
-                    "issued_on": (now - timedelta(days=3)).date().isoformat(),
-                    "summary": doc.summary,
-                    "classification": "internal",
-                    "tags": doc.tags,
-                    "org_id": orgs["province_id"],
-                },
-                files={
-                    "file": (
-                        f"{doc.number.replace('/', '-')}.docx",
-                        document_docx(doc),
-                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    )
-                },
-                headers=admin.auth,
-            )
-            document_id = _ok(r, f"upload of {doc.number}")["id"]
+            document_id = await self.upload(admin, doc, now)
             target = orgs["province_id"] if doc.scope == "province" else orgs["district_id"]
             # The deadline is the end of an office day, as a committee would write it.
             day = (now + timedelta(days=doc.deadline_days)).astimezone(HANOI).date()
@@ -345,6 +393,8 @@ class _Month:
         await self.last_month(rng, cell, secretary, actors, times[0])
         await self.this_month(rng, cell, secretary, actors, times[1], documents)
         await self.reading(rng, cell, actors, documents)
+        if self.in_party_scope(cell):
+            await self.take_quiz(cell, actors, documents["resolution"])
 
     async def last_month(
         self,
@@ -507,6 +557,8 @@ class _Month:
                 else:
                     roll = rng.random()
                     progress = 100 if roll < 0.35 else 0 if roll > 0.7 else rng.randint(10, 90)
+                if doc.key == "resolution":
+                    self.resolution_progress[member_id] = progress
                 if progress == 0:
                     continue
                 body = {"studied": True} if progress == 100 else {"progress_percent": progress}
@@ -523,6 +575,197 @@ class _Month:
 
         await _bounded(self.gate, [read(a, d, b) for a, d, b in reads])
         self.summary.reads += len(reads)
+
+    # ── the rest of party life: quiz, consultation, annual review ─────────────────────────
+
+    async def set_quiz(self, admin: _Actor, document_id: str) -> None:
+        """The province's admin (its owner) sets the resolution's study quiz."""
+        questions = [
+            {"text": text, "choices": list(choices), "correct": correct}
+            for text, choices, correct in QUIZ
+        ]
+        r = await self.client.put(
+            f"/api/v1/documents/{document_id}/quiz",
+            json={"pass_percent": 80, "questions": questions},
+            headers=admin.auth,
+        )
+        _ok(r, "the resolution's quiz")
+
+    async def take_quiz(
+        self, cell: _Cell, actors: dict[uuid.UUID, _Actor], document_id: str
+    ) -> None:
+        """Most of those who finished the resolution pass its quiz (one slip allowed: 5 of 6
+        right is 83 %); a few part-way readers try and fail; in the demo cell one reader fails
+        once, then passes. The demo member (part-way) has not tried: the quiz waits for them."""
+        rng = random.Random(f"{cell.path}:quiz")  # noqa: S311 - reproducible demo activity
+        demo_member = uuid.UUID(self.creds["member"]["member_id"])
+        key = [correct for _, _, correct in QUIZ]
+
+        def answers(wrong: int) -> list[int]:
+            picked = list(key)
+            for i in rng.sample(range(len(key)), wrong):
+                picked[i] = (key[i] + 1) % len(QUIZ[i][1])
+            return picked
+
+        plans: list[tuple[_Actor, list[list[int]]]] = []
+        readers = [
+            (m, self.resolution_progress.get(m, 0))
+            for m, _ in cell.members
+            if m != demo_member and self.resolution_progress.get(m, 0) > 0
+        ]
+        retrier = (
+            readers[0][0] if readers and str(cell.id) == self.creds["orgs"]["cell_id"] else None
+        )
+        for member_id, progress in readers:
+            roll = rng.random()
+            if member_id == retrier:
+                plans.append((actors[member_id], [answers(3), answers(0)]))
+            elif progress == 100 and roll < 0.8:
+                plans.append((actors[member_id], [answers(rng.choice((0, 0, 1)))]))
+            elif progress >= 50 and roll < 0.3:
+                plans.append((actors[member_id], [answers(3)]))
+
+        def attempt(actor: _Actor, tries: list[list[int]]) -> Callable[[], Awaitable[bool]]:
+            async def send() -> bool:
+                passed = False
+                for picked in tries:  # one after the other: a retry follows its failure
+                    r = await self.client.post(
+                        f"/api/v1/documents/{document_id}/quiz/attempts",
+                        json={"answers": picked},
+                        headers=actor.auth,
+                    )
+                    passed = bool(_ok(r, "a quiz attempt")["passed"])
+                return passed
+
+            return send
+
+        results = await _bounded(self.gate, [attempt(a, t) for a, t in plans])
+        self.summary.quiz_attempts += sum(len(t) for _, t in plans)
+        self.summary.quiz_passed += sum(results)
+
+    async def consult(
+        self,
+        admin: _Actor,
+        cells: list[_Cell],
+        actors: list[dict[uuid.UUID, _Actor]],
+        now: datetime,
+    ) -> None:
+        """The province's committee uploads a draft and opens it for comments until 17:00 two
+        weeks ahead; members of the active cells comment on its sections or on the whole (the
+        demo member on one section); the committee answers two: the demo member's accepted with
+        a reply, another rejected with its reason."""
+        draft_id = await self.upload(admin, DRAFT, now)
+        day = (now + timedelta(days=DRAFT.deadline_days)).astimezone(HANOI).date()
+        r = await self.client.post(
+            "/api/v1/documents/consultations",
+            json={
+                "document_id": draft_id,
+                "org_id": self.party_org(),
+                "title": CONSULTATION_TITLE,
+                "purpose": CONSULTATION_PURPOSE,
+                "deadline": datetime(day.year, day.month, day.day, 17, 0, tzinfo=HANOI).isoformat(),
+            },
+            headers=admin.auth,
+        )
+        consultation = _ok(r, "the consultation")
+        consultation_id = consultation["id"]
+        self.summary.consultation_id = consultation_id
+        anchors = {s["title"]: s["anchor"] for s in consultation["sections"]}
+        demo_member = uuid.UUID(self.creds["member"]["member_id"])
+        people = {
+            m: actor
+            for cell, cell_actors in zip(cells, actors, strict=True)
+            if self.in_party_scope(cell)
+            for m, actor in cell_actors.items()
+        }
+        rng = random.Random("consultation")  # noqa: S311 - reproducible demo activity
+        commenters = rng.sample(
+            sorted(m for m in people if m != demo_member), len(CONSULTATION_COMMENTS)
+        )
+        comments = [
+            (people[m], heading, text)
+            for m, (heading, text) in zip(commenters, CONSULTATION_COMMENTS, strict=True)
+        ]
+        comments.append((people[demo_member], *MEMBER_COMMENT))
+
+        def comment(actor: _Actor, heading: str | None, text: str) -> Callable[[], Awaitable[str]]:
+            async def send() -> str:
+                body = {"section": anchors[heading] if heading else None, "text": text}
+                r = await self.client.post(
+                    f"/api/v1/documents/consultations/{consultation_id}/comments",
+                    json=body,
+                    headers=actor.auth,
+                )
+                return str(_ok(r, "a comment")["id"])
+
+            return send
+
+        ids = await _bounded(self.gate, [comment(*c) for c in comments])
+        self.summary.consultation_comments = len(ids)
+        rejected = 3  # "chấm điểm ngẫu nhiên": the committee explains why not
+        for comment_id, body in (
+            (ids[-1], {"reply": MEMBER_COMMENT_REPLY, "disposition": "accepted"}),
+            (
+                ids[rejected],
+                {
+                    "reply": REJECTED_REPLY[0],
+                    "disposition": "rejected",
+                    "reason": REJECTED_REPLY[1],
+                },
+            ),
+        ):
+            r = await self.client.put(
+                f"/api/v1/documents/consultations/{consultation_id}/comments/{comment_id}/response",
+                json=body,
+                headers=admin.auth,
+            )
+            _ok(r, "the committee's answer")
+
+    async def open_review(
+        self, admin: _Actor, cell: _Cell, people: dict[uuid.UUID, _Actor], now: datetime
+    ) -> None:
+        """The committee opens this year's annual review, self-assessments due in two weeks;
+        in the demo cell the secretary and part of the members have written theirs and proposed
+        a grade. The demo member has not yet: the form waits for them. No grading vote yet."""
+        local = now.astimezone(HANOI)
+        day = (now + timedelta(days=14)).astimezone(HANOI).date()
+        r = await self.client.post(
+            "/api/v1/reviews",
+            json={
+                "org_id": self.party_org(),
+                "year": local.year,
+                "self_deadline": datetime(
+                    day.year, day.month, day.day, 17, 0, tzinfo=HANOI
+                ).isoformat(),
+            },
+            headers=admin.auth,
+        )
+        period_id = _ok(r, "the review period")["id"]
+        self.summary.review_period_id = period_id
+        rng = random.Random(f"{cell.path}:review")  # noqa: S311 - reproducible demo activity
+        demo_member = uuid.UUID(self.creds["member"]["member_id"])
+        secretary = uuid.UUID(self.creds["secretary"]["member_id"])
+        writers = [
+            m
+            for m, _ in cell.members
+            if m != demo_member and (m == secretary or rng.random() < 0.6)
+        ]
+
+        def submit(n: int, member_id: uuid.UUID) -> Callable[[], Awaitable[None]]:
+            text, grade = SELF_ASSESSMENTS[n % len(SELF_ASSESSMENTS)]
+
+            async def send() -> None:
+                r = await self.client.put(
+                    f"/api/v1/reviews/{period_id}/self-assessment",
+                    json={"assessment": text, "grade": grade},
+                    headers=people[member_id].auth,
+                )
+                _ok(r, "a self-assessment")
+
+            return send
+
+        await _bounded(self.gate, [submit(n, m) for n, m in enumerate(writers)])
+        self.summary.self_assessments = len(writers)
 
 
 async def load_month(
@@ -560,10 +803,12 @@ async def load_month(
                 meetings_pool,
                 MeetingsSettings(database_url=dsns["meetings"]),
                 credentials,
+                size,
             )
             admin = await tokens_.actor(uuid.UUID(credentials["admin"]["member_id"]))
             await month.committee_seat(admin)
             documents = await month.publish_documents(admin, now)
+            await month.set_quiz(admin, documents["resolution"])
             await month.post_news(admin)
             secretaries = [await month.secretary_of(cell, admin) for cell in cells]
             # Tokens after the grants (a secretary's carries the new role), one at a time on
@@ -583,7 +828,10 @@ async def load_month(
                 *(live(*args) for args in zip(cells, secretaries, actors, strict=True))
             )
             month.summary.cells = len(cells)
-            demo_people = actors[[c.id for c in cells].index(demo_cell)]
+            demo_index = [c.id for c in cells].index(demo_cell)
+            demo_people = actors[demo_index]
+            await month.consult(admin, cells, actors, now)
+            await month.open_review(admin, cells[demo_index], demo_people, now)
             for label in ("member", "secretary"):
                 await month.settle_inbox(
                     demo_people[uuid.UUID(credentials[label]["member_id"])],

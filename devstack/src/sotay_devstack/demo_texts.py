@@ -155,10 +155,12 @@ DOCUMENTS: tuple[DemoDocument, ...] = (
 
 
 def document_docx(doc: DemoDocument) -> bytes:
-    """The document as a DOCX file: heading, number, title, then its sections' paragraphs."""
+    """The document as a DOCX file: heading, number (or "DỰ THẢO"), title, then its sections'
+    paragraphs."""
     out = docx.Document()
     out.add_paragraph(doc.issuer.upper())
-    out.add_paragraph(f"Số {doc.number}")
+    # A draft has no number yet: it says what it is instead.
+    out.add_paragraph(f"Số {doc.number}" if doc.number else "DỰ THẢO")
     out.add_heading(doc.title, level=1)
     for heading, paragraphs in doc.sections:
         out.add_heading(heading, level=2)
@@ -208,3 +210,197 @@ AGENDA = (
 )
 LOCATIONS = ("Nhà văn hóa thôn", "Hội trường Đảng ủy xã", "Phòng họp cơ quan")
 ABSENCE_REASONS = ("cong_tac", "om", "viec_gia_dinh")
+
+
+# ── the rest of party life: a consultation on a draft, a study quiz, the annual review ───────
+
+# The draft the province's committee consults the members on: not published, not numbered yet.
+DRAFT = DemoDocument(
+    key="draft",
+    kind="regulation",
+    number="",
+    title="Dự thảo Quy định về đánh giá chất lượng sinh hoạt chi bộ",
+    issuer="Ban Thường vụ Tỉnh ủy Thanh Sơn",
+    summary="Tiêu chí, cách chấm điểm và trách nhiệm đánh giá chất lượng sinh hoạt chi bộ hằng "
+    "tháng; dự thảo lấy ý kiến đảng viên trước khi ban hành.",
+    tags="sinh hoạt chi bộ,dự thảo,lấy ý kiến",
+    scope="province",
+    deadline_days=14,
+    sections=(
+        (
+            "Điều 1. Phạm vi điều chỉnh và đối tượng áp dụng",
+            (
+                "Quy định này quy định tiêu chí, cách chấm điểm và trách nhiệm đánh giá chất "
+                "lượng sinh hoạt thường kỳ của các chi bộ trong Đảng bộ tỉnh.",
+                "Quy định áp dụng đối với chi bộ cơ sở, chi bộ trực thuộc đảng ủy cơ sở và cấp "
+                "ủy cấp trên trực tiếp của chi bộ.",
+            ),
+        ),
+        (
+            "Điều 2. Tiêu chí đánh giá",
+            (
+                "Buổi sinh hoạt được đánh giá theo bốn nhóm tiêu chí: chuẩn bị nội dung; tỷ lệ "
+                "đảng viên dự sinh hoạt; chất lượng thảo luận, phát biểu; việc ghi biên bản và "
+                "báo cáo kết quả lên cấp trên.",
+                "Chi bộ gửi tài liệu sinh hoạt đến đảng viên trước ít nhất ba ngày; mỗi buổi "
+                "sinh hoạt có ít nhất một phần ba số đảng viên dự họp phát biểu ý kiến.",
+            ),
+        ),
+        (
+            "Điều 3. Cách chấm điểm và xếp loại",
+            (
+                "Mỗi nhóm tiêu chí tối đa 25 điểm. Buổi sinh hoạt đạt từ 80 điểm trở lên xếp "
+                "loại tốt; từ 65 đến dưới 80 điểm xếp loại khá; từ 50 đến dưới 65 điểm xếp loại "
+                "trung bình; dưới 50 điểm xếp loại chưa đạt yêu cầu.",
+                "Chi bộ tự chấm điểm sau mỗi buổi sinh hoạt; cấp ủy cấp trên kiểm tra, thẩm "
+                "định kết quả hằng quý.",
+            ),
+        ),
+        (
+            "Điều 4. Trách nhiệm thi hành",
+            (
+                "Bí thư chi bộ chịu trách nhiệm tổ chức tự đánh giá và cập nhật kết quả trên "
+                "ứng dụng Sổ tay Đảng viên điện tử trong vòng năm ngày sau buổi sinh hoạt.",
+                "Ban Tổ chức Tỉnh ủy chủ trì, phối hợp với Văn phòng Tỉnh ủy hướng dẫn, theo "
+                "dõi, kiểm tra việc thực hiện Quy định này.",
+            ),
+        ),
+    ),
+)
+CONSULTATION_TITLE = "Lấy ý kiến góp ý Dự thảo Quy định về đánh giá chất lượng sinh hoạt chi bộ"
+CONSULTATION_PURPOSE = (
+    "Ban Thường vụ Tỉnh ủy đề nghị các đồng chí đảng viên nghiên cứu, góp ý từng điều của dự "
+    "thảo, nhất là các tiêu chí và cách chấm điểm, để Quy định sát với thực tiễn sinh hoạt của "
+    "chi bộ."
+)
+
+# Members' comments: (the section's heading, or None for the whole draft; the text).
+CONSULTATION_COMMENTS: tuple[tuple[str | None, str], ...] = (
+    (
+        "Điều 2. Tiêu chí đánh giá",
+        "Đề nghị bổ sung tiêu chí về việc theo dõi, đôn đốc thực hiện nghị quyết của buổi sinh "
+        "hoạt trước; hiện dự thảo mới đánh giá từng buổi riêng lẻ.",
+    ),
+    (
+        "Điều 2. Tiêu chí đánh giá",
+        "Quy định gửi tài liệu trước ba ngày là hợp lý, nhưng với chi bộ thôn có nhiều đảng viên "
+        "cao tuổi chưa dùng điện thoại thông minh, đề nghị cho phép gửi bản in qua tổ trưởng.",
+    ),
+    (
+        "Điều 3. Cách chấm điểm và xếp loại",
+        "Mức 80 điểm cho loại tốt là phù hợp. Tuy nhiên nên có hướng dẫn chấm điểm cụ thể cho "
+        "từng nhóm tiêu chí, tránh mỗi chi bộ hiểu một cách.",
+    ),
+    (
+        "Điều 3. Cách chấm điểm và xếp loại",
+        "Đề nghị cân nhắc việc chi bộ tự chấm điểm sau mỗi buổi: dễ mang tính hình thức. Có thể "
+        "để cấp ủy cấp trên dự và chấm điểm ngẫu nhiên một số buổi.",
+    ),
+    (
+        "Điều 4. Trách nhiệm thi hành",
+        "Thời hạn năm ngày để cập nhật kết quả là hơi ngắn đối với chi bộ ở xã vùng cao, đề "
+        "nghị nâng lên bảy ngày.",
+    ),
+    (
+        "Điều 1. Phạm vi điều chỉnh và đối tượng áp dụng",
+        "Đề nghị làm rõ Quy định có áp dụng cho buổi sinh hoạt chuyên đề hay chỉ sinh hoạt "
+        "thường kỳ hằng tháng.",
+    ),
+    (
+        None,
+        "Tôi nhất trí với dự thảo. Quy định ngắn gọn, dễ hiểu, phù hợp với yêu cầu nâng cao "
+        "chất lượng sinh hoạt chi bộ theo Nghị quyết số 12-NQ/TU.",
+    ),
+    (
+        None,
+        "Đề nghị khi ban hành có kèm mẫu phiếu tự đánh giá để các chi bộ thống nhất thực hiện.",
+    ),
+)
+# The demo member's own comment, which the committee answers (accepted, with a reply).
+MEMBER_COMMENT = (
+    "Điều 2. Tiêu chí đánh giá",
+    "Đề nghị tính cả việc đảng viên phát biểu qua ứng dụng (góp ý bằng văn bản trước buổi "
+    "sinh hoạt) vào tỷ lệ phát biểu, vì nhiều đồng chí đi làm ăn xa không dự trực tiếp được.",
+)
+MEMBER_COMMENT_REPLY = (
+    "Cảm ơn đồng chí. Ban soạn thảo tiếp thu, sẽ bổ sung vào Điều 2: ý kiến gửi qua ứng dụng "
+    "trước buổi sinh hoạt được tính như phát biểu tại buổi sinh hoạt."
+)
+# The committee's answer to the comment proposing the committee grade at random (rejected).
+REJECTED_REPLY = (
+    "Cảm ơn đồng chí đã góp ý.",
+    "Việc kiểm tra, thẩm định đã quy định hằng quý tại Điều 3; cấp ủy cấp trên không đủ nhân "
+    "lực để dự và chấm điểm từng buổi sinh hoạt của các chi bộ.",
+)
+
+# The study quiz on the resolution (12-NQ/TU): (question, choices, the right choice's index).
+QUIZ: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    (
+        "Đến năm 2030, tỷ lệ đảng viên dự sinh hoạt chi bộ mà Nghị quyết đề ra là bao nhiêu?",
+        ("Từ 80% trở lên", "Từ 90% trở lên", "Từ 95% trở lên", "100%"),
+        2,
+    ),
+    (
+        "Mỗi chi bộ tổ chức sinh hoạt chuyên đề ít nhất bao lâu một lần?",
+        ("Mỗi tháng", "Mỗi quý", "Sáu tháng một lần", "Mỗi năm"),
+        1,
+    ),
+    (
+        "Tài liệu sinh hoạt được gửi đến đảng viên trước buổi sinh hoạt ít nhất bao nhiêu ngày?",
+        ("Một ngày", "Hai ngày", "Ba ngày", "Một tuần"),
+        2,
+    ),
+    (
+        "Hằng năm, Nghị quyết phấn đấu bao nhiêu phần trăm chi bộ được đánh giá sinh hoạt có "
+        "chất lượng tốt?",
+        ("Trên 50%", "Trên 70%", "Trên 80%", "Trên 90%"),
+        2,
+    ),
+    (
+        "Ai được đề cao vai trò điều hành buổi sinh hoạt chi bộ?",
+        ("Bí thư chi bộ", "Đảng viên cao tuổi nhất", "Cấp ủy cấp trên", "Trưởng thôn"),
+        0,
+    ),
+    (
+        "Sau buổi sinh hoạt, chi bộ phải thực hiện việc nào sau đây đúng thời hạn?",
+        (
+            "Báo cáo kết quả sinh hoạt lên cấp ủy cấp trên",
+            "Tổ chức liên hoan",
+            "Gửi biên bản cho từng hộ dân",
+            "Không phải làm gì thêm",
+        ),
+        0,
+    ),
+)
+
+# Self-assessments of the annual review: (the text, the grade the member proposes).
+SELF_ASSESSMENTS: tuple[tuple[str, str], ...] = (
+    (
+        "Trong năm, tôi luôn giữ vững lập trường tư tưởng chính trị, chấp hành nghiêm chủ "
+        "trương của Đảng, chính sách, pháp luật của Nhà nước. Tham gia đầy đủ các buổi sinh "
+        "hoạt chi bộ, hoàn thành tốt nhiệm vụ được phân công phụ trách nhóm hộ.\n\nHạn chế: "
+        "đôi lúc phát biểu ý kiến trong sinh hoạt còn ít. Năm tới tôi sẽ chủ động nghiên cứu "
+        "tài liệu trước để đóng góp nhiều hơn.",
+        "tot",
+    ),
+    (
+        "Bản thân có phẩm chất đạo đức, lối sống lành mạnh, giữ mối quan hệ tốt với nhân dân "
+        "nơi cư trú. Đã vận động 12 hộ gia đình di dời khỏi vùng nguy cơ sạt lở trong mùa mưa "
+        "bão và tham gia hiến đất làm đường liên thôn.\n\nTự nhận thấy đã hoàn thành xuất sắc "
+        "nhiệm vụ được giao.",
+        "xuat_sac",
+    ),
+    (
+        "Tôi chấp hành tốt Điều lệ Đảng và quy định của chi bộ, đóng đảng phí đầy đủ, đúng hạn. "
+        "Do điều kiện sức khỏe, có hai buổi sinh hoạt vắng mặt có lý do.\n\nNăm tới tôi sẽ cố "
+        "gắng tham gia đầy đủ hơn và học tập Nghị quyết số 12-NQ/TU trên ứng dụng.",
+        "hoan_thanh",
+    ),
+    (
+        "Hoàn thành các nhiệm vụ chuyên môn và nhiệm vụ đảng viên được giao; tích cực tham gia "
+        "phong trào xây dựng nông thôn mới của xã. Học tập, quán triệt đầy đủ các nghị quyết, "
+        "chỉ thị của cấp trên.\n\nHạn chế: việc tuyên truyền, vận động gia đình và nhân dân có "
+        "lúc chưa thường xuyên.",
+        "tot",
+    ),
+)

@@ -431,7 +431,9 @@ class Stack:
             f"▸ demo month loaded in {summary.seconds:.1f} s: {summary.documents} documents, "
             f"{summary.news} news, {summary.cells} cells with {summary.past_meetings} past and "
             f"{summary.upcoming_meetings} upcoming meetings, {summary.replies} replies, "
-            f"{summary.reads} reads"
+            f"{summary.reads} reads; a consultation with {summary.consultation_comments} "
+            f"comments, {summary.quiz_passed} quiz passes in {summary.quiz_attempts} attempts, "
+            f"a review period with {summary.self_assessments} self-assessments"
         )
 
     def _provision_buckets(self) -> None:
