@@ -133,3 +133,28 @@ async def test_competent_bodies_enter_rewards_and_discipline_the_member_reads(
     assert all(e["target"] == str(tree.members[MEMBER]) for e in entries)
     logged = json.dumps([dict(e["details"]) for e in entries], ensure_ascii=False)
     assert "Vi phạm" not in logged and "15-QĐ" not in logged  # ids and codes only
+
+
+async def test_a_decision_dated_today_in_vietnam_is_accepted_after_its_midnight(
+    identity: Any, tree: Tree, token_for: Any
+) -> None:
+    """At 00:30 in Hà Nội it is still the day before in UTC: a decision dated that Vietnamese
+    day is today's, not the future's; the next day is still refused."""
+    from datetime import UTC, datetime
+
+    from sotay_kit.clock import current_time
+
+    async def half_past_midnight_in_hanoi() -> datetime:
+        return datetime(2026, 12, 3, 17, 30, tzinfo=UTC)  # 2026-12-04 00:30 in Hà Nội
+
+    identity.app.dependency_overrides[current_time] = half_past_midnight_in_hanoi
+    try:
+        admin = await token_for("Lê Văn Huyện")
+        today = _decision(tree, "bang_khen", "district_a", decided_on="2026-12-04")
+        record = await _record(identity, admin, tree, today, 201)
+        assert "2026-12-04" in [r["decided_on"] for r in record["rewards"]]
+        tomorrow = _decision(tree, "bang_khen", "district_a", decided_on="2026-12-05")
+        refused = await _record(identity, admin, tree, tomorrow, 422)
+        assert "tương lai" in refused["detail"]
+    finally:
+        identity.app.dependency_overrides.pop(current_time, None)

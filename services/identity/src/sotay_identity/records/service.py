@@ -17,6 +17,7 @@ from uuid import UUID
 
 from sotay_kit import audit
 from sotay_kit.auth import Principal
+from sotay_kit.clock import LOCAL_TZ
 from sotay_kit.db import Connection
 from sotay_kit.errors import Forbidden, NotFound, Unprocessable
 from sotay_kit.ids import new_id
@@ -97,7 +98,9 @@ async def record_distinction(
         raise Unprocessable(f"Hình thức này thuộc thẩm quyền của: {levels}")
     if not who.can(RECORDING_ROLES, body_org["path"]):
         raise Forbidden("Chỉ cấp ủy, bí thư hoặc cán bộ được giao của cấp quyết định được ghi")
-    if body.decided_on > now.date():
+    # The decision's date is a Vietnamese calendar day: from 00:00 to 07:00 there it is
+    # already tomorrow in UTC terms.
+    if body.decided_on > now.astimezone(LOCAL_TZ).date():
         raise Unprocessable("Ngày quyết định không thể ở tương lai")
     distinction_id = new_id()
     await repository.insert(
