@@ -183,11 +183,12 @@ async def test_a_consultation_with_comments_from_two_cells_and_its_summary(
         replied = next(k for k in seen.json() if k["id"] == mine)
         assert (replied["reply"], replied["disposition"]) == ("Đã bổ sung vào mục I", "accepted")
 
-    # Events: valid CloudEvents with ids, paths and counts only.
+    # Events: valid CloudEvents with ids, paths and counts; the opening also names the
+    # consultation by its title (what members are asked about, as their notification says).
     ce, opened = await find_on_nats(platform, "documents.consultation.opened.v1", cid)
     assert isinstance(opened, ConsultationOpened)
     assert str(opened.org_id) == commune_id and opened.section_count == 3
-    assert opened.deadline == deadline
+    assert opened.deadline == deadline and opened.title and "Báo cáo chính trị" in opened.title
     ce2, closed = await find_on_nats(platform, "documents.consultation.closed.v1", cid)
     assert isinstance(closed, ConsultationClosed)
     assert (closed.contributions, closed.contributors, closed.cells) == (3, 2, 2)
@@ -196,5 +197,6 @@ async def test_a_consultation_with_comments_from_two_cells_and_its_summary(
         data = json.loads(event.data)
         raw = json.dumps(data, ensure_ascii=False)
         for personal in ("Đinh Thị Góp Ý", demo_member["username"], "Bổ sung số liệu",
-                         "Báo cáo chính trị", neighbour.card_number):  # fmt: skip
+                         neighbour.card_number):  # fmt: skip
             assert personal not in raw
+    assert "Báo cáo chính trị" not in json.dumps(json.loads(ce2.data), ensure_ascii=False)
