@@ -15,7 +15,7 @@ from sotay_devstack.testing import server_dir
 from sotay_kit import messaging
 
 from .conftest import Platform, _platform, publish_pdf
-from .test_fanout_e2e import BATCH, _reach, _until
+from .test_fanout_e2e import BATCH, until_all_notified
 
 pytestmark = pytest.mark.e2e
 BROADCAST = "notify.notification.broadcast_delivered.v1"
@@ -62,13 +62,9 @@ async def test_a_large_publication_is_reported_once_and_reaches_every_inbox(
         audience = publication["audience_size"]
         assert audience > 3  # over the lowered limit: a fan-out job
 
-        async def reached() -> dict[str, Any] | None:
-            report = await _reach(client, admin, orgs["district_id"], publication["id"])
-            total = report["total"]
-            done = total["audience"] == audience and total["notified"] == audience
-            return report if done else None
-
-        district = await _until(reached, "every member of the district notified")
+        district = await until_all_notified(
+            client, admin, orgs["district_id"], publication["id"], audience
+        )
         assert all(row["notified"] == row["audience"] for row in district["rows"])
 
         # The member's inbox has it (written by the worker or at this read), once.

@@ -44,6 +44,26 @@ async def _reach(
     return body
 
 
+async def until_all_notified(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    org_id: str,
+    publication_id: str,
+    audience: int,
+) -> dict[str, Any]:
+    """The reach report of the publication at ``org_id`` once it shows every member of its
+    audience notified."""
+
+    async def reached() -> dict[str, Any] | None:
+        report = await _reach(client, auth, org_id, publication_id)
+        total = report["total"]
+        done = total["audience"] == audience and total["notified"] == audience
+        return report if done else None
+
+    report: dict[str, Any] = await _until(reached, "every member of the audience notified")
+    return report
+
+
 async def test_reach_counts_batched_deliveries_per_org_and_member_once(
     platform: Platform,
 ) -> None:
@@ -56,13 +76,9 @@ async def test_reach_counts_batched_deliveries_per_org_and_member_once(
         audience = publication["audience_size"]
         assert audience > 1
 
-        async def reached() -> dict[str, Any] | None:
-            report = await _reach(client, admin, orgs["district_id"], publication["id"])
-            total = report["total"]
-            done = total["audience"] == audience and total["notified"] == audience
-            return report if done else None
-
-        district = await _until(reached, "every member of the district notified")
+        district = await until_all_notified(
+            client, admin, orgs["district_id"], publication["id"], audience
+        )
         # Per org: every child's notified count equals its audience.
         assert all(row["notified"] == row["audience"] for row in district["rows"])
         assert sum(row["notified"] for row in district["rows"]) == audience

@@ -176,13 +176,9 @@ _FANOUT_CHUNK = (
 )
 
 
-async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -> Any:
-    """Write the job's notification to the next ``limit`` members of its audience (in member
-    order, after ``after_member``). Returns ``seen`` (members of the chunk), ``last`` (the
-    chunk's last member, None when the audience is exhausted), ``written`` (the members
-    who had not had it yet, in order) and ``ids`` (their notifications, in the same order)."""
-    row = await conn.fetchrow(
-        _FANOUT_CHUNK,
+def _job_writes(job: Any, now: datetime) -> tuple[Any, ...]:
+    """A fan-out job's notification as the parameters $1–$8 of ``_INBOX_WRITES``."""
+    return (
         job["cause_type"],
         job["cause_id"],
         job["kind"],
@@ -191,6 +187,17 @@ async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -
         job["link"],
         job["urgent"],
         now,
+    )
+
+
+async def fan_out_chunk(conn: Connection, job: Any, limit: int, now: datetime) -> Any:
+    """Write the job's notification to the next ``limit`` members of its audience (in member
+    order, after ``after_member``). Returns ``seen`` (members of the chunk), ``last`` (the
+    chunk's last member, None when the audience is exhausted), ``written`` (the members
+    who had not had it yet, in order) and ``ids`` (their notifications, in the same order)."""
+    row = await conn.fetchrow(
+        _FANOUT_CHUNK,
+        *_job_writes(job, now),
         list(job["audience_paths"]),
         active_statuses(),
         job["after_member"],
@@ -233,18 +240,7 @@ async def write_pending_fanouts(conn: Connection, member_id: UUID, now: datetime
     if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM fanout_jobs WHERE done_at IS NULL)"):
         return written
     for job in await conn.fetch(_PENDING_FOR_MEMBER, member_id, active_statuses()):
-        n: int = await conn.fetchval(
-            _TO_ONE_MEMBER,
-            job["cause_type"],
-            job["cause_id"],
-            job["kind"],
-            job["title"],
-            job["body"],
-            job["link"],
-            job["urgent"],
-            now,
-            member_id,
-        )
+        n: int = await conn.fetchval(_TO_ONE_MEMBER, *_job_writes(job, now), member_id)
         written[job["cause_type"]] = written.get(job["cause_type"], 0) + n
     return written
 
